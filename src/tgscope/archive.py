@@ -1,0 +1,293 @@
+"""The archive: the store of record plus its search index, and the jobs run on them.
+
+:class:`Archive` is the public Python API the CLI is a thin layer over::
+
+    with Archive.open("tgscope.db") as archive:
+        report = archive.import_paths(["dump.txt"], channel="mfarussia")
+        for result in archive.search("Лавров", limit=5).results:
+            print(result.post.key, result.snippet)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import ParseError, SourceError, StoreError, TgscopeError
+from .record import Channel, Post
+from .search import SearchIndex
+from .sources import SOURCES, detect_format
+from .store import PostFilter, SourceInfo, Stats, Store
+from .store.sqlite import SQLiteStore
+
+DEFAULT_DB = "tgscope.db"
+_BATCH = 1000
+_HASH_CHUNK = 1 << 20
+
+Progress = Callable[[int], None]  # called with the number of bytes just read
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What importing one file did."""
+
+    path: str
+    format: str
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    channels: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def posts(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+@dataclass(slots=True)
+class ImportReport:
+    files: list[FileReport] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(report, name) for report in self.files)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.files)} file(s), {self.total('posts')} post(s): "
+            f"{self.total('added')} added, {self.total('updated')} updated, "
+            f"{self.total('unchanged')} unchanged"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    post: Post
+    score: float | None
+    snippet: str  # HTML with <b> around matched words
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    total: int
+    results: list[SearchResult]
+
+
+class Archive:
+    """A tgscope archive: ``<db>`` (SQLite, the record) and ``<db>.index/`` (search)."""
+
+    def __init__(self, store: Store, index_path: Path):
+        self.store = store
+        self.index_path = index_path
+        self._index: SearchIndex | None = None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None) -> Archive:
+        """Open (creating if needed) the archive at ``path``, ``$TGSCOPE_DB`` or ./tgscope.db."""
+        db = Path(path or os.environ.get("TGSCOPE_DB") or DEFAULT_DB)
+        if db.is_dir():
+            raise StoreError(f"{db}: is a directory, not an archive file")
+        return cls(SQLiteStore(db), db.with_name(db.name + ".index"))
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.rollback()
+        self.store.close()
+
+    @property
+    def index(self) -> SearchIndex:
+        """The search index, brought up to date with the store on first use."""
+        if self._index is None:
+            self._index = SearchIndex(self.index_path)
+            self._index.catch_up(self.store)
+        return self._index
+
+    # -- importing ------------------------------------------------------------------------
+
+    def import_paths(
+        self,
+        paths: list[str | os.PathLike],
+        *,
+        format: str | None = None,
+        channel: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Import files (folders: every file inside, in name order), each in one transaction."""
+        report = ImportReport()
+        for path in expand_paths(paths):
+            report.files.append(
+                self.import_file(path, format=format, channel=channel, progress=progress)
+            )
+        return report
+
+    def import_file(
+        self,
+        path: str | os.PathLike,
+        *,
+        format: str | None = None,
+        channel: str | None = None,
+        progress: Progress | None = None,
+    ) -> FileReport:
+        """Import one file whole or not at all; importing it again changes nothing."""
+        path = Path(path)
+        head, digest, observed_at = _inspect(path)
+        name = format or detect_format(head, path=str(path))
+        if name not in SOURCES:
+            raise SourceError(f"{path}: unknown format {name!r} (known: {', '.join(SOURCES)})")
+        report = FileReport(str(path), name)
+        source = SourceInfo(name, str(path.resolve()), digest, observed_at)
+        index = self.index
+        try:
+            with self.store.transaction() as seq:
+                source_pk = self.store.add_source(source)
+                read = SOURCES[name]
+                items = read(
+                    _read_lines(path, progress), channel=channel, warn=report.warnings.append
+                )
+                for batch in _batches(items, _BATCH):
+                    self._save_batch(batch, source_pk, report, index)
+            index.commit(seq)
+        except ValueError as error:  # a bad --channel, say
+            index.rollback()
+            raise SourceError(f"{path}: {error}") from error
+        except BaseException:
+            index.rollback()
+            raise
+        return report
+
+    def _save_batch(
+        self, batch: list[Post | Channel], source_pk: int, report: FileReport, index: SearchIndex
+    ) -> None:
+        posts = [item for item in batch if isinstance(item, Post)]
+        for item in batch:
+            if isinstance(item, Channel) and item.username:
+                self.store.save_channel(item)
+                report.channels += 1
+        result = self.store.save_posts(posts, source_pk)
+        report.added += result.added
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+        index.stage(result.changed)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        channel: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        hashtag: str | None = None,
+        limit: int = 10,
+        order: str = "relevance",
+    ) -> SearchResults:
+        """Posts matching ``query`` (any word form, English and Russian) and the filters."""
+        filters = PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
+        hits = self.index.search(query, filters, limit=limit, order=order)
+        posts = self.store.load_posts([hit.pk for hit in hits.hits])
+        results = [
+            SearchResult(posts[hit.pk], hit.score, hit.snippet)
+            for hit in hits.hits
+            if hit.pk in posts
+        ]
+        return SearchResults(hits.total, results)
+
+    def get(self, key: str) -> Post | None:
+        return self.store.get_post(key)
+
+    def posts(self, filters: PostFilter | None = None) -> Iterator[Post]:
+        return self.store.iter_posts(filters or PostFilter())
+
+    def stats(self, filters: PostFilter | None = None) -> Stats:
+        return self.store.stats(filters or PostFilter())
+
+    def reindex(self) -> int:
+        """Rebuild the search index from the archive; return the number of posts indexed."""
+        index = self.index
+        index.clear()
+        return index.catch_up(self.store)
+
+
+def expand_paths(paths: list[str | os.PathLike]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+            )
+        else:
+            yield path
+
+
+def _inspect(path: Path) -> tuple[bytes, str, str]:
+    """The file's first bytes, SHA-256 and modification time; clear errors when unreadable."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+            digest.update(head)
+            while chunk := handle.read(_HASH_CHUNK):
+                digest.update(chunk)
+            modified = os.fstat(handle.fileno()).st_mtime
+    except FileNotFoundError as error:
+        raise SourceError(f"{path}: no such file") from error
+    except IsADirectoryError as error:
+        raise SourceError(f"{path}: is a directory") from error
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read: {error.strerror or error}") from error
+    if not head.strip():
+        raise ParseError("file is empty", path=str(path))
+    if b"\x00" in head:
+        raise ParseError("binary data, not a text file", path=str(path))
+    observed = datetime.fromtimestamp(modified, UTC).isoformat(timespec="seconds")
+    return head, digest.hexdigest(), observed
+
+
+def _read_lines(path: Path, progress: Progress | None) -> Iterator[str]:
+    """Decode the file line by line, naming the line of any byte that is not UTF-8."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if progress:
+                progress(len(raw))
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ParseError(
+                    f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})",
+                    path=str(path),
+                    line=number,
+                ) from error
+            if "\x00" in line:
+                raise ParseError("binary data (NUL byte)", path=str(path), line=number)
+            yield line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _batches(items, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+__all__ = [
+    "Archive",
+    "FileReport",
+    "ImportReport",
+    "SearchResult",
+    "SearchResults",
+    "TgscopeError",
+]

@@ -1,0 +1,57 @@
+"""Normalising what sources give: compact counts, hashtags, mentions, links."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_COUNT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KkMmBb]?)\s*$")
+_MULTIPLIER = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+
+# Telegram hashtags: '#' then word characters, not all digits, not inside a word or URL.
+_HASHTAG = re.compile(r"(?<![\w/#&])#(\w*[^\W\d]\w*)")
+# Public usernames are 5-32 characters; older and bot names can be shorter, so accept 4+.
+_MENTION = re.compile(r"(?<![\w@./])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
+_URL = re.compile(r"(?:https?://|www\.|\bt\.me/)[^\s<>\"'«»]+", re.IGNORECASE)
+_URL_TRAILING = ".,;:!?)]}’”…"
+
+
+def parse_count(text: str) -> int:
+    """``'937'`` → 937, ``'12.3K'`` → 12300, ``'1,2M'`` → 1200000.
+
+    Raises ValueError for anything that is not a count.
+    """
+    match = _COUNT.match(text)
+    if not match:
+        raise ValueError(f"not a count: {text!r}")
+    number, suffix = match.groups()
+    try:
+        value = Decimal(number.replace(",", ".")) * _MULTIPLIER[suffix.lower()]
+    except InvalidOperation as error:  # pragma: no cover - the regex admits only digits
+        raise ValueError(f"not a count: {text!r}") from error
+    return int(value)
+
+
+def extract_hashtags(text: str) -> list[str]:
+    """Hashtags without '#', in order of first appearance, each once."""
+    return _unique(_HASHTAG.findall(text))
+
+
+def extract_mentions(text: str) -> list[str]:
+    """Mentioned usernames without '@', lower case, each once."""
+    return _unique(name.lower() for name in _MENTION.findall(text))
+
+
+def extract_links(text: str) -> list[str]:
+    """URLs written out in the text, each once, trailing punctuation removed."""
+    found = []
+    for url in _URL.findall(text):
+        url = url.rstrip(_URL_TRAILING)
+        if not url.lower().startswith(("http://", "https://")):
+            url = "https://" + url
+        found.append(url)
+    return _unique(found)
+
+
+def _unique(items) -> list[str]:
+    return list(dict.fromkeys(items))

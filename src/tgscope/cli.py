@@ -1,0 +1,312 @@
+"""The ``tgscope`` command: each command is a few lines over :class:`tgscope.archive.Archive`."""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .archive import Archive, ImportReport, expand_paths
+from .errors import TgscopeError
+from .exports import EXPORTERS, export_posts
+from .record import Post
+from .sources import SOURCES
+from .store import PostFilter
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
+
+
+def db_option(command: Callable) -> Callable:
+    return click.option(
+        "--db",
+        envvar="TGSCOPE_DB",
+        default="tgscope.db",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="Archive file (also $TGSCOPE_DB).",
+    )(command)
+
+
+def filter_options(command: Callable) -> Callable:
+    for option in reversed(
+        [
+            click.option("--channel", help="Only posts of this channel (username)."),
+            click.option(
+                "--since", metavar="DATE", help="Only posts on or after DATE (YYYY-MM-DD)."
+            ),
+            click.option(
+                "--until", metavar="DATE", help="Only posts on or before DATE (YYYY-MM-DD)."
+            ),
+            click.option("--hashtag", help="Only posts with this hashtag (with or without #)."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def reports_errors(command: Callable) -> Callable:
+    """Turn tgscope's errors into a one-line message and a non-zero exit, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TgscopeError as error:
+            raise click.ClickException(str(error)) from error
+        except KeyboardInterrupt:
+            err_console.print("interrupted: the file being imported was rolled back")
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tgscope")
+def cli() -> None:
+    """Collect, archive, clean, search and analyze public Telegram channels."""
+
+
+@cli.command(name="import")
+@db_option
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "format_", type=click.Choice(sorted(SOURCES)), help="Skip detection.")
+@click.option("--channel", help="The channel a text dump was copied from (its username).")
+@reports_errors
+def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channel: str | None):
+    """Import text dumps (files or folders) into the archive.
+
+    The format is detected from each file's content.  Each file is imported whole
+    or not at all, and importing the same file again changes nothing.
+    """
+    with Archive.open(db) as archive, _progress(paths) as advance:
+        report = archive.import_paths(
+            list(paths), format=format_, channel=channel, progress=advance
+        )
+    _print_import(report)
+
+
+@cli.command()
+@db_option
+@click.argument("query")
+@filter_options
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest"]),
+    default="relevance",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON record per line, with snippet.")
+@reports_errors
+def search(db, query, channel, since, until, hashtag, limit, sort, as_json):
+    """Full-text search in any word form (English and Russian).
+
+    QUERY is words (all must match), "a phrase", OR, -excluded; empty ("") lists all.
+    """
+    with Archive.open(db) as archive:
+        found = archive.search(
+            query,
+            channel=channel,
+            since=since,
+            until=until,
+            hashtag=hashtag,
+            limit=limit,
+            order=sort,
+        )
+    if as_json:
+        for result in found.results:
+            record = result.post.to_dict()
+            record["search"] = {"score": result.score, "snippet": result.snippet}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        return
+    table = Table(
+        title=f"{found.total} match(es), showing {len(found.results)}", title_justify="left"
+    )
+    for name in ("key", "date", "snippet", "reactions"):
+        table.add_column(name, overflow="fold")
+    for result in found.results:
+        post = result.post
+        table.add_row(post.key, post.date or "", _snippet(result.snippet), _reactions(post))
+    console.print(table)
+
+
+@cli.command()
+@db_option
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
+@reports_errors
+def show(db, key, as_json):
+    """Show one post by its key (as printed by search)."""
+    with Archive.open(db) as archive:
+        post = archive.get(key)
+    if post is None:
+        raise click.ClickException(f"{db}: no post with key {key!r}")
+    if as_json:
+        click.echo(json.dumps(post.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _print_post(post)
+
+
+@cli.command()
+@db_option
+@filter_options
+@click.option(
+    "--format", "format_", type=click.Choice(sorted(EXPORTERS)), default="jsonl", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+@click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 byte order mark (for Excel).")
+@reports_errors
+def export(db, channel, since, until, hashtag, format_, output, bom):
+    """Export posts as JSON Lines (the full record) or CSV (one flat row per post)."""
+    filters = PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
+    with Archive.open(db) as archive:
+        count = export_posts(archive.posts(filters), format_, output, bom=bom)
+    if output:
+        err_console.print(f"{count} post(s) written to {output}")
+
+
+@cli.command()
+@db_option
+@filter_options
+@reports_errors
+def stats(db, channel, since, until, hashtag):
+    """Posts per channel, date range, top hashtags and reaction totals."""
+    with Archive.open(db) as archive:
+        summary = archive.stats(
+            PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
+        )
+    console.print(
+        f"{summary.posts} post(s) from {summary.sources} source file(s); dates "
+        f"{summary.first_date or '-'} .. {summary.last_date or '-'} ({summary.undated} undated)"
+    )
+    _print_table(
+        "posts per channel",
+        ("channel", "title", "posts"),
+        [(c or "(unknown)", t or "", n) for c, t, n in summary.channels],
+    )
+    _print_table(
+        "top hashtags", ("hashtag", "posts"), [(f"#{t}", n) for t, n in summary.top_hashtags]
+    )
+    _print_table("reactions", ("reaction", "total"), summary.reactions)
+
+
+@cli.command()
+@db_option
+@reports_errors
+def reindex(db):
+    """Rebuild the search index from the archive (after a crash or an upgrade)."""
+    with Archive.open(db) as archive:
+        count = archive.reindex()
+    console.print(f"{count} post(s) indexed")
+
+
+def _progress(paths: tuple[Path, ...]):
+    """A byte-progress bar on stderr when it is a terminal; a no-op otherwise."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar():
+        if not err_console.is_terminal:
+            yield None
+            return
+        total = sum(p.stat().st_size for p in expand_paths(list(paths)) if p.exists())
+        columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task("import", total=total)
+            yield lambda size: progress.advance(task, size)
+
+    return bar()
+
+
+def _print_import(report: ImportReport) -> None:
+    for file in report.files:
+        for warning in file.warnings:
+            err_console.print(f"warning: {file.path}: {warning}")
+        console.print(
+            f"{file.path} ({file.format}): {file.posts} post(s): {file.added} added, "
+            f"{file.updated} updated, {file.unchanged} unchanged"
+        )
+    if len(report.files) > 1:
+        console.print(f"total: {report.summary()}")
+
+
+def _print_table(title: str, columns: tuple[str, ...], rows) -> None:
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="right" if name in ("posts", "total") else "left")
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    console.print(table)
+
+
+def _print_post(post: Post) -> None:
+    forward = post.forwarded_from or {}
+    console.print(Text(post.key, style="bold"))
+    details = {
+        "channel": post.channel
+        and f"{post.channel} ({post.channel_title or ''})".replace(" ()", ""),
+        "id": post.id,
+        "date": post.date,
+        "forwarded from": forward.get("title") or forward.get("channel"),
+        "views": post.views,
+        "reactions": _reactions(post),
+        "hashtags": " ".join(f"#{t}" for t in post.hashtags),
+        "media": ", ".join(
+            m["type"] + (" (not shown by the source)" if m.get("unsupported") else "")
+            for m in post.media
+        ),
+        "sources": "; ".join(f"{s['kind']} {s['ref']} at {s['observed_at']}" for s in post.sources),
+    }
+    for name, value in details.items():
+        if value not in (None, ""):
+            console.print(Text(f"{name}: ", style="dim") + Text(str(value)))
+    console.print()
+    console.print(Text(post.text))
+
+
+def _reactions(post: Post) -> str:
+    parts = []
+    for reaction in post.reactions:
+        label = reaction.get("emoji") or ("⭐" if reaction.get("paid") else "custom")
+        parts.append(f"{label}{reaction['count']}")
+    return " ".join(parts)
+
+
+_BOLD = re.compile(r"<b>(.*?)</b>", re.S)
+
+
+def _snippet(snippet_html: str) -> Text:
+    snippet_html = " ".join(snippet_html.split())
+    text = Text()
+    position = 0
+    for match in _BOLD.finditer(snippet_html):
+        text.append(html.unescape(snippet_html[position : match.start()]))
+        text.append(html.unescape(match.group(1)), style="bold yellow")
+        position = match.end()
+    text.append(html.unescape(snippet_html[position:]))
+    return text
+
+
+def main() -> None:
+    cli(prog_name="tgscope")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""The errors tgscope raises, as one small tree.
+
+Every error a user can cause (a bad file, a bad query, a locked archive) is a
+:class:`TgscopeError` whose message is one line naming the file, line or URL.
+The CLI prints that line and exits non-zero; it never shows a traceback for them.
+
+    TgscopeError
+    ├── SourceError
+    │   ├── ParseError          (bad or truncated input; carries path and line)
+    │   ├── UnknownFormat       (no source recognises the input)
+    │   ├── FetchError          (HTTP failures, later issues)
+    │   └── ChannelUnavailable  (no public preview, later issues)
+    ├── StoreError              (locked, corrupt or unwritable archive)
+    └── QueryError              (a search query the engine cannot run)
+"""
+
+from __future__ import annotations
+
+
+class TgscopeError(Exception):
+    """Base of every error tgscope reports to its users."""
+
+
+class SourceError(TgscopeError):
+    """Reading an input (file, page, API) failed."""
+
+
+class ParseError(SourceError):
+    """Input that a source recognised but could not parse."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        self.path, self.line, self.reason = path, line, message
+        where = path or "<input>"
+        if line is not None:
+            where += f":{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class UnknownFormat(SourceError):
+    """No source recognises the input."""
+
+
+class FetchError(SourceError):
+    """A fetch over the network failed after retries."""
+
+
+class ChannelUnavailable(SourceError):
+    """A channel does not exist or has no public preview."""
+
+
+class StoreError(TgscopeError):
+    """The archive cannot be opened, read or written."""
+
+
+class QueryError(TgscopeError):
+    """A search query that cannot be run."""

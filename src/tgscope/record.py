@@ -1,0 +1,151 @@
+"""The post record shared by every source (see docs/record.md in the README).
+
+A :class:`Post` is what every source produces, what the archive stores and what
+``tgscope export --format jsonl`` writes, one per line.  Nested parts are plain
+``TypedDict`` dicts so that they serialise to JSON as they are.  Absent facts
+are ``None`` (or an empty list), never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, NotRequired, TypedDict
+
+
+class Entity(TypedDict):
+    """Formatting or a link, with offsets in code points of ``text``."""
+
+    type: str
+    offset: int
+    length: int
+    url: NotRequired[str | None]
+
+
+class Reaction(TypedDict):
+    """One reaction: exactly one of ``emoji``, ``custom_emoji_id`` or ``paid``, with its count."""
+
+    count: int
+    emoji: NotRequired[str]
+    custom_emoji_id: NotRequired[str]
+    paid: NotRequired[bool]
+
+
+class ForwardedFrom(TypedDict):
+    """The original author of a forwarded post: ``title`` always, ``channel``/``id`` when known."""
+
+    title: str | None
+    channel: str | None
+    id: int | None
+
+
+class ReplyTo(TypedDict):
+    channel: str | None
+    id: int | None
+
+
+class Media(TypedDict, total=False):
+    """One attachment: ``type`` (one of :data:`MEDIA_TYPES`) and what the source gives."""
+
+    type: str
+    url: str | None
+    duration: int | None
+    file_name: str | None
+    size: int | None
+    width: int | None
+    height: int | None
+    unsupported: bool
+    reason: str
+
+
+class LinkPreview(TypedDict):
+    url: str | None
+    site_name: str | None
+    title: str | None
+    description: str | None
+
+
+class SourceRef(TypedDict):
+    """One observation that produced or updated a record."""
+
+    kind: str
+    ref: str
+    observed_at: str
+
+
+MEDIA_TYPES = (
+    "photo",
+    "video",
+    "gif",
+    "round_video",
+    "voice",
+    "audio",
+    "document",
+    "sticker",
+    "poll",
+    "location",
+    "venue",
+    "contact",
+    "unsupported",
+)
+
+
+@dataclass(slots=True)
+class Post:
+    """One Telegram post, as tgscope archives it.  Field meanings: docs/record.md."""
+
+    key: str
+    channel: str | None = None
+    channel_title: str | None = None
+    id: int | None = None
+    date: str | None = None
+    text: str = ""
+    entities: list[Entity] = field(default_factory=list)
+    views: int | None = None
+    reactions: list[Reaction] = field(default_factory=list)
+    forwarded_from: ForwardedFrom | None = None
+    reply_to: ReplyTo | None = None
+    media: list[Media] = field(default_factory=list)
+    link_preview: LinkPreview | None = None
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    author: str | None = None
+    edited: bool = False
+    service: str | None = None
+    album_id: str | None = None
+    sources: list[SourceRef] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict, fields in the documented order."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """One line of JSON (UTF-8 text, not ASCII-escaped)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Post:
+        """Build a post from a dict, ignoring fields this version does not know."""
+        known = {name: data[name] for name in FIELD_NAMES if name in data}
+        if "key" not in known:
+            raise ValueError("a post record needs a 'key'")
+        return cls(**known)
+
+    @classmethod
+    def from_json(cls, line: str) -> Post:
+        return cls.from_dict(json.loads(line))
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Post))
+
+
+@dataclass(slots=True)
+class Channel:
+    """What a source tells about a channel: its username, title and header counters."""
+
+    username: str | None
+    title: str | None = None
+    description: str | None = None
+    verified: bool | None = None
+    counters: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,31 @@
+"""Sources: one module per kind of input, each with a pure ``parse_*`` function.
+
+The registry below is explicit (no discovery by side effect): :func:`detect_format`
+asks each source whether the start of a file looks like its format.
+"""
+
+from __future__ import annotations
+
+from ..errors import UnknownFormat
+from . import textdump
+
+#: format name -> its reader: ``read(lines, *, channel, warn)`` yields posts and channels
+SOURCES = {textdump.FORMAT: textdump.parse_textdump}
+
+_SNIFF_BYTES = 64 * 1024
+
+
+def detect_format(head: bytes, *, path: str) -> str:
+    """The format of a file from its first bytes; :class:`UnknownFormat` when none fits."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"{", b"["):
+        raise UnknownFormat(f"{path}: JSON input is not supported yet (only text dumps)")
+    if stripped[:1] == b"<":
+        raise UnknownFormat(f"{path}: HTML/XML input is not supported yet (only text dumps)")
+    text = head.decode("utf-8", errors="ignore")
+    if textdump.looks_like_textdump(text):
+        return textdump.FORMAT
+    raise UnknownFormat(
+        f"{path}: unknown format (no 'Forwarded from', reactions or web-preview lines); "
+        "use --format textdump to force"
+    )

@@ -1,0 +1,344 @@
+"""Flattened text dumps: text copied out of the web preview (``t.me/s/<channel>``).
+
+A dump has one field per line and no ids, dates or URLs.  ``Forwarded from
+<title>`` opens a post, a line of emoji+count pairs (``👍12❤2🔥1👏1``) closes it,
+and each body appears twice (the second copy lacks the first line, or is exact).
+Web-preview chrome ("VIEW IN TELEGRAM", channel headers with counters) is mixed in.
+
+:func:`parse_textdump` streams: it reads lines one at a time and holds only the
+current post in memory, so a dump of any size parses in bounded memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from ..clean import extract_hashtags, extract_links, extract_mentions, parse_count
+from ..record import Channel, ForwardedFrom, Media, Post, Reaction
+
+FORMAT = "textdump"
+
+_FORWARDED = re.compile(r"^Forwarded from (.+)$")
+_COUNT = r"\d+(?:[.,]\d+)?[KkMm]?"
+_REACTION_PAIR = re.compile(rf"\s*([^\d\s]+?)\s*({_COUNT})")
+_COUNTER = re.compile(rf"^({_COUNT})\s+(subscribers?|members?|photos?|videos?|links?|files?)$")
+_USERNAME = re.compile(r"^@([A-Za-z]\w{3,31})$")
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+
+# Chrome lines the web preview puts in place of media, and what each one meant.
+_MEDIA_CHROME: dict[str, Media] = {
+    "this media is not supported in your browser": {
+        "type": "unsupported",
+        "unsupported": True,
+        "reason": "not_supported_in_browser",
+    },
+    "please open telegram to view this post": {
+        "type": "unsupported",
+        "unsupported": True,
+        "reason": "open_in_telegram",
+    },
+    "media is too big": {"type": "video", "unsupported": True, "reason": "too_big"},
+}
+_DROPPED_CHROME = {"view in telegram", "download telegram"}
+_PAID_STAR = "⭐"
+_ZWJ, _VARIATION_SELECTORS, _SKIN_TONES = "\u200d", "\ufe0e\ufe0f", range(0x1F3FB, 0x1F400)
+_REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
+_MARKERS = ("Forwarded from", "VIEW IN TELEGRAM", "Download Telegram", "subscribers")
+
+Warn = Callable[[str], None]
+
+
+def parse_reactions_line(line: str) -> list[Reaction] | None:
+    """``'👍12❤2🔥1'`` → three reactions; ``None`` when the line is not a reactions line.
+
+    Each emoji must be a single emoji (with its variation selector, skin tone or
+    ZWJ sequence), so body lines such as ``'🇷🇺🇨🇳 2022'`` are never taken for reactions.
+    """
+    line = line.strip()
+    if not line or line[0].isascii():
+        return None
+    reactions: list[Reaction] = []
+    position = 0
+    for match in _REACTION_PAIR.finditer(line):
+        if match.start() != position:
+            return None
+        emoji, count = match.group(1), parse_count(match.group(2))
+        if emoji == _PAID_STAR:
+            reactions.append({"paid": True, "count": count})
+        elif _is_single_emoji(emoji):
+            reactions.append({"emoji": emoji, "count": count})
+        else:
+            return None
+        position = match.end()
+    return reactions if reactions and position == len(line) else None
+
+
+def _is_single_emoji(text: str) -> bool:
+    for piece in text.split(_ZWJ):
+        piece = piece.strip(_VARIATION_SELECTORS)
+        if not piece or unicodedata.category(piece[0]) != "So":
+            return False
+        if ord(piece[0]) in _REGIONAL_INDICATORS:
+            return False
+        if any(ord(ch) not in _SKIN_TONES and ch not in "\u20e3" for ch in piece[1:]):
+            return False
+    return True
+
+
+def looks_like_textdump(head: str) -> bool:
+    """True when the start of a text file has the marks of a web-preview dump."""
+    if any(marker in head for marker in _MARKERS):
+        return True
+    return any(parse_reactions_line(line) for line in head.splitlines()[:200])
+
+
+@dataclass
+class _Block:
+    """The lines of one stretch of the dump between post boundaries."""
+
+    first_line: int
+    forwarded_from: str | None = None
+    lines: list[str] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+
+
+def parse_textdump(
+    lines: Iterable[str],
+    *,
+    channel: str | None = None,
+    channel_title: str | None = None,
+    warn: Warn | None = None,
+) -> Iterator[Post | Channel]:
+    """Parse a text dump into posts (and the channel headers it contains), in file order.
+
+    ``channel`` names the channel the dump was copied from (the dump does not say);
+    without it posts keep ``channel`` null.  Keys are derived from each post's content
+    (and its occurrence count among identical posts), so re-importing the same dump,
+    or an overlapping one, gives the same keys.
+    """
+    if channel is not None and not _CHANNEL_NAME.match(channel):
+        raise ValueError(f"not a channel username: {channel!r}")
+    channel = channel.lower() if channel else None
+    seen: dict[str, int] = {}
+    for block in _blocks(lines):
+        header, posts = _block_to_posts(block, channel, channel_title, seen, warn)
+        if header is not None:
+            yield header
+        yield from posts
+
+
+def _blocks(lines: Iterable[str]) -> Iterator[_Block]:
+    """Cut the dump at post boundaries: before ``Forwarded from``, after a reactions line."""
+    block = _Block(first_line=1)
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip()
+        forwarded = _FORWARDED.match(line)
+        if forwarded:
+            if block.lines or block.forwarded_from:
+                yield block
+            block = _Block(first_line=number, forwarded_from=forwarded.group(1).strip())
+            continue
+        reactions = parse_reactions_line(line) if line and not line[0].isascii() else None
+        if reactions:
+            block.reactions = reactions
+            yield block
+            block = _Block(first_line=number + 1)
+            continue
+        block.lines.append(line)
+        block.line_numbers.append(number)
+    if (block.lines and any(block.lines)) or block.forwarded_from:
+        yield block
+
+
+def _block_to_posts(
+    block: _Block,
+    channel: str | None,
+    channel_title: str | None,
+    seen: dict[str, int],
+    warn: Warn | None,
+) -> tuple[Channel | None, list[Post]]:
+    header, lines, numbers = _split_header(block, channel)
+    media_at: list[tuple[int, Media]] = []
+    body: list[str] = []
+    for line in lines:
+        chrome = line.strip().lower()
+        if chrome in _MEDIA_CHROME:
+            media_at.append((len(body), dict(_MEDIA_CHROME[chrome])))  # type: ignore[misc]
+        elif chrome not in _DROPPED_CHROME:
+            body.append(line)
+    body = _trim_blank(body)
+    if not body and not media_at and not block.forwarded_from and not block.reactions:
+        return header, []
+    segments = _segment(body)
+    if segments is None:
+        if warn and len(body) > 1:
+            warn(
+                f"line {block.first_line}: body not repeated as web-preview dumps do; "
+                "kept as it is (truncated file?)"
+            )
+        segments = [(0, len(body), len(body))]
+    posts = []
+    for index, (start, length, _consumed) in enumerate(segments):
+        text = "\n".join(body[start : start + length])
+        is_last = index == len(segments) - 1
+        posts.append(
+            _make_post(
+                text,
+                forwarded_from=block.forwarded_from if index == 0 else None,
+                reactions=block.reactions if is_last else [],
+                media=[m for at, m in media_at if _segment_owns(segments, index, at)],
+                channel=channel,
+                channel_title=channel_title or (header.title if header else None),
+                seen=seen,
+            )
+        )
+    return header, posts
+
+
+def _segment_owns(segments: list[tuple[int, int, int]], index: int, at: int) -> bool:
+    start = segments[index][0]
+    end = segments[index + 1][0] if index + 1 < len(segments) else float("inf")
+    return (index == 0 or start <= at) and at < end
+
+
+def _split_header(
+    block: _Block, channel: str | None
+) -> tuple[Channel | None, list[str], list[int]]:
+    """Take a channel header (title, @username, counters, description) off the block's top."""
+    lines, numbers = block.lines, block.line_numbers
+    first_counter = next((i for i, line in enumerate(lines[:4]) if _COUNTER.match(line)), None)
+    if first_counter is None:
+        return None, lines, numbers
+    end = first_counter
+    while end + 1 < len(lines) and _COUNTER.match(lines[end + 1]):
+        end += 1
+    download = next(
+        (
+            i
+            for i in range(end + 1, min(len(lines), end + 21))
+            if lines[i].strip() == "Download Telegram"
+        ),
+        None,
+    )
+    top = lines[:first_counter]
+    counters = {}
+    for line in lines[first_counter : end + 1]:
+        value, name = _COUNTER.match(line).groups()  # type: ignore[union-attr]
+        counters[name.rstrip("s") + "s"] = parse_count(value)
+    username = next((m.group(1).lower() for m in map(_USERNAME.match, top) if m), channel)
+    title = next((line.strip() for line in top if line.strip() and not _USERNAME.match(line)), None)
+    description = None
+    if download is not None:
+        description = "\n".join(_trim_blank(lines[end + 1 : download])) or None
+        end = download
+    header = Channel(username=username, title=title, description=description, counters=counters)
+    return header, lines[end + 1 :], numbers[end + 1 :]
+
+
+def _segment(body: list[str]) -> list[tuple[int, int, int]] | None:
+    """Find the posts in ``body`` from the repeated-copy pattern.
+
+    Returns ``(start, length, consumed)`` for each post: its text is
+    ``body[start:start+length]`` and the post spans ``consumed`` lines with its copy.
+    ``None`` when the lines do not follow the pattern: then nothing is removed,
+    because text that is merely similar must never be deleted.
+    """
+    count = len(body)
+    if count <= 1:
+        return [(0, count, count)]
+    whole = _copy_length_at(body, 0, count)
+    if whole is not None:
+        return [(0, whole, count)]
+    segments, start = [], 0
+    while start < count:
+        length, consumed = _longest_post_at(body, start)
+        if length is None:
+            return None
+        segments.append((start, length, consumed))
+        start += consumed
+    return segments
+
+
+def _copy_length_at(body: list[str], start: int, span: int) -> int | None:
+    """The post length if ``body[start:start+span]`` is exactly one post and its copy."""
+    if span % 2:  # second copy lacks the first line: n + (n - 1) lines
+        n = (span + 1) // 2
+        if body[start + n : start + span] == body[start + 1 : start + n]:
+            return n
+    else:  # exact copy: n + n lines
+        n = span // 2
+        if body[start + n : start + span] == body[start : start + n]:
+            return n
+    return None
+
+
+def _longest_post_at(body: list[str], start: int) -> tuple[int | None, int]:
+    """The longest post (two lines or more) starting at ``start`` that is followed by its copy."""
+    remaining = len(body) - start
+    for n in range(remaining // 2 + 1, 1, -1):
+        if (
+            2 * n - 1 <= remaining
+            and body[start + n : start + 2 * n - 1] == body[start + 1 : start + n]
+        ):
+            return n, 2 * n - 1
+        if 2 * n <= remaining and body[start + n : start + 2 * n] == body[start : start + n]:
+            return n, 2 * n
+    if remaining >= 2 and body[start] == body[start + 1]:
+        return 1, 2
+    return None, 0
+
+
+def _trim_blank(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _make_post(
+    text: str,
+    *,
+    forwarded_from: str | None,
+    reactions: list[Reaction],
+    media: list[Media],
+    channel: str | None,
+    channel_title: str | None,
+    seen: dict[str, int],
+) -> Post:
+    forward: ForwardedFrom | None = (
+        {"title": forwarded_from, "channel": None, "id": None} if forwarded_from else None
+    )
+    return Post(
+        key=_content_key(channel, forwarded_from, text, media, seen),
+        channel=channel,
+        channel_title=channel_title,
+        text=text,
+        reactions=reactions,
+        forwarded_from=forward,
+        media=media,
+        hashtags=extract_hashtags(text),
+        mentions=extract_mentions(text),
+        links=extract_links(text),
+    )
+
+
+def _content_key(
+    channel: str | None,
+    forwarded_from: str | None,
+    text: str,
+    media: list[Media],
+    seen: dict[str, int],
+) -> str:
+    """``<channel>/dump-<hash>``: a hash of what the post says, numbered among identical posts."""
+    content = "\x1f".join([forwarded_from or "", text, ",".join(m["type"] for m in media)])
+    digest = hashlib.blake2b(content.encode(), digest_size=8).hexdigest()
+    seen[digest] = occurrence = seen.get(digest, 0) + 1
+    key = f"{channel or 'dump'}/dump-{digest}"
+    return key if occurrence == 1 else f"{key}.{occurrence}"

@@ -1,0 +1,96 @@
+"""The archive's storage layer behind a small interface.
+
+Sources, search and the CLI talk to a :class:`Store`; :class:`SQLiteStore` is the
+default (a plain SQLite file, the archive of record).  A PostgreSQL backend
+implements the same protocol without touching sources or the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..record import Channel, Post
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """One input that was read: its kind (``textdump``, ``web``…), file or URL, and digest."""
+
+    kind: str
+    ref: str
+    sha256: str
+    observed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilter:
+    """Which posts an export, a listing or stats should cover.  ``None`` means any."""
+
+    channel: str | None = None
+    since: str | None = None  # ISO date or datetime, inclusive
+    until: str | None = None  # ISO date or datetime, inclusive of that whole day when a date
+    hashtag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDoc:
+    """What the search index holds for one post."""
+
+    pk: int
+    text: str
+    channel: str | None
+    date: str | None
+    hashtags: list[str]
+    new: bool = False  # True when the index cannot hold an older version of this post
+
+
+@dataclass(slots=True)
+class SaveResult:
+    """What saving a batch did: counts, and the posts whose indexed content changed."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed: list[IndexDoc] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Stats:
+    posts: int
+    channels: list[tuple[str | None, str | None, int]]  # username, title, posts
+    first_date: str | None
+    last_date: str | None
+    undated: int
+    top_hashtags: list[tuple[str, int]]
+    reactions: list[tuple[str, int]]  # emoji (or 'paid' / custom id), total count
+    sources: int
+
+
+class Store(Protocol):
+    """What the archive needs from a storage backend."""
+
+    def transaction(self) -> AbstractContextManager[int]:
+        """All writes inside happen at once or not at all; yields the write's sequence number."""
+
+    def add_source(self, source: SourceInfo) -> int: ...
+
+    def save_channel(self, channel: Channel) -> None: ...
+
+    def save_posts(self, posts: list[Post], source_pk: int) -> SaveResult: ...
+
+    def get_post(self, key: str) -> Post | None: ...
+
+    def load_posts(self, pks: list[int]) -> dict[int, Post]: ...
+
+    def iter_posts(self, filters: PostFilter) -> Iterator[Post]: ...
+
+    def iter_index_docs(self, after_seq: int) -> Iterable[IndexDoc]: ...
+
+    def last_seq(self) -> int: ...
+
+    def stats(self, filters: PostFilter) -> Stats: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,151 @@
+"""The SQLite schema as data: numbered migrations and the views Datasette shows.
+
+``PRAGMA user_version`` holds the schema version; :func:`migrate` runs the
+migrations a file lacks, each in its own transaction.  Add a migration, never
+edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE channels (
+        pk INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        title TEXT,
+        description TEXT,
+        verified INTEGER,
+        subscribers INTEGER,
+        photos INTEGER,
+        videos INTEGER,
+        links INTEGER,
+        files INTEGER,
+        updated_at TEXT
+    );
+    CREATE TABLE sources (
+        pk INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        observed_at TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        UNIQUE (kind, ref, sha256)
+    );
+    CREATE TABLE posts (
+        pk INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        channel_pk INTEGER REFERENCES channels(pk),
+        message_id INTEGER,
+        date TEXT,
+        text TEXT NOT NULL DEFAULT '',
+        views INTEGER,
+        forwarded_from_title TEXT,
+        forwarded_from_channel TEXT,
+        forwarded_from_id INTEGER,
+        reply_to_channel TEXT,
+        reply_to_id INTEGER,
+        author TEXT,
+        edited INTEGER NOT NULL DEFAULT 0,
+        service TEXT,
+        album_id TEXT,
+        entities TEXT NOT NULL DEFAULT '[]',
+        link_preview TEXT,
+        content_hash TEXT NOT NULL,
+        seq INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX posts_channel_message ON posts(channel_pk, message_id)
+        WHERE message_id IS NOT NULL;
+    CREATE INDEX posts_date ON posts(date);
+    CREATE INDEX posts_seq ON posts(seq);
+    CREATE INDEX posts_forwarded_from ON posts(forwarded_from_channel, forwarded_from_title);
+    CREATE TABLE reactions (
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        position INTEGER NOT NULL,
+        emoji TEXT,
+        custom_emoji_id TEXT,
+        paid INTEGER NOT NULL DEFAULT 0,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (post_pk, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE media (
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        position INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        url TEXT,
+        unsupported INTEGER NOT NULL DEFAULT 0,
+        details TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (post_pk, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE hashtags (
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        position INTEGER NOT NULL,
+        tag TEXT NOT NULL,
+        PRIMARY KEY (post_pk, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX hashtags_tag ON hashtags(tag COLLATE NOCASE);
+    CREATE TABLE mentions (
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        position INTEGER NOT NULL,
+        username TEXT NOT NULL,
+        PRIMARY KEY (post_pk, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE links (
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        position INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        PRIMARY KEY (post_pk, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE observations (
+        pk INTEGER PRIMARY KEY,
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        source_pk INTEGER NOT NULL REFERENCES sources(pk),
+        observed_at TEXT NOT NULL,
+        views INTEGER,
+        reactions TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (post_pk, source_pk)
+    );
+    CREATE VIEW posts_overview AS
+        SELECT posts.pk, posts.key, channels.username AS channel, channels.title AS channel_title,
+               posts.message_id, posts.date, posts.text, posts.views,
+               posts.forwarded_from_title, posts.forwarded_from_channel,
+               (SELECT sum(count) FROM reactions WHERE post_pk = posts.pk) AS reactions_total,
+               (SELECT group_concat(tag, ' ') FROM hashtags WHERE post_pk = posts.pk) AS hashtags
+        FROM posts LEFT JOIN channels ON channels.pk = posts.channel_pk;
+    CREATE VIEW hashtag_counts AS
+        SELECT tag, count(*) AS posts FROM hashtags GROUP BY tag ORDER BY posts DESC;
+    CREATE VIEW channel_summary AS
+        SELECT channels.username, channels.title, channels.subscribers,
+               count(posts.pk) AS posts, min(posts.date) AS first_post, max(posts.date) AS last_post
+        FROM channels LEFT JOIN posts ON posts.channel_pk = channels.pk
+        GROUP BY channels.pk;
+    CREATE VIEW forwards AS
+        SELECT channels.username AS channel, posts.forwarded_from_title AS forwarded_from,
+               posts.forwarded_from_channel, count(*) AS posts
+        FROM posts LEFT JOIN channels ON channels.pk = posts.channel_pk
+        WHERE posts.forwarded_from_title IS NOT NULL OR posts.forwarded_from_channel IS NOT NULL
+        GROUP BY 1, 2, 3 ORDER BY posts DESC;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the file up to :data:`SCHEMA_VERSION`; return the version it had."""
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"archive schema version {version} is newer than this tgscope ({SCHEMA_VERSION})"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        connection.executescript(
+            f"BEGIN IMMEDIATE;\n{MIGRATIONS[number - 1]}\nPRAGMA user_version = {number};\nCOMMIT;"
+        )
+    return version

@@ -1,0 +1,503 @@
+"""The SQLite backend: a plain WAL-mode file that opens in Datasette as it is."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..dates import day_bounds
+from ..errors import StoreError
+from ..record import Channel, Media, Post, Reaction
+from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats
+from .schema import migrate
+
+_CHANNEL_COUNTERS = {"subscribers", "photos", "videos", "links", "files"}
+_BATCH = 500
+_POST_COLUMNS = (
+    "posts.pk, posts.key, channels.username, channels.title, posts.message_id, posts.date, "
+    "posts.text, posts.entities, posts.views, posts.forwarded_from_title, "
+    "posts.forwarded_from_channel, posts.forwarded_from_id, posts.reply_to_channel, "
+    "posts.reply_to_id, posts.link_preview, posts.author, posts.edited, posts.service, "
+    "posts.album_id"
+)
+_INSERT_POST = (
+    "INSERT INTO posts (pk, key, channel_pk, message_id, date, text, views, forwarded_from_title,"
+    " forwarded_from_channel, forwarded_from_id, reply_to_channel, reply_to_id, author, edited,"
+    " service, album_id, entities, link_preview, content_hash, seq)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_UPDATE_POST = (
+    "UPDATE posts SET key=?, channel_pk=?, message_id=?, date=?, text=?, views=?,"
+    " forwarded_from_title=?, forwarded_from_channel=?, forwarded_from_id=?, reply_to_channel=?,"
+    " reply_to_id=?, author=?, edited=?, service=?, album_id=?, entities=?, link_preview=?,"
+    " content_hash=?, seq=? WHERE pk=?"
+)
+_CHILD_TABLES = ("reactions", "media", "hashtags", "mentions", "links")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def content_hash(post: Post) -> str:
+    """A digest of everything a post says except where it was seen."""
+    data = post.to_dict()
+    data.pop("sources")
+    encoded = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+
+
+def merge(old: Post, new: Post) -> Post:
+    """``new`` over ``old``: every field the new observation knows replaces the old value."""
+    merged = old.to_dict()
+    for name, value in new.to_dict().items():
+        if name != "sources" and value not in (None, [], "", False):
+            merged[name] = value
+    return Post.from_dict(merged)
+
+
+class SQLiteStore:
+    """The archive of record in one SQLite file (WAL mode)."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 5.0):
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrate(self.db)
+        except (sqlite3.DatabaseError, RuntimeError) as error:
+            raise StoreError(f"{self.path}: cannot open archive: {_describe(error)}") from error
+        self._channel_pks: dict[str, int] = {}
+        self._seq: int | None = None
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[int]:
+        """One write transaction, yielding its sequence number; rolled back whole on any error."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StoreError(f"{self.path}: {_describe(error)}") from error
+        self._seq = self.last_seq() + 1
+        try:
+            yield self._seq
+            self.db.execute("UPDATE meta SET value = ? WHERE name = 'seq'", (str(self._seq),))
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('seq', ?)", (str(self._seq),))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._channel_pks.clear()
+            raise
+        finally:
+            self._seq = None
+
+    def last_seq(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing --------------------------------------------------------------------------
+
+    def add_source(self, source: SourceInfo) -> int:
+        """The source's row, created on first sight; the same file read again is the same row."""
+        row = self.db.execute(
+            "SELECT pk FROM sources WHERE kind = ? AND ref = ? AND sha256 = ?",
+            (source.kind, source.ref, source.sha256),
+        ).fetchone()
+        if row:
+            return row[0]
+        cursor = self.db.execute(
+            "INSERT INTO sources (kind, ref, sha256, observed_at, imported_at) VALUES (?,?,?,?,?)",
+            (source.kind, source.ref, source.sha256, source.observed_at, _now()),
+        )
+        return cursor.lastrowid  # type: ignore[return-value]
+
+    def save_channel(self, channel: Channel) -> None:
+        if not channel.username:
+            return
+        pk = self._channel_pk(channel.username, channel.title)
+        values: dict[str, Any] = {
+            "title": channel.title,
+            "description": channel.description,
+            "verified": channel.verified,
+        }
+        values.update({k: v for k, v in channel.counters.items() if k in _CHANNEL_COUNTERS})
+        values = {k: v for k, v in values.items() if v is not None}
+        if values:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            self.db.execute(
+                f"UPDATE channels SET {assignments}, updated_at = ? WHERE pk = ?",
+                [*values.values(), _now(), pk],
+            )
+
+    def _channel_pk(self, username: str, title: str | None) -> int:
+        pk = self._channel_pks.get(username)
+        if pk is None:
+            self.db.execute(
+                "INSERT OR IGNORE INTO channels (username, title, updated_at) VALUES (?,?,?)",
+                (username, title, _now()),
+            )
+            (pk,) = self.db.execute(
+                "SELECT pk FROM channels WHERE username = ?", (username,)
+            ).fetchone()
+            self._channel_pks[username] = pk
+        if title:
+            self.db.execute(
+                "UPDATE channels SET title = ? WHERE pk = ? AND title IS NOT ?", (title, pk, title)
+            )
+        return pk
+
+    def save_posts(self, posts: list[Post], source_pk: int) -> SaveResult:
+        """Upsert posts by key and record that ``source_pk`` saw them; idempotent."""
+        if self._seq is None:
+            raise RuntimeError("save_posts needs a transaction")
+        result = SaveResult()
+        existing = self._existing([post.key for post in posts])
+        next_pk = self._next_pk()
+        rows, children, observations = [], [], []
+        added_now: set[str] = set()
+        for post in posts:
+            found = existing.get(post.key)
+            if post.key in added_now:  # the same post twice in one batch: keep the first
+                result.unchanged += 1
+                continue
+            if found is None:
+                added_now.add(post.key)
+                pk, next_pk = next_pk, next_pk + 1
+                rows.append(self._post_row(pk, post))
+                result.added += 1
+            else:
+                pk, old_hash = found
+                merged = merge(self.load_posts([pk])[pk], post)
+                if content_hash(merged) == old_hash:
+                    result.unchanged += 1
+                    observations.append(_observation(pk, source_pk, post))
+                    continue
+                post = merged
+                self._update_post(pk, post)
+                result.updated += 1
+            children.append((pk, post))
+            observations.append(_observation(pk, source_pk, post))
+            result.changed.append(_index_doc(pk, post, new=found is None))
+        self.db.executemany(_INSERT_POST, rows)
+        self._insert_children(children)
+        self.db.executemany(
+            "INSERT OR IGNORE INTO observations (post_pk, source_pk, observed_at, views, reactions)"
+            " SELECT ?, ?, observed_at, ?, ? FROM sources WHERE pk = ?",
+            observations,
+        )
+        return result
+
+    def _existing(self, keys: list[str]) -> dict[str, tuple[int, str]]:
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(keys), _BATCH):
+            chunk = keys[start : start + _BATCH]
+            marks = ",".join("?" * len(chunk))
+            for key, pk, digest in self.db.execute(
+                f"SELECT key, pk, content_hash FROM posts WHERE key IN ({marks})", chunk
+            ):
+                found[key] = (pk, digest)
+        return found
+
+    def _next_pk(self) -> int:
+        (top,) = self.db.execute("SELECT coalesce(max(pk), 0) FROM posts").fetchone()
+        return top + 1
+
+    def _post_row(self, pk: int, post: Post) -> tuple:
+        channel_pk = self._channel_pk(post.channel, post.channel_title) if post.channel else None
+        forward = post.forwarded_from or {}
+        reply = post.reply_to or {}
+        return (
+            pk,
+            post.key,
+            channel_pk,
+            post.id,
+            post.date,
+            post.text,
+            post.views,
+            forward.get("title"),
+            forward.get("channel"),
+            forward.get("id"),
+            reply.get("channel"),
+            reply.get("id"),
+            post.author,
+            int(post.edited),
+            post.service,
+            post.album_id,
+            json.dumps(post.entities, ensure_ascii=False),
+            json.dumps(post.link_preview, ensure_ascii=False) if post.link_preview else None,
+            content_hash(post),
+            self._seq,
+        )
+
+    def _update_post(self, pk: int, post: Post) -> None:
+        row = self._post_row(pk, post)
+        self.db.execute(_UPDATE_POST, (*row[1:], pk))
+        for table in _CHILD_TABLES:
+            self.db.execute(f"DELETE FROM {table} WHERE post_pk = ?", (pk,))
+
+    def _insert_children(self, children: list[tuple[int, Post]]) -> None:
+        reactions, media, hashtags, mentions, links = [], [], [], [], []
+        for pk, post in children:
+            for i, reaction in enumerate(post.reactions):
+                reactions.append(
+                    (
+                        pk,
+                        i,
+                        reaction.get("emoji"),
+                        reaction.get("custom_emoji_id"),
+                        int(bool(reaction.get("paid"))),
+                        reaction["count"],
+                    )
+                )
+            for i, item in enumerate(post.media):
+                details = {k: v for k, v in item.items() if k not in ("type", "url", "unsupported")}
+                media.append(
+                    (
+                        pk,
+                        i,
+                        item["type"],
+                        item.get("url"),
+                        int(bool(item.get("unsupported"))),
+                        json.dumps(details, ensure_ascii=False),
+                    )
+                )
+            hashtags.extend((pk, i, tag) for i, tag in enumerate(post.hashtags))
+            mentions.extend((pk, i, name) for i, name in enumerate(post.mentions))
+            links.extend((pk, i, url) for i, url in enumerate(post.links))
+        self.db.executemany("INSERT INTO reactions VALUES (?,?,?,?,?,?)", reactions)
+        self.db.executemany("INSERT INTO media VALUES (?,?,?,?,?,?)", media)
+        self.db.executemany("INSERT INTO hashtags VALUES (?,?,?)", hashtags)
+        self.db.executemany("INSERT INTO mentions VALUES (?,?,?)", mentions)
+        self.db.executemany("INSERT INTO links VALUES (?,?,?)", links)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get_post(self, key: str) -> Post | None:
+        row = self.db.execute("SELECT pk FROM posts WHERE key = ?", (key,)).fetchone()
+        return self.load_posts([row[0]])[row[0]] if row else None
+
+    def load_posts(self, pks: list[int]) -> dict[int, Post]:
+        """Whole records for these posts, keyed by pk."""
+        posts: dict[int, Post] = {}
+        for start in range(0, len(pks), _BATCH):
+            posts.update(self._load_chunk(pks[start : start + _BATCH]))
+        return posts
+
+    def _load_chunk(self, pks: list[int]) -> dict[int, Post]:
+        marks = ",".join("?" * len(pks))
+        rows = self.db.execute(
+            f"SELECT {_POST_COLUMNS} FROM posts"
+            " LEFT JOIN channels ON channels.pk = posts.channel_pk"
+            f" WHERE posts.pk IN ({marks})",
+            pks,
+        ).fetchall()
+        parts = self._load_children(pks, marks)
+        return {row[0]: _row_to_post(row, parts, row[0]) for row in rows}
+
+    def _load_children(self, pks: list[int], marks: str) -> dict[str, dict[int, list]]:
+        parts: dict[str, dict[int, list]] = {name: defaultdict(list) for name in _CHILD_TABLES}
+        parts["sources"] = defaultdict(list)
+        queries = {
+            "reactions": "SELECT post_pk, emoji, custom_emoji_id, paid, count FROM reactions",
+            "media": "SELECT post_pk, type, url, unsupported, details FROM media",
+            "hashtags": "SELECT post_pk, tag FROM hashtags",
+            "mentions": "SELECT post_pk, username FROM mentions",
+            "links": "SELECT post_pk, url FROM links",
+        }
+        for name, sql in queries.items():
+            for row in self.db.execute(
+                f"{sql} WHERE post_pk IN ({marks}) ORDER BY 1, position", pks
+            ):
+                parts[name][row[0]].append(_CHILD_DECODERS[name](row))
+        for post_pk, kind, ref, observed_at in self.db.execute(
+            "SELECT observations.post_pk, sources.kind, sources.ref, observations.observed_at"
+            " FROM observations JOIN sources ON sources.pk = observations.source_pk"
+            f" WHERE observations.post_pk IN ({marks}) ORDER BY 1, observations.observed_at, 2, 3",
+            pks,
+        ):
+            parts["sources"][post_pk].append({"kind": kind, "ref": ref, "observed_at": observed_at})
+        return parts
+
+    def iter_posts(self, filters: PostFilter) -> Iterator[Post]:
+        """Matching posts in archive order (by date, then the order they were imported)."""
+        where, params = _filter_sql(filters)
+        pks = [
+            row[0]
+            for row in self.db.execute(
+                f"SELECT posts.pk FROM posts {where}"
+                " ORDER BY posts.date IS NULL, posts.date, posts.pk",
+                params,
+            )
+        ]
+        for start in range(0, len(pks), _BATCH):
+            chunk = pks[start : start + _BATCH]
+            loaded = self.load_posts(chunk)
+            yield from (loaded[pk] for pk in chunk)
+
+    def iter_index_docs(self, after_seq: int) -> Iterable[IndexDoc]:
+        cursor = self.db.execute(
+            "SELECT posts.pk, posts.text, channels.username, posts.date,"
+            " (SELECT json_group_array(tag) FROM hashtags WHERE post_pk = posts.pk)"
+            " FROM posts LEFT JOIN channels ON channels.pk = posts.channel_pk"
+            " WHERE posts.seq > ? ORDER BY posts.pk",
+            (after_seq,),
+        )
+        for pk, text, channel, date, tags in cursor:
+            yield IndexDoc(pk, text, channel, date, json.loads(tags))
+
+    def stats(self, filters: PostFilter) -> Stats:
+        where, params = _filter_sql(filters)
+        scope = f"SELECT posts.pk FROM posts {where}"
+        total, first, last, undated = self.db.execute(
+            f"SELECT count(*), min(date), max(date), sum(date IS NULL) FROM posts"
+            f" WHERE pk IN ({scope})",
+            params,
+        ).fetchone()
+        channels = self.db.execute(
+            "SELECT channels.username, channels.title, count(*) FROM posts"
+            " LEFT JOIN channels ON channels.pk = posts.channel_pk"
+            f" WHERE posts.pk IN ({scope}) GROUP BY posts.channel_pk ORDER BY 3 DESC",
+            params,
+        ).fetchall()
+        hashtags = self.db.execute(
+            f"SELECT tag, count(*) FROM hashtags WHERE post_pk IN ({scope})"
+            " GROUP BY tag ORDER BY 2 DESC, 1 LIMIT 10",
+            params,
+        ).fetchall()
+        reactions = self.db.execute(
+            "SELECT coalesce(emoji, CASE WHEN paid THEN '⭐ paid' END,"
+            " 'custom:' || custom_emoji_id),"
+            f" sum(count) FROM reactions WHERE post_pk IN ({scope}) GROUP BY 1 ORDER BY 2 DESC",
+            params,
+        ).fetchall()
+        (sources,) = self.db.execute("SELECT count(*) FROM sources").fetchone()
+        return Stats(total, channels, first, last, undated or 0, hashtags, reactions, sources)
+
+
+def _filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if filters.channel:
+        clauses.append("posts.channel_pk = (SELECT pk FROM channels WHERE username = ?)")
+        params.append(filters.channel.lower().lstrip("@"))
+    since, until = day_bounds(filters.since, filters.until)
+    if since:
+        clauses.append("posts.date >= ?")
+        params.append(since)
+    if until:
+        clauses.append("posts.date < ?")
+        params.append(until)
+    if filters.hashtag:
+        clauses.append("posts.pk IN (SELECT post_pk FROM hashtags WHERE tag = ? COLLATE NOCASE)")
+        params.append(filters.hashtag.lstrip("#"))
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _observation(pk: int, source_pk: int, post: Post) -> tuple:
+    return (pk, source_pk, post.views, json.dumps(post.reactions, ensure_ascii=False), source_pk)
+
+
+def _index_doc(pk: int, post: Post, *, new: bool) -> IndexDoc:
+    return IndexDoc(pk, post.text, post.channel, post.date, post.hashtags, new)
+
+
+def _reaction(row: tuple) -> Reaction:
+    _, emoji, custom_id, paid, count = row
+    if paid:
+        return {"paid": True, "count": count}
+    if custom_id is not None:
+        return {"custom_emoji_id": custom_id, "count": count}
+    return {"emoji": emoji, "count": count}
+
+
+def _media(row: tuple) -> Media:
+    _, kind, url, unsupported, details = row
+    item: Media = {"type": kind, "url": url}
+    item.update(json.loads(details))
+    if unsupported:
+        item["unsupported"] = True
+    return item
+
+
+_CHILD_DECODERS = {
+    "reactions": _reaction,
+    "media": _media,
+    "hashtags": lambda row: row[1],
+    "mentions": lambda row: row[1],
+    "links": lambda row: row[1],
+}
+
+
+def _row_to_post(row: tuple, parts: dict[str, dict[int, list]], pk: int) -> Post:
+    (
+        _,
+        key,
+        channel,
+        title,
+        message_id,
+        date,
+        text,
+        entities,
+        views,
+        fwd_title,
+        fwd_channel,
+        fwd_id,
+        reply_channel,
+        reply_id,
+        link_preview,
+        author,
+        edited,
+        service,
+        album_id,
+    ) = row
+    forward = (
+        {"title": fwd_title, "channel": fwd_channel, "id": fwd_id}
+        if fwd_title or fwd_channel
+        else None
+    )
+    reply = {"channel": reply_channel, "id": reply_id} if reply_id is not None else None
+    values = dict(
+        key=key,
+        channel=channel,
+        channel_title=title,
+        id=message_id,
+        date=date,
+        text=text,
+        entities=json.loads(entities),
+        views=views,
+        reactions=parts["reactions"].get(pk, []),
+        forwarded_from=forward,
+        reply_to=reply,
+        media=parts["media"].get(pk, []),
+        link_preview=json.loads(link_preview) if link_preview else None,
+        hashtags=parts["hashtags"].get(pk, []),
+        mentions=parts["mentions"].get(pk, []),
+        links=parts["links"].get(pk, []),
+        author=author,
+        edited=bool(edited),
+        service=service,
+        album_id=album_id,
+        sources=parts["sources"].get(pk, []),
+    )
+    return Post(**values)
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return "the archive is locked by another process (try again when it has finished)"
+    if "not a database" in text or "malformed" in text:
+        return "not a tgscope archive or the file is corrupt"
+    return text
