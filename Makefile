@@ -17,12 +17,16 @@ $(STAMP): pyproject.toml
 
 demo: install
 	@rm -f demo.db demo.db-wal demo.db-shm; rm -rf demo.db.index
-	$(BIN)/tgscope --db demo.db import --channel china_embassy_demo samples/russia_china_dump.txt
-	$(BIN)/tgscope --db demo.db import --channel mid_ru_demo samples/mid_ru_dump.txt
-	$(BIN)/tgscope --db demo.db import --channel china_embassy_demo samples/russia_china_dump.txt
-	$(BIN)/tgscope --db demo.db search meeting --limit 3
-	$(BIN)/tgscope --db demo.db search Лавров --limit 3
-	$(BIN)/tgscope --db demo.db stats
+	@echo "== import the two sample dumps into demo.db"
+	$(BIN)/tgscope import --db demo.db --channel russia_china_demo samples/russia_china_dump.txt
+	$(BIN)/tgscope import --db demo.db --channel mid_russia samples/mid_ru_dump.txt
+	@echo "== import the same dump again: nothing changes"
+	$(BIN)/tgscope import --db demo.db --channel russia_china_demo samples/russia_china_dump.txt
+	@echo "== search in any word form, English and Russian"
+	$(BIN)/tgscope search --db demo.db meetings --limit 3
+	$(BIN)/tgscope search --db demo.db Лавров --channel mid_russia --limit 3
+	@echo "== what the archive holds"
+	$(BIN)/tgscope stats --db demo.db
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,20 +145,28 @@ class Archive:
             raise SourceError(f"{path}: unknown format {name!r} (known: {', '.join(SOURCES)})")
         report = FileReport(str(path), name)
         source = SourceInfo(name, str(path.resolve()), digest, observed_at)
+        read = SOURCES[name]
+        try:
+            items = read(_read_lines(path, progress), channel=channel, warn=report.warnings.append)
+            return self.ingest(items, source, report)
+        except ValueError as error:  # a bad --channel, say
+            raise SourceError(f"{path}: {error}") from error
+
+    def ingest(
+        self, items: Iterable[Post | Channel], source: SourceInfo, report: FileReport | None = None
+    ) -> FileReport:
+        """Save what one source gave, in one transaction, and index it.
+
+        Every source ends here, so the same path handles files, pages and API results.
+        """
+        report = report or FileReport(source.ref, source.kind)
         index = self.index
         try:
             with self.store.transaction() as seq:
                 source_pk = self.store.add_source(source)
-                read = SOURCES[name]
-                items = read(
-                    _read_lines(path, progress), channel=channel, warn=report.warnings.append
-                )
                 for batch in _batches(items, _BATCH):
                     self._save_batch(batch, source_pk, report, index)
             index.commit(seq)
-        except ValueError as error:  # a bad --channel, say
-            index.rollback()
-            raise SourceError(f"{path}: {error}") from error
         except BaseException:
             index.rollback()
             raise
@@ -262,8 +270,9 @@ def _read_lines(path: Path, progress: Progress | None) -> Iterator[str]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as error:
+                column = len(raw[: error.start].decode("utf-8", "replace")) + 1
                 raise ParseError(
-                    f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})",
+                    f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {column})",
                     path=str(path),
                     line=number,
                 ) from error

@@ -131,15 +131,9 @@ def search(db, query, channel, since, until, hashtag, limit, sort, as_json):
             record["search"] = {"score": result.score, "snippet": result.snippet}
             click.echo(json.dumps(record, ensure_ascii=False))
         return
-    table = Table(
-        title=f"{found.total} match(es), showing {len(found.results)}", title_justify="left"
-    )
-    for name in ("key", "date", "snippet", "reactions"):
-        table.add_column(name, overflow="fold")
+    console.print(f"{found.total} match(es), showing {len(found.results)}")
     for result in found.results:
-        post = result.post
-        table.add_row(post.key, post.date or "", _snippet(result.snippet), _reactions(post))
-    console.print(table)
+        _print_hit(result.post, result.snippet)
 
 
 @cli.command()
@@ -281,6 +275,16 @@ def _print_post(post: Post) -> None:
     console.print(Text(post.text))
 
 
+def _print_hit(post: Post, snippet: str) -> None:
+    forward = (post.forwarded_from or {}).get("title")
+    about = [post.date, forward and f"forwarded from {forward}", _reactions(post)]
+    console.print()
+    console.print(
+        Text(post.key, style="bold cyan") + Text("  " + "  ·  ".join(filter(None, about)))
+    )
+    console.print(Text("  ") + _snippet(snippet))
+
+
 def _reactions(post: Post) -> str:
     parts = []
     for reaction in post.reactions:
@@ -298,7 +302,8 @@ def _snippet(snippet_html: str) -> Text:
     position = 0
     for match in _BOLD.finditer(snippet_html):
         text.append(html.unescape(snippet_html[position : match.start()]))
-        text.append(html.unescape(match.group(1)), style="bold yellow")
+        word = html.unescape(match.group(1))
+        text.append(word if console.is_terminal else f"[{word}]", style="bold yellow")
         position = match.end()
     text.append(html.unescape(snippet_html[position:]))
     return text

@@ -35,7 +35,7 @@ INDEX_FORMAT = 1
 TOKENIZER = "tgscope_en_ru"
 _STATE = "state.json"
 _WRITER_HEAP = 256 * 1024 * 1024
-_SNIPPET_CHARS = 220
+_SNIPPET_CHARS = 160
 
 
 def text_analyzer() -> tantivy.TextAnalyzer:

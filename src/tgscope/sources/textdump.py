@@ -70,7 +70,8 @@ def parse_reactions_line(line: str) -> list[Reaction] | None:
         if emoji == _PAID_STAR:
             reactions.append({"paid": True, "count": count})
         elif _is_single_emoji(emoji):
-            reactions.append({"emoji": emoji, "count": count})
+            # Telegram names reactions without the emoji variation selector: '❤', not '❤️'
+            reactions.append({"emoji": emoji.replace("\ufe0f", ""), "count": count})
         else:
             return None
         position = match.end()
@@ -103,7 +104,6 @@ class _Block:
     first_line: int
     forwarded_from: str | None = None
     lines: list[str] = field(default_factory=list)
-    line_numbers: list[int] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
 
 
@@ -128,8 +128,19 @@ def parse_textdump(
     for block in _blocks(lines):
         header, posts = _block_to_posts(block, channel, channel_title, seen, warn)
         if header is not None:
+            channel_title = channel_title or header.title  # the page the dump was copied from
+            _check_header_channel(header, channel, block.first_line, warn)
             yield header
         yield from posts
+
+
+def _check_header_channel(header: Channel, channel: str | None, line: int, warn: Warn | None):
+    named = header.username if header.username != channel else None
+    if warn and named:
+        if channel is None:
+            warn(f"line {line}: the header names @{named}; pass --channel {named} to record it")
+        else:
+            warn(f"line {line}: the header names @{named}, not the --channel {channel}")
 
 
 def _blocks(lines: Iterable[str]) -> Iterator[_Block]:
@@ -143,14 +154,13 @@ def _blocks(lines: Iterable[str]) -> Iterator[_Block]:
                 yield block
             block = _Block(first_line=number, forwarded_from=forwarded.group(1).strip())
             continue
-        reactions = parse_reactions_line(line) if line and not line[0].isascii() else None
+        reactions = parse_reactions_line(line)
         if reactions:
             block.reactions = reactions
             yield block
             block = _Block(first_line=number + 1)
             continue
         block.lines.append(line)
-        block.line_numbers.append(number)
     if (block.lines and any(block.lines)) or block.forwarded_from:
         yield block
 
@@ -162,7 +172,7 @@ def _block_to_posts(
     seen: dict[str, int],
     warn: Warn | None,
 ) -> tuple[Channel | None, list[Post]]:
-    header, lines, numbers = _split_header(block, channel)
+    header, lines = _split_header(block, channel)
     media_at: list[tuple[int, Media]] = []
     body: list[str] = []
     for line in lines:
@@ -210,10 +220,10 @@ def _split_header(
     block: _Block, channel: str | None
 ) -> tuple[Channel | None, list[str], list[int]]:
     """Take a channel header (title, @username, counters, description) off the block's top."""
-    lines, numbers = block.lines, block.line_numbers
+    lines = block.lines
     first_counter = next((i for i, line in enumerate(lines[:4]) if _COUNTER.match(line)), None)
     if first_counter is None:
-        return None, lines, numbers
+        return None, lines
     end = first_counter
     while end + 1 < len(lines) and _COUNTER.match(lines[end + 1]):
         end += 1
@@ -230,14 +240,14 @@ def _split_header(
     for line in lines[first_counter : end + 1]:
         value, name = _COUNTER.match(line).groups()  # type: ignore[union-attr]
         counters[name.rstrip("s") + "s"] = parse_count(value)
-    username = next((m.group(1).lower() for m in map(_USERNAME.match, top) if m), channel)
+    username = next((m.group(1).lower() for m in map(_USERNAME.match, top) if m), None) or channel
     title = next((line.strip() for line in top if line.strip() and not _USERNAME.match(line)), None)
     description = None
     if download is not None:
         description = "\n".join(_trim_blank(lines[end + 1 : download])) or None
         end = download
     header = Channel(username=username, title=title, description=description, counters=counters)
-    return header, lines[end + 1 :], numbers[end + 1 :]
+    return header, lines[end + 1 :]
 
 
 def _segment(body: list[str]) -> list[tuple[int, int, int]] | None:

@@ -80,7 +80,7 @@ MIGRATIONS: list[str] = [
         type TEXT NOT NULL,
         url TEXT,
         unsupported INTEGER NOT NULL DEFAULT 0,
-        details TEXT NOT NULL DEFAULT '{}',
+        item TEXT NOT NULL,  -- the whole media entry as JSON; the columns above are for queries
         PRIMARY KEY (post_pk, position)
     ) WITHOUT ROWID;
     CREATE TABLE hashtags (

@@ -263,7 +263,6 @@ class SQLiteStore:
                     )
                 )
             for i, item in enumerate(post.media):
-                details = {k: v for k, v in item.items() if k not in ("type", "url", "unsupported")}
                 media.append(
                     (
                         pk,
@@ -271,7 +270,7 @@ class SQLiteStore:
                         item["type"],
                         item.get("url"),
                         int(bool(item.get("unsupported"))),
-                        json.dumps(details, ensure_ascii=False),
+                        json.dumps(item, ensure_ascii=False),
                     )
                 )
             hashtags.extend((pk, i, tag) for i, tag in enumerate(post.hashtags))
@@ -312,7 +311,7 @@ class SQLiteStore:
         parts["sources"] = defaultdict(list)
         queries = {
             "reactions": "SELECT post_pk, emoji, custom_emoji_id, paid, count FROM reactions",
-            "media": "SELECT post_pk, type, url, unsupported, details FROM media",
+            "media": "SELECT post_pk, item FROM media",
             "hashtags": "SELECT post_pk, tag FROM hashtags",
             "mentions": "SELECT post_pk, username FROM mentions",
             "links": "SELECT post_pk, url FROM links",
@@ -423,12 +422,7 @@ def _reaction(row: tuple) -> Reaction:
 
 
 def _media(row: tuple) -> Media:
-    _, kind, url, unsupported, details = row
-    item: Media = {"type": kind, "url": url}
-    item.update(json.loads(details))
-    if unsupported:
-        item["unsupported"] = True
-    return item
+    return json.loads(row[1])
 
 
 _CHILD_DECODERS = {

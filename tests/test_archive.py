@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tgscope.archive import Archive
+from tgscope.errors import ParseError, SourceError, StoreError, UnknownFormat
+from tgscope.record import Post
+
+from .helpers import POSTS, post, source
+
+
+def table_counts(db_path) -> dict[str, int]:
+    db = sqlite3.connect(db_path)
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    counts = {name: db.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
+    db.close()
+    return counts
+
+
+def test_seed_imported_twice_adds_nothing(db_path, seed_path):
+    with Archive.open(db_path) as archive:
+        first = archive.import_paths([seed_path], channel="china_embassy")
+    before = table_counts(db_path)
+    with Archive.open(db_path) as archive:
+        second = archive.import_paths([seed_path], channel="china_embassy")
+        posts = list(archive.posts())
+    assert (first.total("added"), first.total("unchanged")) == (5, 0)
+    assert (second.total("added"), second.total("updated"), second.total("unchanged")) == (0, 0, 5)
+    assert table_counts(db_path) == before
+    assert before["posts"] == 5 and before["observations"] == 5 and before["sources"] == 1
+    assert before["reactions"] == 2 + 2 + 4 + 3 + 4
+    assert [p.text.split(" ", 3)[1:3] for p in posts] == [
+        ["Russia's", "Foreign"],
+        ["Foreign", "Minister"],
+        ["President", "of"],
+        ["On", "January"],
+        ["Foreign", "Minister"],
+    ]
+
+
+def test_stored_record_equals_parsed_record_plus_provenance(db_path, seed_path):
+    from tgscope.sources.textdump import parse_textdump
+
+    with seed_path.open(encoding="utf-8") as lines:
+        parsed = [p for p in parse_textdump(lines, channel="china_embassy")]
+    with Archive.open(db_path) as archive:
+        archive.import_paths([seed_path], channel="china_embassy")
+        stored = list(archive.posts())
+    assert len(stored) == 5
+    for original, saved in zip(parsed, stored, strict=True):
+        assert saved.sources[0]["kind"] == "textdump"
+        assert saved.sources[0]["ref"] == str(seed_path.resolve())
+        saved.sources = []
+        assert saved == original
+
+
+def test_changed_copy_of_a_dump_updates_reactions_and_adds_an_observation(
+    db_path, tmp_path, seed_path
+):
+    later = tmp_path / "later.txt"
+    later.write_text(seed_path.read_text(encoding="utf-8").replace("👍16❤3", "👍20❤4"), "utf-8")
+    with Archive.open(db_path) as archive:
+        archive.import_paths([seed_path], channel="c")
+        report = archive.import_paths([later], channel="c")
+        first = next(archive.posts())
+    assert (report.total("added"), report.total("updated"), report.total("unchanged")) == (0, 1, 4)
+    assert first.reactions == [{"emoji": "👍", "count": 20}, {"emoji": "❤", "count": 4}]
+    assert [s["ref"] for s in first.sources] == [str(seed_path.resolve()), str(later.resolve())]
+    db = sqlite3.connect(db_path)
+    history = db.execute(
+        "SELECT reactions FROM observations WHERE post_pk = 1 ORDER BY pk"
+    ).fetchall()
+    assert [row[0] for row in history] == [
+        '[{"emoji": "👍", "count": 16}, {"emoji": "❤", "count": 3}]',
+        '[{"emoji": "👍", "count": 20}, {"emoji": "❤", "count": 4}]',
+    ]
+
+
+def test_folder_import_takes_every_file(db_path, tmp_path, seed_path):
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    (folder / "a.txt").write_text(seed_path.read_text("utf-8"), "utf-8")
+    (folder / "b.txt").write_text("Forwarded from X\nOnly post\n👍1\n", "utf-8")
+    with Archive.open(db_path) as archive:
+        report = archive.import_paths([folder])
+    assert [(f.path.rsplit("/", 1)[1], f.added) for f in report.files] == [
+        ("a.txt", 5),
+        ("b.txt", 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "message"),
+    [
+        (b"", ParseError, "file is empty"),
+        (b"\x00\x01\x02garbage\xff\xfe", ParseError, "binary data"),
+        (b'{"name": "x", "messages": []}', UnknownFormat, "JSON input is not supported yet"),
+        (b"<html><body>hi</body></html>", UnknownFormat, "HTML/XML input"),
+        (b"shopping list\nmilk\neggs\n", UnknownFormat, "unknown format"),
+    ],
+)
+def test_bad_files_leave_the_archive_as_it_was(
+    db_path, tmp_path, seed_path, content, error, message
+):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    with Archive.open(db_path) as archive:
+        archive.import_paths([seed_path])
+        before = table_counts(db_path)
+        with pytest.raises(error, match=message) as caught:
+            archive.import_paths([bad])
+    assert str(bad) in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert table_counts(db_path) == before
+
+
+def test_invalid_utf8_midway_names_the_line_and_rolls_back(db_path, tmp_path, seed_path):
+    data = seed_path.read_bytes()
+    truncated = tmp_path / "cut.txt"
+    cut = data.index("🤬".encode()) + 2  # in the middle of the last emoji
+    truncated.write_bytes(data[:cut] + b"\nForwarded from X\nmore\n")
+    with Archive.open(db_path) as archive:
+        with pytest.raises(ParseError) as caught:
+            archive.import_paths([truncated])
+        assert list(archive.posts()) == []
+        assert archive.search("Lavrov").total == 0
+    assert str(caught.value) == f"{truncated}:67: not UTF-8 text (byte 0xf0 at column 8)"
+    assert table_counts(db_path)["posts"] == 0
+
+
+def test_failure_mid_import_rolls_back_store_and_index(db_path):
+    def items():
+        yield post("c/1", "first meeting")
+        yield post("c/2", "second meeting")
+        raise ParseError("boom", path="x.txt", line=3)
+
+    with Archive.open(db_path) as archive:
+        with pytest.raises(ParseError):
+            archive.ingest(items(), source())
+        assert list(archive.posts()) == []
+        assert archive.search("meeting").total == 0
+        archive.ingest(POSTS, source())
+        assert archive.search("meeting").total == 2
+
+
+def test_truncated_dump_imports_what_it_has_with_a_warning(db_path, tmp_path, seed_path):
+    text = seed_path.read_text("utf-8")
+    cut = tmp_path / "cut.txt"
+    cut.write_text(text[: text.index("We have far-reaching") + 10], "utf-8")
+    with Archive.open(db_path) as archive:
+        report = archive.import_paths([cut])
+    assert report.total("added") == 5
+    assert report.files[0].warnings == [
+        "line 55: body not repeated as web-preview dumps do; kept as it is (truncated file?)"
+    ]
+
+
+def test_missing_paths_and_a_folder_as_archive(db_path, tmp_path):
+    with Archive.open(db_path) as archive, pytest.raises(SourceError) as caught:
+        archive.import_paths([tmp_path / "nope.txt"])
+    assert str(caught.value) == f"{tmp_path / 'nope.txt'}: no such file"
+    with pytest.raises(StoreError, match="is a directory, not an archive file"):
+        Archive.open(tmp_path)
+
+
+def test_locked_archive_is_reported(db_path, seed_path):
+    Archive.open(db_path).close()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        archive = Archive.open(db_path)
+        archive.store.db.execute("PRAGMA busy_timeout = 100")
+        with pytest.raises(StoreError, match="locked by another process"):
+            archive.import_paths([seed_path])
+        archive.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_corrupt_archive_is_reported(tmp_path):
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a tgscope archive or the file is corrupt"):
+        Archive.open(broken)
+    assert broken.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_index_catches_up_after_a_crash_between_commits(db_path):
+    with Archive.open(db_path) as archive:
+        archive.ingest(POSTS[:3], source("a"))
+        # a crash after the SQLite commit, before the index commit:
+        with archive.store.transaction() as seq:
+            source_pk = archive.store.add_source(source("b"))
+            archive.store.save_posts(POSTS[3:], source_pk)
+        assert seq == 2
+    with Archive.open(db_path) as archive:
+        assert archive.search("Лавров").total == 3
+
+
+def test_reindex_rebuilds_from_the_archive(db_path):
+    with Archive.open(db_path) as archive:
+        archive.ingest(POSTS, source())
+    import shutil
+
+    shutil.rmtree(str(db_path) + ".index")
+    with Archive.open(db_path) as archive:
+        assert archive.reindex() == len(POSTS)
+        assert archive.search("meeting").total == 2
+
+
+def test_same_key_twice_in_one_batch_is_saved_once(db_path):
+    with Archive.open(db_path) as archive:
+        report = archive.ingest([post("c/1", "a"), post("c/1", "a")], source())
+        assert (report.added, report.unchanged) == (1, 1)
+        assert [p.key for p in archive.posts()] == ["c/1"]
+
+
+def test_posts_keep_order_and_full_record(db_path):
+    full = Post(
+        key="c/5",
+        channel="c",
+        channel_title="C",
+        id=5,
+        date="2023-01-01T00:00:00+00:00",
+        text="hi",
+        entities=[{"type": "bold", "offset": 0, "length": 2}],
+        views=10,
+        reactions=[
+            {"emoji": "👍", "count": 1},
+            {"custom_emoji_id": "42", "count": 2},
+            {"paid": True, "count": 3},
+        ],
+        forwarded_from={"title": "T", "channel": "t", "id": 9},
+        reply_to={"channel": "c", "id": 4},
+        media=[{"type": "photo", "url": "https://x/y.jpg", "width": 10, "height": 20}],
+        link_preview={"url": "u", "site_name": "s", "title": "t", "description": "d"},
+        hashtags=["a"],
+        mentions=["b"],
+        links=["https://x"],
+        author="A",
+        edited=True,
+        service=None,
+        album_id="77",
+    )
+    with Archive.open(db_path) as archive:
+        archive.ingest([full], source())
+        (saved,) = archive.posts()
+    assert saved.sources == [
+        {"kind": "test", "ref": "test://posts", "observed_at": "2026-11-28T07:00:00+00:00"}
+    ]
+    saved.sources = []
+    assert saved == full
