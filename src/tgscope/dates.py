@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from .errors import QueryError
+
 
 def parse_bound(text: str) -> datetime:
     """A ``--since``/``--until`` value: ``2022-11-15`` or a full ISO datetime (UTC if no offset)."""
@@ -16,7 +18,14 @@ def parse_bound(text: str) -> datetime:
 
 def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
     """Half-open UTC bounds ``[since, until)`` as stored strings; a bare ``until`` date
-    includes that whole day."""
+    includes that whole day.  Raises :class:`QueryError` for a value that is not a date."""
+    try:
+        return _day_bounds(since, until)
+    except ValueError as error:
+        raise QueryError(str(error)) from error
+
+
+def _day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
     low = to_utc_iso(parse_bound(since)) if since else None
     high = None
     if until:

@@ -189,10 +189,7 @@ class SearchIndex:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
 
     def _date_range(self, filters: PostFilter) -> tantivy.Query:
-        try:
-            low, high = day_bounds(filters.since, filters.until)
-        except ValueError as error:
-            raise QueryError(str(error)) from error
+        low, high = day_bounds(filters.since, filters.until)
         return tantivy.Query.range_query(
             self.schema,
             "date",

@@ -6,21 +6,24 @@ asks each source whether the start of a file looks like its format.
 
 from __future__ import annotations
 
+import re
+
 from ..errors import UnknownFormat
 from . import textdump
 
 #: format name -> its reader: ``read(lines, *, channel, warn)`` yields posts and channels
 SOURCES = {textdump.FORMAT: textdump.parse_textdump}
 
-_SNIFF_BYTES = 64 * 1024
+_JSON_START = re.compile(rb"\{|\[\s*[\[\]{\"]")
+_HTML_TAG = re.compile(rb"<(?:!doctype|html|head|body|div|main|meta|a)[\s>]", re.IGNORECASE)
 
 
 def detect_format(head: bytes, *, path: str) -> str:
     """The format of a file from its first bytes; :class:`UnknownFormat` when none fits."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped[:1] in (b"{", b"["):
+    if _JSON_START.match(stripped):
         raise UnknownFormat(f"{path}: JSON input is not supported yet (only text dumps)")
-    if stripped[:1] == b"<":
+    if stripped[:1] == b"<" or _HTML_TAG.search(head[:4096]):
         raise UnknownFormat(f"{path}: HTML/XML input is not supported yet (only text dumps)")
     text = head.decode("utf-8", errors="ignore")
     if textdump.looks_like_textdump(text):

@@ -119,7 +119,7 @@ MIGRATIONS: list[str] = [
                (SELECT group_concat(tag, ' ') FROM hashtags WHERE post_pk = posts.pk) AS hashtags
         FROM posts LEFT JOIN channels ON channels.pk = posts.channel_pk;
     CREATE VIEW hashtag_counts AS
-        SELECT tag, count(*) AS posts FROM hashtags GROUP BY tag ORDER BY posts DESC;
+        SELECT tag, count(*) AS posts FROM hashtags GROUP BY tag ORDER BY posts DESC, tag;
     CREATE VIEW channel_summary AS
         SELECT channels.username, channels.title, channels.subscribers,
                count(posts.pk) AS posts, min(posts.date) AS first_post, max(posts.date) AS last_post

@@ -382,7 +382,9 @@ class SQLiteStore:
             f" sum(count) FROM reactions WHERE post_pk IN ({scope}) GROUP BY 1 ORDER BY 2 DESC",
             params,
         ).fetchall()
-        (sources,) = self.db.execute("SELECT count(*) FROM sources").fetchone()
+        (sources,) = self.db.execute(
+            f"SELECT count(DISTINCT source_pk) FROM observations WHERE post_pk IN ({scope})", params
+        ).fetchone()
         return Stats(total, channels, first, last, undated or 0, hashtags, reactions, sources)
 
 

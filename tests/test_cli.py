@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from tgscope.cli import cli
+
+
+@pytest.fixture
+def run(db_path):
+    runner = CliRunner()
+
+    def invoke(*args: str, expect: int = 0):
+        result = runner.invoke(cli, [args[0], "--db", str(db_path), *args[1:]])
+        assert result.exit_code == expect, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def imported(run, seed_path):
+    run("import", "--channel", "china_embassy", str(seed_path))
+    return run
+
+
+def test_import_prints_a_summary_and_is_idempotent(run, seed_path):
+    first = run("import", "--channel", "china_embassy", str(seed_path))
+    assert first.output == f"{seed_path} (textdump): 5 post(s): 5 added, 0 updated, 0 unchanged\n"
+    second = run("import", "--channel", "china_embassy", str(seed_path))
+    assert second.output == f"{seed_path} (textdump): 5 post(s): 0 added, 0 updated, 5 unchanged\n"
+
+
+def test_import_uses_tgscope_db_from_the_environment(tmp_path, seed_path):
+    target = tmp_path / "env.db"
+    result = CliRunner().invoke(cli, ["import", str(seed_path)], env={"TGSCOPE_DB": str(target)})
+    assert result.exit_code == 0, result.output
+    assert target.exists()
+
+
+def test_search_table_and_json(imported):
+    table = imported("search", "meetings").output
+    assert table.startswith("2 match(es), showing 2\n")
+    assert "china_embassy/dump-f4a23d0446df2fd9" in table
+    assert "for the tenth [meeting] this year" in table
+    lines = imported("search", "Lavrov", "--json", "--limit", "2").output.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 2
+    assert all("<b>Lavrov</b>" in r["search"]["snippet"] for r in records)
+    assert all(r["forwarded_from"]["title"] == "Russian MFA 🇷🇺" for r in records)
+
+
+def test_search_filters(imported):
+    assert imported("search", "Lavrov", "--hashtag", "UNGA77").output.startswith("1 match(es)")
+    assert imported("search", "Lavrov", "--channel", "other").output.startswith("0 match(es)")
+    out = imported("search", "Lavrov", "--since", "2022-01-01").output
+    assert out.startswith("0 match(es)")  # text dumps have no dates
+
+
+def test_show(imported):
+    out = imported("show", "china_embassy/dump-f4a23d0446df2fd9").output
+    assert "media: unsupported (not shown by the source)" in out
+    assert "reactions: 👍11 ❤1" in out
+    record = json.loads(imported("show", "china_embassy/dump-f4a23d0446df2fd9", "--json").output)
+    assert record["media"] == [
+        {"type": "unsupported", "unsupported": True, "reason": "not_supported_in_browser"}
+    ]
+    missing = imported("show", "nope/1", expect=1)
+    assert "no post with key 'nope/1'" in missing.output
+
+
+def test_export_jsonl_and_csv(imported, tmp_path):
+    lines = imported("export").output.splitlines()
+    assert [json.loads(line)["hashtags"] for line in lines] == [
+        ["RussiaChina", "UNGA77", "PhotoOfTheDay"],
+        ["RussiaChina"],
+        ["RussiaChina"],
+        ["RussiaChina"],
+        ["RussiaChina"],
+    ]
+    target = tmp_path / "posts.csv"
+    imported("export", "--format", "csv", "--bom", "-o", str(target))
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 5
+    assert rows[0]["reactions"] == "👍 16; ❤ 3"
+    assert rows[0]["reactions_total"] == "19"
+    assert rows[0]["hashtags"] == "#RussiaChina #UNGA77 #PhotoOfTheDay"
+    assert rows[1]["media"] == "unsupported (not shown)"
+    assert rows[2]["text"].count("\n") == 8
+    only = imported("export", "--hashtag", "UNGA77").output.splitlines()
+    assert len(only) == 1
+
+
+def test_stats(imported):
+    out = imported("stats").output
+    assert out.startswith("5 post(s) from 1 source file(s); dates - .. - (5 undated)\n")
+    assert "│ china_embassy │       │     5 │" in out
+    assert "│ #RussiaChina   │     5 │" in out
+    assert "│ 👍       │    63 │" in out
+
+
+def test_reindex(imported):
+    assert imported("reindex").output == "5 post(s) indexed\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "{path}: file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00garbage", "{path}: binary data, not a text file"),
+        (
+            b"Forwarded from X\nok\n\xff\xfe broken\n",
+            "{path}:3: not UTF-8 text (byte 0xff at column 1)",
+        ),
+        (b"notes\nnothing else\n", "{path}: unknown format (no 'Forwarded from', reactions or"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(imported, tmp_path, content, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    before = imported("export").output
+    result = imported("import", str(bad), expect=1)
+    assert result.output.startswith("Error: " + message.format(path=bad))
+    assert len(result.output.strip().splitlines()) == 1
+    assert imported("export").output == before
+
+
+def test_bad_options_are_clear(imported):
+    assert "not a date: 'soon'" in imported("search", "x", "--since", "soon", expect=1).output
+    assert "not a date: 'soon'" in imported("export", "--until", "soon", expect=1).output
+    assert "cannot parse query" in imported("search", "nofield:x", expect=1).output
+    bad_channel = imported("import", "--channel", "a b", "samples/mid_ru_dump.txt", expect=1)
+    assert "not a channel username: 'a b'" in bad_channel.output
+
+
+def test_errors_never_show_a_traceback(tmp_path):
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(b"garbage" * 1000)
+    result = subprocess.run(
+        [sys.executable, "-m", "tgscope", "stats", "--db", str(corrupt)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: {corrupt}: cannot open archive: not a tgscope archive or the file is corrupt\n"
+    )
