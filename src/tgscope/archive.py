@@ -27,6 +27,7 @@ from .store.sqlite import SQLiteStore
 DEFAULT_DB = "tgscope.db"
 _BATCH = 1000
 _HASH_CHUNK = 1 << 20
+_READ_CHUNK = 1 << 20
 
 Progress = Callable[[int], None]  # called with the number of bytes just read
 
@@ -147,7 +148,7 @@ class Archive:
         source = SourceInfo(name, str(path.resolve()), digest, observed_at)
         read = SOURCES[name]
         try:
-            items = read(_read_lines(path, progress), channel=channel, warn=report.warnings.append)
+            items = read(_read_text(path, progress), channel=channel, warn=report.warnings.append)
             return self.ingest(items, source, report)
         except ValueError as error:  # a bad --channel, say
             raise SourceError(f"{path}: {error}") from error
@@ -261,24 +262,38 @@ def _inspect(path: Path) -> tuple[bytes, str, str]:
     return head, digest.hexdigest(), observed
 
 
-def _read_lines(path: Path, progress: Progress | None) -> Iterator[str]:
-    """Decode the file line by line, naming the line of any byte that is not UTF-8."""
+def _read_text(path: Path, progress: Progress | None) -> Iterator[str]:
+    """Decode the file in large chunks of whole lines, naming the line of any bad byte."""
+    carry, line = b"", 1
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        while chunk := handle.read(_READ_CHUNK):
             if progress:
-                progress(len(raw))
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                column = len(raw[: error.start].decode("utf-8", "replace")) + 1
-                raise ParseError(
-                    f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column {column})",
-                    path=str(path),
-                    line=number,
-                ) from error
-            if "\x00" in line:
-                raise ParseError("binary data (NUL byte)", path=str(path), line=number)
-            yield line.removeprefix("\ufeff") if number == 1 else line
+                progress(len(chunk))
+            data = carry + chunk
+            cut = data.rfind(b"\n") + 1 if len(chunk) == _READ_CHUNK else len(data)
+            data, carry = data[:cut], data[cut:]
+            yield _decode(data, path, line)
+            line += data.count(b"\n")
+    if carry:
+        yield _decode(carry, path, line)
+
+
+def _decode(data: bytes, path: Path, first_line: int) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[start : error.start].decode("utf-8", "replace")) + 1
+        raise ParseError(
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at column {column})",
+            path=str(path),
+            line=first_line + data.count(b"\n", 0, error.start),
+        ) from error
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = first_line + text.count("\n", 0, offset)
+        raise ParseError("binary data (NUL byte)", path=str(path), line=line)
+    return text.removeprefix("\ufeff") if first_line == 1 else text
 
 
 def _batches(items, size: int) -> Iterator[list]:

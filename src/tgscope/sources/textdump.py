@@ -11,6 +11,7 @@ current post in memory, so a dump of any size parses in bounded memory.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -24,7 +25,9 @@ FORMAT = "textdump"
 
 _FORWARDED = re.compile(r"^Forwarded from (.+)$")
 _COUNT = r"\d+(?:[.,]\d+)?[KkMm]?"
-_REACTION_PAIR = re.compile(rf"\s*([^\d\s]+?)\s*({_COUNT})")
+_COUNT_SPLIT = re.compile(rf"({_COUNT})")
+_MAX_REACTIONS_LINE = 400
+_COUNT_ENDINGS = frozenset("0123456789KkMm")
 _COUNTER = re.compile(rf"^({_COUNT})\s+(subscribers?|members?|photos?|videos?|links?|files?)$")
 _USERNAME = re.compile(r"^@([A-Za-z]\w{3,31})$")
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
@@ -44,6 +47,8 @@ _MEDIA_CHROME: dict[str, Media] = {
     "media is too big": {"type": "video", "unsupported": True, "reason": "too_big"},
 }
 _DROPPED_CHROME = {"view in telegram", "download telegram"}
+_ALL_CHROME = _DROPPED_CHROME | set(_MEDIA_CHROME)
+_LONGEST_CHROME = max(map(len, _ALL_CHROME)) + 8  # room for stray spaces
 _PAID_STAR = "⭐"
 _ZWJ, _VARIATION_SELECTORS, _SKIN_TONES = "\u200d", "\ufe0e\ufe0f", range(0x1F3FB, 0x1F400)
 _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
@@ -59,14 +64,18 @@ def parse_reactions_line(line: str) -> list[Reaction] | None:
     ZWJ sequence), so body lines such as ``'🇷🇺🇨🇳 2022'`` are never taken for reactions.
     """
     line = line.strip()
-    if not line or line[0].isascii():
+    # cheap rejections first: reactions lines are short, start with an emoji, end with a count
+    if not line or len(line) > _MAX_REACTIONS_LINE or line[-1] not in _COUNT_ENDINGS:
+        return None
+    if unicodedata.category(line[0]) != "So":
+        return None
+    parts = _COUNT_SPLIT.split(line)  # emoji, count, emoji, count, …, ''
+    if len(parts) < 3 or parts[-1].strip():
         return None
     reactions: list[Reaction] = []
-    position = 0
-    for match in _REACTION_PAIR.finditer(line):
-        if match.start() != position:
-            return None
-        emoji, count = match.group(1), parse_count(match.group(2))
+    for emoji, count_text in zip(parts[0::2], parts[1::2]):  # noqa: B905 - the last part is ''
+        emoji = emoji.strip()
+        count = int(count_text) if count_text.isdigit() else parse_count(count_text)
         if emoji == _PAID_STAR:
             reactions.append({"paid": True, "count": count})
         elif _is_single_emoji(emoji):
@@ -74,10 +83,10 @@ def parse_reactions_line(line: str) -> list[Reaction] | None:
             reactions.append({"emoji": emoji.replace("\ufe0f", ""), "count": count})
         else:
             return None
-        position = match.end()
-    return reactions if reactions and position == len(line) else None
+    return reactions
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_single_emoji(text: str) -> bool:
     for piece in text.split(_ZWJ):
         piece = piece.strip(_VARIATION_SELECTORS)
@@ -105,6 +114,7 @@ class _Block:
     forwarded_from: str | None = None
     lines: list[str] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
+    has_chrome: bool = False  # a web-preview chrome line is among ``lines``
 
 
 def parse_textdump(
@@ -143,26 +153,45 @@ def _check_header_channel(header: Channel, channel: str | None, line: int, warn:
             warn(f"line {line}: the header names @{named}, not the --channel {channel}")
 
 
-def _blocks(lines: Iterable[str]) -> Iterator[_Block]:
-    """Cut the dump at post boundaries: before ``Forwarded from``, after a reactions line."""
+def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
+    """Cut the dump at post boundaries: before ``Forwarded from``, after a reactions line.
+
+    ``pieces`` may be lines or large chunks cut anywhere (a big file is best read in chunks).
+    """
     block = _Block(first_line=1)
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip()
-        forwarded = _FORWARDED.match(line)
-        if forwarded:
+    number = 0
+    for line in _lines(pieces):
+        number += 1
+        line = line.rstrip()
+        if line.startswith("Forwarded from "):
             if block.lines or block.forwarded_from:
                 yield block
-            block = _Block(first_line=number, forwarded_from=forwarded.group(1).strip())
+            block = _Block(first_line=number, forwarded_from=line[15:].strip())
             continue
-        reactions = parse_reactions_line(line)
-        if reactions:
-            block.reactions = reactions
-            yield block
-            block = _Block(first_line=number + 1)
-            continue
+        # the cheap tests first: most lines are not reactions
+        if line and line[-1] in _COUNT_ENDINGS and not line[0].isascii():
+            reactions = parse_reactions_line(line)
+            if reactions:
+                block.reactions = reactions
+                yield block
+                block = _Block(first_line=number + 1)
+                continue
+        if len(line) < _LONGEST_CHROME and line.strip().lower() in _ALL_CHROME:
+            block.has_chrome = True
         block.lines.append(line)
-    if (block.lines and any(block.lines)) or block.forwarded_from:
+    if any(block.lines) or block.forwarded_from:
         yield block
+
+
+def _lines(pieces: Iterable[str]) -> Iterator[str]:
+    """Whole lines (without their line break) from pieces of text cut anywhere."""
+    carry = ""
+    for piece in pieces:
+        lines = (carry + piece).split("\n")
+        carry = lines.pop()
+        yield from lines
+    if carry:
+        yield carry
 
 
 def _block_to_posts(
@@ -174,13 +203,15 @@ def _block_to_posts(
 ) -> tuple[Channel | None, list[Post]]:
     header, lines = _split_header(block, channel)
     media_at: list[tuple[int, Media]] = []
-    body: list[str] = []
-    for line in lines:
-        chrome = line.strip().lower()
-        if chrome in _MEDIA_CHROME:
-            media_at.append((len(body), dict(_MEDIA_CHROME[chrome])))  # type: ignore[misc]
-        elif chrome not in _DROPPED_CHROME:
-            body.append(line)
+    body: list[str] = lines
+    if block.has_chrome:
+        body = []
+        for line in lines:
+            chrome = line.strip().lower()
+            if chrome in _MEDIA_CHROME:
+                media_at.append((len(body), dict(_MEDIA_CHROME[chrome])))  # type: ignore[misc]
+            elif chrome not in _DROPPED_CHROME:
+                body.append(line)
     body = _trim_blank(body)
     if not body and not media_at and not block.forwarded_from and not block.reactions:
         return header, []
@@ -221,8 +252,10 @@ def _split_header(
 ) -> tuple[Channel | None, list[str], list[int]]:
     """Take a channel header (title, @username, counters, description) off the block's top."""
     lines = block.lines
-    first_counter = next((i for i, line in enumerate(lines[:4]) if _COUNTER.match(line)), None)
-    if first_counter is None:
+    for first_counter, line in enumerate(lines[:4]):
+        if line[:1].isdigit() and _COUNTER.match(line):
+            break
+    else:
         return None, lines
     end = first_counter
     while end + 1 < len(lines) and _COUNTER.match(lines[end + 1]):
@@ -347,7 +380,8 @@ def _content_key(
     seen: dict[str, int],
 ) -> str:
     """``<channel>/dump-<hash>``: a hash of what the post says, numbered among identical posts."""
-    content = "\x1f".join([forwarded_from or "", text, ",".join(m["type"] for m in media)])
+    media_types = ",".join([item["type"] for item in media]) if media else ""
+    content = "\x1f".join([forwarded_from or "", text, media_types])
     digest = hashlib.blake2b(content.encode(), digest_size=8).hexdigest()
     seen[digest] = occurrence = seen.get(digest, 0) + 1
     key = f"{channel or 'dump'}/dump-{digest}"

@@ -63,8 +63,6 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX posts_channel_message ON posts(channel_pk, message_id)
         WHERE message_id IS NOT NULL;
     CREATE INDEX posts_date ON posts(date);
-    CREATE INDEX posts_seq ON posts(seq);
-    CREATE INDEX posts_forwarded_from ON posts(forwarded_from_channel, forwarded_from_title);
     CREATE TABLE reactions (
         post_pk INTEGER NOT NULL REFERENCES posts(pk),
         position INTEGER NOT NULL,

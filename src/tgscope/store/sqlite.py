@@ -14,7 +14,7 @@ from typing import Any
 
 from ..dates import day_bounds
 from ..errors import StoreError
-from ..record import Channel, Media, Post, Reaction
+from ..record import FIELD_NAMES, Channel, Media, Post, Reaction
 from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats
 from .schema import migrate
 
@@ -46,21 +46,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+_HASHED_FIELDS = tuple(name for name in FIELD_NAMES if name not in ("text", "sources"))
+# json.dumps builds an encoder on every call with non-default options: build them once
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def content_hash(post: Post) -> str:
-    """A digest of everything a post says except where it was seen."""
-    data = post.to_dict()
-    data.pop("sources")
-    encoded = json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
-    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+    """A digest of everything a post says except where it was seen (canonical JSON, so the
+    order in which a source built its dicts does not matter)."""
+    text = post.text.encode()
+    rest = {name: getattr(post, name) for name in _HASHED_FIELDS}
+    digest = hashlib.blake2b(len(text).to_bytes(8, "little"), digest_size=16)
+    digest.update(text)
+    digest.update(_canonical_json(rest).encode())
+    return digest.hexdigest()
 
 
 def merge(old: Post, new: Post) -> Post:
     """``new`` over ``old``: every field the new observation knows replaces the old value."""
     merged = old.to_dict()
     for name, value in new.to_dict().items():
-        if name != "sources" and value not in (None, [], "", False):
+        if name != "sources" and not _is_empty(value):
             merged[name] = value
     return Post.from_dict(merged)
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == []
 
 
 class SQLiteStore:
@@ -72,11 +85,12 @@ class SQLiteStore:
             self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: big imports spill less
             self.db.execute("PRAGMA foreign_keys = ON")
             migrate(self.db)
         except (sqlite3.DatabaseError, RuntimeError) as error:
             raise StoreError(f"{self.path}: cannot open archive: {_describe(error)}") from error
-        self._channel_pks: dict[str, int] = {}
+        self._channels: dict[str, tuple[int, str | None]] = {}  # username -> pk, title
         self._seq: int | None = None
 
     # -- transactions ---------------------------------------------------------------------
@@ -96,7 +110,7 @@ class SQLiteStore:
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
-            self._channel_pks.clear()
+            self._channels.clear()
             raise
         finally:
             self._seq = None
@@ -143,20 +157,19 @@ class SQLiteStore:
             )
 
     def _channel_pk(self, username: str, title: str | None) -> int:
-        pk = self._channel_pks.get(username)
-        if pk is None:
+        known = self._channels.get(username)
+        if known is None:
             self.db.execute(
                 "INSERT OR IGNORE INTO channels (username, title, updated_at) VALUES (?,?,?)",
                 (username, title, _now()),
             )
-            (pk,) = self.db.execute(
-                "SELECT pk FROM channels WHERE username = ?", (username,)
+            known = self.db.execute(
+                "SELECT pk, title FROM channels WHERE username = ?", (username,)
             ).fetchone()
-            self._channel_pks[username] = pk
-        if title:
-            self.db.execute(
-                "UPDATE channels SET title = ? WHERE pk = ? AND title IS NOT ?", (title, pk, title)
-            )
+        pk, known_title = known
+        if title and title != known_title:
+            self.db.execute("UPDATE channels SET title = ? WHERE pk = ?", (title, pk))
+        self._channels[username] = (pk, title or known_title)
         return pk
 
     def save_posts(self, posts: list[Post], source_pk: int) -> SaveResult:
@@ -164,10 +177,12 @@ class SQLiteStore:
         if self._seq is None:
             raise RuntimeError("save_posts needs a transaction")
         result = SaveResult()
+        source = self._source(source_pk)
         existing = self._existing([post.key for post in posts])
         next_pk = self._next_pk()
         rows, children, observations = [], [], []
         added_now: set[str] = set()
+        changed_existing = {}
         for post in posts:
             found = existing.get(post.key)
             if post.key in added_now:  # the same post twice in one batch: keep the first
@@ -177,28 +192,37 @@ class SQLiteStore:
                 added_now.add(post.key)
                 pk, next_pk = next_pk, next_pk + 1
                 rows.append(self._post_row(pk, post))
+                children.append((pk, post))
                 result.added += 1
+                result.changed.append(_index_doc(pk, post, new=True))
+            elif content_hash(post) == found[1]:
+                result.unchanged += 1
             else:
-                pk, old_hash = found
-                merged = merge(self.load_posts([pk])[pk], post)
-                if content_hash(merged) == old_hash:
-                    result.unchanged += 1
-                    observations.append(_observation(pk, source_pk, post))
-                    continue
-                post = merged
-                self._update_post(pk, post)
-                result.updated += 1
+                changed_existing[found[0]] = post
+            observations.append(_observation(found[0] if found else pk, source, post))
+        for pk, old in self.load_posts(list(changed_existing)).items():
+            post = merge(old, changed_existing[pk])
+            if content_hash(post) == existing[post.key][1]:
+                result.unchanged += 1
+                continue
+            self._update_post(pk, post)
             children.append((pk, post))
-            observations.append(_observation(pk, source_pk, post))
-            result.changed.append(_index_doc(pk, post, new=found is None))
+            result.updated += 1
+            result.changed.append(_index_doc(pk, post, new=False))
         self.db.executemany(_INSERT_POST, rows)
         self._insert_children(children)
         self.db.executemany(
             "INSERT OR IGNORE INTO observations (post_pk, source_pk, observed_at, views, reactions)"
-            " SELECT ?, ?, observed_at, ?, ? FROM sources WHERE pk = ?",
+            " VALUES (?, ?, ?, ?, ?)",
             observations,
         )
         return result
+
+    def _source(self, source_pk: int) -> tuple[int, str]:
+        (observed_at,) = self.db.execute(
+            "SELECT observed_at FROM sources WHERE pk = ?", (source_pk,)
+        ).fetchone()
+        return source_pk, observed_at
 
     def _existing(self, keys: list[str]) -> dict[str, tuple[int, str]]:
         found: dict[str, tuple[int, str]] = {}
@@ -236,8 +260,8 @@ class SQLiteStore:
             int(post.edited),
             post.service,
             post.album_id,
-            json.dumps(post.entities, ensure_ascii=False),
-            json.dumps(post.link_preview, ensure_ascii=False) if post.link_preview else None,
+            _to_json(post.entities) if post.entities else "[]",
+            _to_json(post.link_preview) if post.link_preview else None,
             content_hash(post),
             self._seq,
         )
@@ -270,7 +294,7 @@ class SQLiteStore:
                         item["type"],
                         item.get("url"),
                         int(bool(item.get("unsupported"))),
-                        json.dumps(item, ensure_ascii=False),
+                        _to_json(item),
                     )
                 )
             hashtags.extend((pk, i, tag) for i, tag in enumerate(post.hashtags))
@@ -406,8 +430,9 @@ def _filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _observation(pk: int, source_pk: int, post: Post) -> tuple:
-    return (pk, source_pk, post.views, json.dumps(post.reactions, ensure_ascii=False), source_pk)
+def _observation(pk: int, source: tuple[int, str], post: Post) -> tuple:
+    reactions = _to_json(post.reactions) if post.reactions else "[]"
+    return (pk, source[0], source[1], post.views, reactions)
 
 
 def _index_doc(pk: int, post: Post, *, new: bool) -> IndexDoc:
