@@ -253,3 +253,27 @@ def test_posts_keep_order_and_full_record(db_path):
     ]
     saved.sources = []
     assert saved == full
+
+
+def test_damaged_index_is_rebuilt_from_the_archive(db_path):
+    with Archive.open(db_path) as archive:
+        archive.ingest(POSTS, source())
+    index = db_path.with_name(db_path.name + ".index")
+    (index / "meta.json").write_text("{ not json")
+    with Archive.open(db_path) as archive:
+        assert archive.search("meeting").total == 2
+
+
+def test_search_works_while_another_process_holds_the_index_writer(db_path):
+    with Archive.open(db_path) as writer_side:
+        writer_side.ingest(POSTS[:3], source("a"))
+        with Archive.open(db_path) as other:
+            other.index.stage([])  # takes the writer lock, as a running import would
+            writer_side.store.db.execute("PRAGMA busy_timeout = 100")
+            with writer_side.store.transaction() as _seq:  # a write the index has not seen
+                pk = writer_side.store.add_source(source("b"))
+                writer_side.store.save_posts(POSTS[3:], pk)
+            with Archive.open(db_path) as reader:
+                assert reader.search("Лавров").total == 1  # only what was indexed so far
+            other.index.rollback()
+        assert writer_side.search("Лавров").total == 3

@@ -106,11 +106,19 @@ class Archive:
 
     @property
     def index(self) -> SearchIndex:
-        """The search index, brought up to date with the store on first use."""
+        """The search index, brought up to date with the store (for writing)."""
         if self._index is None:
             self._index = SearchIndex(self.index_path)
-            self._index.catch_up(self.store)
+        self._index.catch_up(self.store)
         return self._index
+
+    def _index_for_reading(self) -> SearchIndex:
+        """The search index; while another process writes, what it holds so far."""
+        try:
+            return self.index
+        except StoreError:
+            assert self._index is not None
+            return self._index
 
     # -- importing ------------------------------------------------------------------------
 
@@ -202,7 +210,7 @@ class Archive:
     ) -> SearchResults:
         """Posts matching ``query`` (any word form, English and Russian) and the filters."""
         filters = PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
-        hits = self.index.search(query, filters, limit=limit, order=order)
+        hits = self._index_for_reading().search(query, filters, limit=limit, order=order)
         posts = self.store.load_posts([hit.pk for hit in hits.hits])
         results = [
             SearchResult(posts[hit.pk], hit.score, hit.snippet)
@@ -222,9 +230,10 @@ class Archive:
 
     def reindex(self) -> int:
         """Rebuild the search index from the archive; return the number of posts indexed."""
-        index = self.index
-        index.clear()
-        return index.catch_up(self.store)
+        if self._index is None:
+            self._index = SearchIndex(self.index_path)
+        self._index.clear()
+        return self._index.catch_up(self.store)
 
 
 def expand_paths(paths: list[str | os.PathLike]) -> Iterator[Path]:

@@ -86,13 +86,18 @@ class SearchIndex:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._writer: tantivy.IndexWriter | None = None
-        self._pending_seq: int | None = None
         state = self._read_state()
         if state.get("format") != INDEX_FORMAT and self.path.exists():
             shutil.rmtree(self.path)  # an older layout: rebuilt from the archive on catch-up
             state = {}
         self.path.mkdir(parents=True, exist_ok=True)
-        self.index = tantivy.Index(build_schema(), path=str(self.path))
+        try:
+            self.index = tantivy.Index(build_schema(), path=str(self.path))
+        except (OSError, ValueError):  # damaged: the archive has everything to rebuild it
+            shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
+            self.index = tantivy.Index(build_schema(), path=str(self.path))
+            state = {}
         self.index.register_tokenizer(TOKENIZER, text_analyzer())
         self.schema = self.index.schema
         self.seq = int(state.get("seq", 0))
@@ -125,6 +130,9 @@ class SearchIndex:
     def catch_up(self, store: Store) -> int:
         """Index whatever the store wrote since this index's last commit; return how many."""
         last = store.last_seq()
+        if self.seq < last:  # another process may have indexed meanwhile
+            self.seq = max(self.seq, int(self._read_state().get("seq", 0)))
+            self.index.reload()
         if self.seq >= last:
             return 0
         count = 0
@@ -139,9 +147,10 @@ class SearchIndex:
         return count + len(batch)
 
     def clear(self) -> None:
-        writer = self._open_writer()
-        writer.delete_all_documents()
+        """Drop every document (at the next commit); the next catch-up re-indexes everything."""
+        self._open_writer().delete_all_documents()
         self.seq = 0
+        self._write_state()
 
     def _open_writer(self) -> tantivy.IndexWriter:
         if self._writer is None:

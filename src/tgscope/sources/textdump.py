@@ -5,8 +5,8 @@ A dump has one field per line and no ids, dates or URLs.  ``Forwarded from
 and each body appears twice (the second copy lacks the first line, or is exact).
 Web-preview chrome ("VIEW IN TELEGRAM", channel headers with counters) is mixed in.
 
-:func:`parse_textdump` streams: it reads lines one at a time and holds only the
-current post in memory, so a dump of any size parses in bounded memory.
+:func:`parse_textdump` streams: it holds only the current post in memory, so a dump
+of any size parses in bounded memory.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from ..record import Channel, ForwardedFrom, Media, Post, Reaction
 
 FORMAT = "textdump"
 
-_FORWARDED = re.compile(r"^Forwarded from (.+)$")
 _COUNT = r"\d+(?:[.,]\d+)?[KkMm]?"
 _COUNT_SPLIT = re.compile(rf"({_COUNT})")
 _MAX_REACTIONS_LINE = 400
@@ -118,13 +117,16 @@ class _Block:
 
 
 def parse_textdump(
-    lines: Iterable[str],
+    text: Iterable[str],
     *,
     channel: str | None = None,
     channel_title: str | None = None,
     warn: Warn | None = None,
 ) -> Iterator[Post | Channel]:
     """Parse a text dump into posts (and the channel headers it contains), in file order.
+
+    ``text`` is the dump as an iterable of strings: its lines (an open file) or chunks
+    cut anywhere (faster for big files).
 
     ``channel`` names the channel the dump was copied from (the dump does not say);
     without it posts keep ``channel`` null.  Keys are derived from each post's content
@@ -135,7 +137,7 @@ def parse_textdump(
         raise ValueError(f"not a channel username: {channel!r}")
     channel = channel.lower() if channel else None
     seen: dict[str, int] = {}
-    for block in _blocks(lines):
+    for block in _blocks(text):
         header, posts = _block_to_posts(block, channel, channel_title, seen, warn)
         if header is not None:
             channel_title = channel_title or header.title  # the page the dump was copied from
@@ -252,10 +254,8 @@ def _split_header(
 ) -> tuple[Channel | None, list[str], list[int]]:
     """Take a channel header (title, @username, counters, description) off the block's top."""
     lines = block.lines
-    for first_counter, line in enumerate(lines[:4]):
-        if line[:1].isdigit() and _COUNTER.match(line):
-            break
-    else:
+    first_counter = _first_counter_line(lines)
+    if first_counter is None:
         return None, lines
     end = first_counter
     while end + 1 < len(lines) and _COUNTER.match(lines[end + 1]):
@@ -281,6 +281,15 @@ def _split_header(
         end = download
     header = Channel(username=username, title=title, description=description, counters=counters)
     return header, lines[end + 1 :]
+
+
+def _first_counter_line(lines: list[str]) -> int | None:
+    """Where header counters (``53.5K subscribers``) start among a block's first lines."""
+    for number in range(min(4, len(lines))):
+        line = lines[number]
+        if line[:1].isdigit() and _COUNTER.match(line):
+            return number
+    return None
 
 
 def _segment(body: list[str]) -> list[tuple[int, int, int]] | None:
