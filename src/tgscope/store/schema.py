@@ -57,7 +57,6 @@ MIGRATIONS: list[str] = [
         album_id TEXT,
         entities TEXT NOT NULL DEFAULT '[]',
         link_preview TEXT,
-        content_hash TEXT NOT NULL,
         seq INTEGER NOT NULL
     );
     CREATE UNIQUE INDEX posts_channel_message ON posts(channel_pk, message_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections import defaultdict
@@ -30,14 +29,14 @@ _POST_COLUMNS = (
 _INSERT_POST = (
     "INSERT INTO posts (pk, key, channel_pk, message_id, date, text, views, forwarded_from_title,"
     " forwarded_from_channel, forwarded_from_id, reply_to_channel, reply_to_id, author, edited,"
-    " service, album_id, entities, link_preview, content_hash, seq)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " service, album_id, entities, link_preview, seq)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _UPDATE_POST = (
     "UPDATE posts SET key=?, channel_pk=?, message_id=?, date=?, text=?, views=?,"
     " forwarded_from_title=?, forwarded_from_channel=?, forwarded_from_id=?, reply_to_channel=?,"
     " reply_to_id=?, author=?, edited=?, service=?, album_id=?, entities=?, link_preview=?,"
-    " content_hash=?, seq=? WHERE pk=?"
+    " seq=? WHERE pk=?"
 )
 _CHILD_TABLES = ("reactions", "media", "hashtags", "mentions", "links")
 
@@ -46,21 +45,14 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-_HASHED_FIELDS = tuple(name for name in FIELD_NAMES if name not in ("text", "sources"))
-# json.dumps builds an encoder on every call with non-default options: build them once
-_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+# json.dumps builds an encoder on every call with non-default options: build it once
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
+_CONTENT_FIELDS = tuple(name for name in FIELD_NAMES if name != "sources")
 
 
-def content_hash(post: Post) -> str:
-    """A digest of everything a post says except where it was seen (canonical JSON, so the
-    order in which a source built its dicts does not matter)."""
-    text = post.text.encode()
-    rest = {name: getattr(post, name) for name in _HASHED_FIELDS}
-    digest = hashlib.blake2b(len(text).to_bytes(8, "little"), digest_size=16)
-    digest.update(text)
-    digest.update(_canonical_json(rest).encode())
-    return digest.hexdigest()
+def same_content(a: Post, b: Post) -> bool:
+    """Whether two records say the same, wherever they were seen."""
+    return all(getattr(a, name) == getattr(b, name) for name in _CONTENT_FIELDS)
 
 
 def merge(old: Post, new: Post) -> Post:
@@ -182,27 +174,25 @@ class SQLiteStore:
         next_pk = self._next_pk()
         rows, children, observations = [], [], []
         added_now: set[str] = set()
-        changed_existing = {}
+        seen_again: dict[int, Post] = {}
         for post in posts:
-            found = existing.get(post.key)
+            pk = existing.get(post.key)
             if post.key in added_now:  # the same post twice in one batch: keep the first
                 result.unchanged += 1
                 continue
-            if found is None:
+            if pk is None:
                 added_now.add(post.key)
                 pk, next_pk = next_pk, next_pk + 1
                 rows.append(self._post_row(pk, post))
                 children.append((pk, post))
                 result.added += 1
                 result.changed.append(_index_doc(pk, post, new=True))
-            elif content_hash(post) == found[1]:
-                result.unchanged += 1
             else:
-                changed_existing[found[0]] = post
-            observations.append(_observation(found[0] if found else pk, source, post))
-        for pk, old in self.load_posts(list(changed_existing)).items():
-            post = merge(old, changed_existing[pk])
-            if content_hash(post) == existing[post.key][1]:
+                seen_again[pk] = post
+            observations.append(_observation(pk, source, post))
+        for pk, old in self.load_posts(list(seen_again)).items():
+            post = merge(old, seen_again[pk])
+            if same_content(post, old):
                 result.unchanged += 1
                 continue
             self._update_post(pk, post)
@@ -224,15 +214,14 @@ class SQLiteStore:
         ).fetchone()
         return source_pk, observed_at
 
-    def _existing(self, keys: list[str]) -> dict[str, tuple[int, str]]:
-        found: dict[str, tuple[int, str]] = {}
+    def _existing(self, keys: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
         for start in range(0, len(keys), _BATCH):
             chunk = keys[start : start + _BATCH]
             marks = ",".join("?" * len(chunk))
-            for key, pk, digest in self.db.execute(
-                f"SELECT key, pk, content_hash FROM posts WHERE key IN ({marks})", chunk
-            ):
-                found[key] = (pk, digest)
+            found.update(
+                self.db.execute(f"SELECT key, pk FROM posts WHERE key IN ({marks})", chunk)
+            )
         return found
 
     def _next_pk(self) -> int:
@@ -262,7 +251,6 @@ class SQLiteStore:
             post.album_id,
             _to_json(post.entities) if post.entities else "[]",
             _to_json(post.link_preview) if post.link_preview else None,
-            content_hash(post),
             self._seq,
         )
 
