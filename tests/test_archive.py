@@ -62,8 +62,8 @@ def test_changed_copy_of_a_dump_updates_reactions_and_adds_an_observation(
     later = tmp_path / "later.txt"
     later.write_text(seed_path.read_text(encoding="utf-8").replace("👍16❤3", "👍20❤4"), "utf-8")
     with Archive.open(db_path) as archive:
-        archive.import_paths([seed_path], channel="c")
-        report = archive.import_paths([later], channel="c")
+        archive.import_paths([seed_path], channel="china_embassy")
+        report = archive.import_paths([later], channel="china_embassy")
         first = next(archive.posts())
     assert (report.total("added"), report.total("updated"), report.total("unchanged")) == (0, 1, 4)
     assert first.reactions == [{"emoji": "👍", "count": 20}, {"emoji": "❤", "count": 4}]
@@ -110,10 +110,39 @@ def test_bad_files_leave_the_archive_as_it_was(
         archive.import_paths([seed_path])
         before = table_counts(db_path)
         with pytest.raises(error, match=message) as caught:
-            archive.import_paths([bad])
+            archive.import_file(bad)
+        report = archive.import_paths([bad])
     assert str(bad) in str(caught.value)
     assert "\n" not in str(caught.value)
+    assert [(f.path, f.error) for f in report.failures] == [(str(bad), str(caught.value))]
     assert table_counts(db_path) == before
+
+
+def test_a_bad_file_among_good_ones_fails_alone(db_path, tmp_path, seed_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Forwarded from X\nok\n\xff\n")
+    later = tmp_path / "z.txt"
+    later.write_text("Forwarded from Y\nlast post\n👍1\n", "utf-8")
+    seen = []
+    with Archive.open(db_path) as archive:
+        report = archive.import_paths([seed_path, bad, later], on_file=seen.append)
+        keys = [p.key for p in archive.posts()]
+    assert [f.path for f in seen] == [str(seed_path), str(bad), str(later)]
+    assert [(f.added, f.error is None) for f in report.files] == [(5, True), (0, False), (1, True)]
+    assert (
+        report.summary()
+        == "3 file(s), 6 post(s): 6 added, 0 updated, 0 unchanged, 1 file(s) failed"
+    )
+    assert len(keys) == 6
+
+
+def test_empty_folder_is_a_failure_not_silence(db_path, tmp_path):
+    (tmp_path / "empty").mkdir()
+    with Archive.open(db_path) as archive:
+        report = archive.import_paths([tmp_path / "empty"])
+    assert [f.error for f in report.failures] == [
+        f"{tmp_path / 'empty'}: folder has no files to import"
+    ]
 
 
 def test_invalid_utf8_midway_names_the_line_and_rolls_back(db_path, tmp_path, seed_path):
@@ -123,7 +152,7 @@ def test_invalid_utf8_midway_names_the_line_and_rolls_back(db_path, tmp_path, se
     truncated.write_bytes(data[:cut] + b"\nForwarded from X\nmore\n")
     with Archive.open(db_path) as archive:
         with pytest.raises(ParseError) as caught:
-            archive.import_paths([truncated])
+            archive.import_file(truncated)
         assert list(archive.posts()) == []
         assert archive.search("Lavrov").total == 0
     assert str(caught.value) == f"{truncated}:67: not UTF-8 text (byte 0xf0 at column 8)"
@@ -159,10 +188,26 @@ def test_truncated_dump_imports_what_it_has_with_a_warning(db_path, tmp_path, se
 
 def test_missing_paths_and_a_folder_as_archive(db_path, tmp_path):
     with Archive.open(db_path) as archive, pytest.raises(SourceError) as caught:
-        archive.import_paths([tmp_path / "nope.txt"])
+        archive.import_file(tmp_path / "nope.txt")
     assert str(caught.value) == f"{tmp_path / 'nope.txt'}: no such file"
     with pytest.raises(StoreError, match="is a directory, not an archive file"):
         Archive.open(tmp_path)
+    with pytest.raises(StoreError, match="no archive here yet"):
+        Archive.open(tmp_path / "typo.db", create=False)
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_index_folder_that_is_not_ours_is_never_deleted(tmp_path):
+    notes = tmp_path / "site.index"
+    notes.mkdir()
+    (notes / "index.html").write_text("<html>my notes</html>")
+    with Archive.open(tmp_path / "site") as archive, pytest.raises(StoreError) as caught:
+        archive.search("x")
+    assert str(caught.value) == f"{notes}: folder is not a tgscope search index; move it away"
+    assert (notes / "index.html").read_text() == "<html>my notes</html>"
+    (tmp_path / "other.index").write_text("a file")
+    with Archive.open(tmp_path / "other") as archive, pytest.raises(StoreError, match="is a file"):
+        archive.search("x")
 
 
 def test_locked_archive_is_reported(db_path, seed_path):
@@ -277,3 +322,21 @@ def test_search_works_while_another_process_holds_the_index_writer(db_path):
                 assert reader.search("Лавров").total == 1  # only what was indexed so far
             other.index.rollback()
         assert writer_side.search("Лавров").total == 3
+
+
+def test_dump_with_a_header_reimports_unchanged(db_path, tmp_path):
+    dump = tmp_path / "embassy.txt"
+    dump.write_text(
+        "Embassy\n@embassy_uk\n1.2K subscribers\nDownload Telegram\nHello\n👍1\n", "utf-8"
+    )
+    with Archive.open(db_path) as archive:
+        first = archive.import_paths([dump])
+        again = archive.import_paths([dump])
+        named = archive.import_paths([dump], channel="embassy_uk")
+        named_again = archive.import_paths([dump], channel="embassy_uk")
+    assert (first.total("added"), again.total("unchanged")) == (1, 1)
+    assert (named.total("added"), named_again.total("unchanged")) == (1, 1)
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT username, title, subscribers FROM channels").fetchall() == [
+        ("embassy_uk", "Embassy", 1200)
+    ]

@@ -101,7 +101,7 @@ def test_export_jsonl_and_csv(imported, tmp_path):
 
 def test_stats(imported):
     out = imported("stats").output
-    assert out.startswith("5 post(s) from 1 source file(s); dates - .. - (5 undated)\n")
+    assert out.startswith("5 post(s) from 1 source file(s); none dated\n")
     assert "│ china_embassy │       │     5 │" in out
     assert "│ #RussiaChina   │     5 │" in out
     assert "│ 👍       │    63 │" in out
@@ -136,7 +136,9 @@ def test_bad_input_is_one_line_and_changes_nothing(imported, tmp_path, content, 
 def test_bad_options_are_clear(imported):
     assert "not a date: 'soon'" in imported("search", "x", "--since", "soon", expect=1).output
     assert "not a date: 'soon'" in imported("export", "--until", "soon", expect=1).output
-    assert "cannot parse query" in imported("search", "nofield:x", expect=1).output
+    assert "only excludes: add a word" in imported("search", "--", "-G20", expect=1).output
+    after = imported("stats", "--since", "2024-01-01", "--until", "2023-01-01", expect=1)
+    assert "is after --until" in after.output
     bad_channel = imported("import", "--channel", "a b", "samples/mid_ru_dump.txt", expect=1)
     assert "not a channel username: 'a b'" in bad_channel.output
 
@@ -154,3 +156,44 @@ def test_errors_never_show_a_traceback(tmp_path):
     assert result.stderr == (
         f"Error: {corrupt}: cannot open archive: not a tgscope archive or the file is corrupt\n"
     )
+
+
+def test_import_reports_each_file_and_fails_only_the_bad_one(run, seed_path, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfeF\x00o\x00")
+    result = run("import", str(seed_path), str(bad), expect=1)
+    assert result.output == (
+        f"{seed_path} (textdump): 5 post(s): 5 added, 0 updated, 0 unchanged\n"
+        f"Error: {bad}: UTF-16 text: save it as UTF-8 and import it again"
+        " (nothing of it was imported)\n"
+        "total: 2 file(s), 5 post(s): 5 added, 0 updated, 0 unchanged, 1 file(s) failed\n"
+    )
+
+
+def test_reading_commands_do_not_create_an_archive(tmp_path):
+    missing = tmp_path / "typo.db"
+    for command in (["search", "x"], ["stats"], ["export"], ["show", "k"], ["reindex"]):
+        result = CliRunner().invoke(cli, [command[0], "--db", str(missing), *command[1:]])
+        assert result.exit_code == 1
+        assert (
+            result.output
+            == f"Error: {missing}: no archive here yet (create one with tgscope import)\n"
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_date_filters_explain_undated_posts(imported):
+    result = imported("search", "Lavrov", "--since", "2022-01-01")
+    assert result.output.startswith("0 match(es), showing 0\n")
+    assert "note: 5 post(s) here have no date (text dumps carry none)" in result.output
+
+
+def test_export_into_a_closed_pipe_is_quiet(db_path, tmp_path):
+    dump = tmp_path / "big.txt"
+    body = "a long line of text " * 50
+    dump.write_text("".join(f"Forwarded from X\nPost {n} {body}\n👍1\n" for n in range(500)))
+    CliRunner().invoke(cli, ["import", "--db", str(db_path), str(dump)])
+    command = f"{sys.executable} -m tgscope export --db {db_path} --format csv | head -c 10"
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
+    assert result.stdout == "key,channe"
+    assert result.stderr == ""  # the export is 500 kB, far more than a pipe holds

@@ -26,7 +26,7 @@ def test_real_pages_and_exports_are_refused_clearly(path, db_path, seed_path):
     with Archive.open(db_path) as archive:
         archive.import_paths([seed_path])
         with pytest.raises(UnknownFormat) as caught:
-            archive.import_paths([path])
+            archive.import_file(path)
     assert str(caught.value) == f"{path}: {kind} input is not supported yet (only text dumps)"
     db = sqlite3.connect(db_path)
     assert db.execute("SELECT count(*) FROM posts").fetchone() == (5,)

@@ -150,14 +150,12 @@ Second post, one line only
         record(
             "dump/dump-afd439423a6b12b0",
             "Ambassador met students in Beijing.\nRead more on our site https://example.org/news/1.",
-            channel_title="Embassy of Russia in China",
             reactions=[{"emoji": "👍", "count": 1200}, {"emoji": "❤", "count": 85}],
             links=["https://example.org/news/1"],
         ),
         record(
             "dump/dump-b95ed66b50461762",
             "Second post, one line only",
-            channel_title="Embassy of Russia in China",
             reactions=[{"emoji": "🔥", "count": 3}],
         ),
     ]
@@ -251,3 +249,28 @@ def test_detection():
 def test_bad_channel_name_is_refused():
     with pytest.raises(ValueError, match="not a channel username"):
         posts_of("Forwarded from A\nx\n👍1\n", channel="no spaces/please")
+
+
+def test_footer_with_views_and_edited_belongs_to_the_post_above():
+    dump = (
+        "Forwarded from A\nfirst post\nsecond line\nsecond line\n👍3\n12.3K views14:05\n"
+        "Forwarded from B\nother post\n\n3.4K viewsedited  Mar 3 at 09:12\n"
+        "5 views on the matter\n"
+    )
+    posts = posts_of(dump)
+    assert [(p.text, p.views, p.edited, p.reactions) for p in posts] == [
+        ("first post\nsecond line", 12300, False, [{"emoji": "👍", "count": 3}]),
+        ("other post", 3400, True, []),
+        ("5 views on the matter", None, False, []),
+    ]
+
+
+def test_header_of_another_channel_does_not_name_these_posts():
+    warnings: list[str] = []
+    dump = "МИД России\n@MID_Russia\n412.3K subscribers\nDownload Telegram\nПост\n👍1\n"
+    items = parse(dump, channel="@Test_Channel", warn=warnings.append)
+    assert warnings == ["line 1: the header names @mid_russia, not the --channel test_channel"]
+    assert items[0].username == "mid_russia"
+    assert (items[1].channel, items[1].channel_title) == ("test_channel", None)
+    same = parse(dump.replace("@MID_Russia", "@test_channel"), channel="test_channel")
+    assert (same[1].channel, same[1].channel_title) == ("test_channel", "МИД России")

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -17,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import ParseError, SourceError, StoreError, TgscopeError
+from .clean import normalize_channel
+from .errors import OptionError, ParseError, SourceError, StoreError, TgscopeError
 from .record import Channel, Post
-from .search import SearchIndex
+from .search import IndexBusy, SearchIndex
 from .sources import SOURCES, detect_format
 from .store import PostFilter, SourceInfo, Stats, Store
 from .store.sqlite import SQLiteStore
@@ -43,10 +45,19 @@ class FileReport:
     unchanged: int = 0
     channels: int = 0
     warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # why the file was not imported (then nothing of it was)
 
     @property
     def posts(self) -> int:
         return self.added + self.updated + self.unchanged
+
+    def summary(self) -> str:
+        if self.error:
+            return self.error
+        return (
+            f"{self.path} ({self.format}): {self.posts} post(s): {self.added} added, "
+            f"{self.updated} updated, {self.unchanged} unchanged"
+        )
 
 
 @dataclass(slots=True)
@@ -56,11 +67,16 @@ class ImportReport:
     def total(self, name: str) -> int:
         return sum(getattr(report, name) for report in self.files)
 
+    @property
+    def failures(self) -> list[FileReport]:
+        return [report for report in self.files if report.error]
+
     def summary(self) -> str:
+        failed = f", {len(self.failures)} file(s) failed" if self.failures else ""
         return (
             f"{len(self.files)} file(s), {self.total('posts')} post(s): "
             f"{self.total('added')} added, {self.total('updated')} updated, "
-            f"{self.total('unchanged')} unchanged"
+            f"{self.total('unchanged')} unchanged{failed}"
         )
 
 
@@ -75,6 +91,7 @@ class SearchResult:
 class SearchResults:
     total: int
     results: list[SearchResult]
+    undated_left_out: int = 0  # posts without a date that a date filter could not match
 
 
 class Archive:
@@ -86,11 +103,16 @@ class Archive:
         self._index: SearchIndex | None = None
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None) -> Archive:
-        """Open (creating if needed) the archive at ``path``, ``$TGSCOPE_DB`` or ./tgscope.db."""
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> Archive:
+        """Open the archive at ``path``, ``$TGSCOPE_DB`` or ./tgscope.db.
+
+        A new archive is created unless ``create`` is false (commands that only read).
+        """
         db = Path(path or os.environ.get("TGSCOPE_DB") or DEFAULT_DB)
         if db.is_dir():
             raise StoreError(f"{db}: is a directory, not an archive file")
+        if not create and not db.exists():
+            raise StoreError(f"{db}: no archive here yet (create one with tgscope import)")
         return cls(SQLiteStore(db), db.with_name(db.name + ".index"))
 
     def __enter__(self) -> Archive:
@@ -107,18 +129,21 @@ class Archive:
     @property
     def index(self) -> SearchIndex:
         """The search index, brought up to date with the store (for writing)."""
+        index = self._open_index()
+        index.catch_up(self.store)
+        return index
+
+    def _open_index(self) -> SearchIndex:
         if self._index is None:
             self._index = SearchIndex(self.index_path)
-        self._index.catch_up(self.store)
         return self._index
 
     def _index_for_reading(self) -> SearchIndex:
-        """The search index; while another process writes, what it holds so far."""
-        try:
-            return self.index
-        except StoreError:
-            assert self._index is not None
-            return self._index
+        """The search index; while another process writes to it, what it holds so far."""
+        index = self._open_index()
+        with contextlib.suppress(IndexBusy):
+            index.catch_up(self.store)
+        return index
 
     # -- importing ------------------------------------------------------------------------
 
@@ -129,13 +154,34 @@ class Archive:
         format: str | None = None,
         channel: str | None = None,
         progress: Progress | None = None,
+        on_file: Callable[[FileReport], None] | None = None,
     ) -> ImportReport:
-        """Import files (folders: every file inside, in name order), each in one transaction."""
+        """Import files (folders: every file inside, in name order), each in its own transaction.
+
+        A file that fails is rolled back and recorded in ``report.failures``; the others are
+        still imported.  ``on_file`` is called with each file's report as it completes.
+        """
+        try:
+            channel = normalize_channel(channel)
+        except ValueError as error:
+            raise OptionError(f"--channel: {error}") from error
         report = ImportReport()
-        for path in expand_paths(paths):
-            report.files.append(
-                self.import_file(path, format=format, channel=channel, progress=progress)
-            )
+        for raw in paths:
+            try:
+                files = expand_path(raw)
+            except SourceError as error:
+                files, failed = [], FileReport(str(raw), format or "?", error=str(error))
+                report.files.append(failed)
+                if on_file:
+                    on_file(failed)
+            for path in files:
+                try:
+                    done = self.import_file(path, format=format, channel=channel, progress=progress)
+                except SourceError as error:
+                    done = FileReport(str(path), format or "?", error=str(error))
+                report.files.append(done)
+                if on_file:
+                    on_file(done)
         return report
 
     def import_file(
@@ -155,11 +201,8 @@ class Archive:
         report = FileReport(str(path), name)
         source = SourceInfo(name, str(path.resolve()), digest, observed_at)
         read = SOURCES[name]
-        try:
-            items = read(_read_text(path, progress), channel=channel, warn=report.warnings.append)
-            return self.ingest(items, source, report)
-        except ValueError as error:  # a bad --channel, say
-            raise SourceError(f"{path}: {error}") from error
+        items = read(_read_text(path, progress), channel=channel, warn=report.warnings.append)
+        return self.ingest(items, source, report)
 
     def ingest(
         self, items: Iterable[Post | Channel], source: SourceInfo, report: FileReport | None = None
@@ -217,7 +260,10 @@ class Archive:
             for hit in hits.hits
             if hit.pk in posts
         ]
-        return SearchResults(hits.total, results)
+        undated = 0
+        if (since or until) and len(results) < limit:
+            undated = self.store.stats(PostFilter(channel=channel, hashtag=hashtag)).undated
+        return SearchResults(hits.total, results, undated)
 
     def get(self, key: str) -> Post | None:
         return self.store.get_post(key)
@@ -230,21 +276,20 @@ class Archive:
 
     def reindex(self) -> int:
         """Rebuild the search index from the archive; return the number of posts indexed."""
-        if self._index is None:
-            self._index = SearchIndex(self.index_path)
-        self._index.clear()
-        return self._index.catch_up(self.store)
+        index = self._open_index()
+        index.clear()
+        return index.catch_up(self.store)
 
 
-def expand_paths(paths: list[str | os.PathLike]) -> Iterator[Path]:
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-            )
-        else:
-            yield path
+def expand_path(raw: str | os.PathLike) -> list[Path]:
+    """A file as given, or the files inside a folder (not hidden ones), by name."""
+    path = Path(raw)
+    if not path.is_dir():
+        return [path]
+    inside = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not inside:
+        raise SourceError(f"{path}: folder has no files to import")
+    return inside
 
 
 def _inspect(path: Path) -> tuple[bytes, str, str]:
@@ -265,6 +310,8 @@ def _inspect(path: Path) -> tuple[bytes, str, str]:
         raise SourceError(f"{path}: cannot read: {error.strerror or error}") from error
     if not head.strip():
         raise ParseError("file is empty", path=str(path))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ParseError("UTF-16 text: save it as UTF-8 and import it again", path=str(path))
     if b"\x00" in head:
         raise ParseError("binary data, not a text file", path=str(path))
     observed = datetime.fromtimestamp(modified, UTC).isoformat(timespec="seconds")

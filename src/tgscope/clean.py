@@ -13,6 +13,7 @@ _HASHTAG = re.compile(r"#(?<![\w/#&]#)(\w*[^\W\d]\w*)")
 # Public usernames are 5-32 characters; older and bot names can be shorter, so accept 4+.
 _MENTION = re.compile(r"@(?<![\w@./]@)([A-Za-z][A-Za-z0-9_]{3,31})\b")
 _URL = re.compile(r"(?:https?://|www\.|\bt\.me/)[^\s<>\"'«»]+", re.IGNORECASE)
+_USERNAME = re.compile(r"^[a-z][a-z0-9_]{3,31}$")
 _URL_TRAILING = ".,;:!?)]}’”…"
 
 
@@ -29,6 +30,19 @@ def parse_count(text: str) -> int:
     number, suffix = match.groups()
     # compact counts carry at most a few significant digits: float rounding cannot bite
     return round(float(number.replace(",", ".")) * _MULTIPLIER[suffix.lower()])
+
+
+def normalize_channel(channel: str | None) -> str | None:
+    """``@MID_Russia`` → ``mid_russia``; ValueError for what cannot be a username."""
+    if channel is None:
+        return None
+    name = channel.strip().removeprefix("@").lower()
+    if not _USERNAME.match(name):
+        raise ValueError(
+            f"not a channel username: {channel!r} (4-32 letters, digits or _, starting"
+            " with a letter)"
+        )
+    return name
 
 
 def extract_hashtags(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .archive import Archive, ImportReport, expand_paths
+from .archive import Archive, FileReport, expand_path
 from .errors import TgscopeError
 from .exports import EXPORTERS, export_posts
 from .record import Post
@@ -25,7 +25,7 @@ from .sources import SOURCES
 from .store import PostFilter
 
 console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def db_option(command: Callable) -> Callable:
@@ -92,9 +92,12 @@ def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channe
     """
     with Archive.open(db) as archive, _progress(paths) as advance:
         report = archive.import_paths(
-            list(paths), format=format_, channel=channel, progress=advance
+            list(paths), format=format_, channel=channel, progress=advance, on_file=_print_file
         )
-    _print_import(report)
+    if len(report.files) > 1:
+        console.print(f"total: {report.summary()}")
+    if report.failures:
+        sys.exit(1)
 
 
 @cli.command()
@@ -115,7 +118,7 @@ def search(db, query, channel, since, until, hashtag, limit, sort, as_json):
 
     QUERY is words (all must match), "a phrase", OR, -excluded; empty ("") lists all.
     """
-    with Archive.open(db) as archive:
+    with Archive.open(db, create=False) as archive:
         found = archive.search(
             query,
             channel=channel,
@@ -134,6 +137,11 @@ def search(db, query, channel, since, until, hashtag, limit, sort, as_json):
     console.print(f"{found.total} match(es), showing {len(found.results)}")
     for result in found.results:
         _print_hit(result.post, result.snippet)
+    if (since or until) and found.undated_left_out:
+        err_console.print(
+            f"note: {found.undated_left_out} post(s) here have no date (text dumps carry none)"
+            " and never match --since/--until"
+        )
 
 
 @cli.command()
@@ -143,7 +151,7 @@ def search(db, query, channel, since, until, hashtag, limit, sort, as_json):
 @reports_errors
 def show(db, key, as_json):
     """Show one post by its key (as printed by search)."""
-    with Archive.open(db) as archive:
+    with Archive.open(db, create=False) as archive:
         post = archive.get(key)
     if post is None:
         raise click.ClickException(f"{db}: no post with key {key!r}")
@@ -170,7 +178,7 @@ def show(db, key, as_json):
 def export(db, channel, since, until, hashtag, format_, output, bom):
     """Export posts as JSON Lines (the full record) or CSV (one flat row per post)."""
     filters = PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
-    with Archive.open(db) as archive:
+    with Archive.open(db, create=False) as archive:
         count = export_posts(archive.posts(filters), format_, output, bom=bom)
     if output:
         err_console.print(f"{count} post(s) written to {output}")
@@ -182,13 +190,17 @@ def export(db, channel, since, until, hashtag, format_, output, bom):
 @reports_errors
 def stats(db, channel, since, until, hashtag):
     """Posts per channel, date range, top hashtags and reaction totals."""
-    with Archive.open(db) as archive:
+    with Archive.open(db, create=False) as archive:
         summary = archive.stats(
             PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
         )
+    dated = (
+        f"dated {summary.first_date} .. {summary.last_date}" if summary.first_date else "none dated"
+    )
+    undated = summary.undated if summary.first_date else 0
+    undated = f", {undated} without a date" if undated else ""
     console.print(
-        f"{summary.posts} post(s) from {summary.sources} source file(s); dates "
-        f"{summary.first_date or '-'} .. {summary.last_date or '-'} ({summary.undated} undated)"
+        f"{summary.posts} post(s) from {summary.sources} source file(s); {dated}{undated}"
     )
     _print_table(
         "posts per channel",
@@ -206,7 +218,7 @@ def stats(db, channel, since, until, hashtag):
 @reports_errors
 def reindex(db):
     """Rebuild the search index from the archive (after a crash or an upgrade)."""
-    with Archive.open(db) as archive:
+    with Archive.open(db, create=False) as archive:
         count = archive.reindex()
     console.print(f"{count} post(s) indexed")
 
@@ -220,7 +232,7 @@ def _progress(paths: tuple[Path, ...]):
         if not err_console.is_terminal:
             yield None
             return
-        total = sum(p.stat().st_size for p in expand_paths(list(paths)) if p.exists())
+        total = sum(p.stat().st_size for p in _files(paths) if p.is_file())
         columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err_console, transient=True) as progress:
             task = progress.add_task("import", total=total)
@@ -229,16 +241,24 @@ def _progress(paths: tuple[Path, ...]):
     return bar()
 
 
-def _print_import(report: ImportReport) -> None:
-    for file in report.files:
-        for warning in file.warnings:
-            err_console.print(f"warning: {file.path}: {warning}")
-        console.print(
-            f"{file.path} ({file.format}): {file.posts} post(s): {file.added} added, "
-            f"{file.updated} updated, {file.unchanged} unchanged"
-        )
-    if len(report.files) > 1:
-        console.print(f"total: {report.summary()}")
+def _files(paths: tuple[Path, ...]) -> list[Path]:
+    found = []
+    for path in paths:
+        try:
+            found.extend(expand_path(path))
+        except TgscopeError:
+            continue  # reported when it is imported
+    return found
+
+
+def _print_file(file: FileReport) -> None:
+    """One line per file as it completes; its warnings and errors go to stderr."""
+    for warning in file.warnings:
+        err_console.print(f"warning: {file.path}: {warning}")
+    if file.error:
+        err_console.print(f"Error: {file.error} (nothing of it was imported)")
+    else:
+        console.print(file.summary())
 
 
 def _print_table(title: str, columns: tuple[str, ...], rows) -> None:
@@ -282,7 +302,10 @@ def _print_hit(post: Post, snippet: str) -> None:
     console.print(
         Text(post.key, style="bold cyan") + Text("  " + "  ·  ".join(filter(None, about)))
     )
-    console.print(Text("  ") + _snippet(snippet))
+    if post.text.strip():
+        console.print(Text("  ") + _snippet(snippet))
+    else:
+        console.print(f"  (no text; media: {', '.join(m['type'] for m in post.media) or 'none'})")
 
 
 def _reactions(post: Post) -> str:
@@ -310,7 +333,7 @@ def _snippet(snippet_html: str) -> Text:
 
 
 def main() -> None:
-    cli(prog_name="tgscope")
+    cli(prog_name="tgscope")  # click quiets a closed pipe (`tgscope export | head`) itself
 
 
 if __name__ == "__main__":

@@ -20,9 +20,12 @@ def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | 
     """Half-open UTC bounds ``[since, until)`` as stored strings; a bare ``until`` date
     includes that whole day.  Raises :class:`QueryError` for a value that is not a date."""
     try:
-        return _day_bounds(since, until)
+        low, high = _day_bounds(since, until)
     except ValueError as error:
         raise QueryError(str(error)) from error
+    if low and high and low >= high:
+        raise QueryError(f"--since {since} is after --until {until}")
+    return low, high
 
 
 def _day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:

@@ -11,7 +11,8 @@ The CLI prints that line and exits non-zero; it never shows a traceback for them
     │   ├── FetchError          (HTTP failures, later issues)
     │   └── ChannelUnavailable  (no public preview, later issues)
     ├── StoreError              (locked, corrupt or unwritable archive)
-    └── QueryError              (a search query the engine cannot run)
+    ├── QueryError              (a search query or date filter that cannot be used)
+    └── OptionError             (an option value that cannot be right, e.g. --channel)
 """
 
 from __future__ import annotations
@@ -54,3 +55,7 @@ class StoreError(TgscopeError):
 
 class QueryError(TgscopeError):
     """A search query that cannot be run."""
+
+
+class OptionError(TgscopeError):
+    """An option value that cannot be right (a malformed channel name, say)."""

@@ -91,7 +91,7 @@ def csv_row(post: Post) -> list:
 
 def _reaction_label(reaction) -> str:
     if reaction.get("paid"):
-        return "⭐paid"
+        return "⭐(paid)"
     return reaction.get("emoji") or f"custom:{reaction.get('custom_emoji_id')}"
 
 
@@ -119,6 +119,8 @@ def export_posts(
             if output is None and bom:
                 out.write("\ufeff")
             return writer(posts, out)
+    except BrokenPipeError:
+        raise  # the reader closed the pipe (`| head`): click handles it, quietly
     except OSError as error:
         raise TgscopeError(
             f"{output or '<stdout>'}: cannot write: {error.strerror or error}"

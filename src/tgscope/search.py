@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,6 +68,10 @@ def make_document(doc: IndexDoc) -> tantivy.Document:
     return tantivy.Document(**fields)
 
 
+class IndexBusy(StoreError):
+    """Another process is writing to the search index."""
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     pk: int
@@ -86,8 +91,12 @@ class SearchIndex:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._writer: tantivy.IndexWriter | None = None
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(f"{self.path}: is a file; tgscope keeps the search index there")
         state = self._read_state()
         if state.get("format") != INDEX_FORMAT and self.path.exists():
+            if not _is_index_folder(self.path):
+                raise StoreError(f"{self.path}: folder is not a tgscope search index; move it away")
             shutil.rmtree(self.path)  # an older layout: rebuilt from the archive on catch-up
             state = {}
         self.path.mkdir(parents=True, exist_ok=True)
@@ -157,8 +166,8 @@ class SearchIndex:
             try:
                 self._writer = self.index.writer(heap_size=_WRITER_HEAP, num_threads=0)
             except ValueError as error:
-                raise StoreError(
-                    f"{self.path}: search index is busy or damaged: {error}"
+                raise IndexBusy(
+                    f"{self.path}: another tgscope process is writing to the search index ({error})"
                 ) from error
         return self._writer
 
@@ -179,10 +188,15 @@ class SearchIndex:
         """The user's query (words, "phrases", AND/OR/-) combined with the filters."""
         musts = []
         if query.strip():
-            try:
-                musts.append(self.index.parse_query(query, ["text"], conjunction_by_default=True))
-            except ValueError as error:
-                raise QueryError(f"cannot parse query {query!r}: {error}") from error
+            engine_query = to_engine_query(query)
+            if engine_query:
+                try:
+                    parsed = self.index.parse_query(
+                        engine_query, ["text"], conjunction_by_default=True
+                    )
+                except ValueError as error:  # pragma: no cover - to_engine_query quotes all
+                    raise QueryError(f"cannot parse query {query!r}: {error}") from error
+                musts.append(parsed)
         if filters.channel:
             channel = filters.channel.lower().lstrip("@")
             musts.append(tantivy.Query.term_query(self.schema, "channel", channel))
@@ -232,6 +246,51 @@ class SearchIndex:
                 snippet = _escape(document["text"][0][:_SNIPPET_CHARS]) if document["text"] else ""
             hits.append(Hit(document["pk"][0], score, snippet))
         return Hits(result.count or 0, hits)
+
+
+_QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_OPERATORS = {"OR", "AND"}
+
+
+def to_engine_query(query: str) -> str:
+    """The user's query in tantivy's syntax, with every word and phrase quoted.
+
+    Users write words (all must match), ``"a phrase"``, ``OR`` and ``-excluded``; anything
+    else is text, so ``Lavrov's``, ``G20:`` or ``12:00`` search for what they say instead of
+    being read as syntax.  Raises :class:`QueryError` for a query that only excludes.
+    """
+    parts: list[str] = []
+    for match in _QUERY_PART.finditer(query):
+        minus, phrase, word = match.groups()
+        if word in _OPERATORS:
+            parts.append(word)
+            continue
+        if word is not None:
+            minus, phrase = ("-", word[1:]) if word.startswith("-") else ("", word)
+        if any(character.isalnum() for character in phrase):
+            words = phrase.replace("\\", " ").replace('"', " ")
+            parts.append(f'{minus}"{words}"')
+    parts = _drop_stray_operators(parts)
+    if parts and all(part.startswith("-") or part in _OPERATORS for part in parts):
+        raise QueryError(f"query {query!r} only excludes: add a word to search for")
+    return " ".join(parts)
+
+
+def _drop_stray_operators(parts: list[str]) -> list[str]:
+    kept: list[str] = []
+    for part in parts:
+        if part in _OPERATORS and (not kept or kept[-1] in _OPERATORS):
+            continue
+        kept.append(part)
+    while kept and kept[-1] in _OPERATORS:
+        kept.pop()
+    return kept
+
+
+def _is_index_folder(path: Path) -> bool:
+    """Empty, or holding what tgscope and tantivy write: never delete a user's folder."""
+    names = {child.name for child in path.iterdir()}
+    return not names or _STATE in names or "meta.json" in names
 
 
 def _escape(text: str) -> str:

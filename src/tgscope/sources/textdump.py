@@ -18,7 +18,13 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from ..clean import extract_hashtags, extract_links, extract_mentions, parse_count
+from ..clean import (
+    extract_hashtags,
+    extract_links,
+    extract_mentions,
+    normalize_channel,
+    parse_count,
+)
 from ..record import Channel, ForwardedFrom, Media, Post, Reaction
 
 FORMAT = "textdump"
@@ -27,9 +33,13 @@ _COUNT = r"\d+(?:[.,]\d+)?[KkMm]?"
 _COUNT_SPLIT = re.compile(rf"({_COUNT})")
 _MAX_REACTIONS_LINE = 400
 _COUNT_ENDINGS = frozenset("0123456789KkMm")
+# The footer under a post: views (the word is copy-only text), "edited", the time or date.
+_FOOTER = re.compile(
+    r"^(\d+(?:[.,]\d+)?[KkMm]?) ?views?\s*(edited)?\s*"
+    r"((?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?(?: at)? )?\d{1,2}:\d{2}(?: ?[AaPp][Mm])?)?$"
+)
 _COUNTER = re.compile(rf"^({_COUNT})\s+(subscribers?|members?|photos?|videos?|links?|files?)$")
 _USERNAME = re.compile(r"^@([A-Za-z]\w{3,31})$")
-_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
 # Chrome lines the web preview puts in place of media, and what each one meant.
 _MEDIA_CHROME: dict[str, Media] = {
@@ -113,6 +123,8 @@ class _Block:
     forwarded_from: str | None = None
     lines: list[str] = field(default_factory=list)
     reactions: list[Reaction] = field(default_factory=list)
+    views: int | None = None
+    edited: bool = False
     has_chrome: bool = False  # a web-preview chrome line is among ``lines``
 
 
@@ -133,17 +145,19 @@ def parse_textdump(
     (and its occurrence count among identical posts), so re-importing the same dump,
     or an overlapping one, gives the same keys.
     """
-    if channel is not None and not _CHANNEL_NAME.match(channel):
-        raise ValueError(f"not a channel username: {channel!r}")
-    channel = channel.lower() if channel else None
+    channel = normalize_channel(channel)
     seen: dict[str, int] = {}
     for block in _blocks(text):
-        header, posts = _block_to_posts(block, channel, channel_title, seen, warn)
+        header, posts = _block_to_posts(block, channel, seen, warn)
         if header is not None:
-            channel_title = channel_title or header.title  # the page the dump was copied from
             _check_header_channel(header, channel, block.first_line, warn)
-            yield header
-        yield from posts
+            if header.username is None or header.username == channel:
+                channel_title = channel_title or header.title  # of the page copied
+            if header.username is not None:
+                yield header
+        for post in posts:
+            post.channel_title = channel_title if channel else None
+            yield post
 
 
 def _check_header_channel(header: Channel, channel: str | None, line: int, warn: Warn | None):
@@ -156,33 +170,58 @@ def _check_header_channel(header: Channel, channel: str | None, line: int, warn:
 
 
 def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
-    """Cut the dump at post boundaries: before ``Forwarded from``, after a reactions line.
+    """Cut the dump at post boundaries: before ``Forwarded from``, after a reactions line
+    and the footer (``12.3K views 14:05``) that may follow it.
 
     ``pieces`` may be lines or large chunks cut anywhere (a big file is best read in chunks).
     """
     block = _Block(first_line=1)
+    closed: _Block | None = None  # ended by its reactions; its footer may still come
     number = 0
     for line in _lines(pieces):
         number += 1
         line = line.rstrip()
+        if closed is not None:
+            if not line:
+                continue
+            footer = _FOOTER.match(line) if line[0].isdigit() else None
+            if footer:
+                _set_footer(closed, footer)
+                block.first_line = number + 1
+            yield closed
+            closed = None
+            if footer:
+                continue
         if line.startswith("Forwarded from "):
             if block.lines or block.forwarded_from:
                 yield block
             block = _Block(first_line=number, forwarded_from=line[15:].strip())
             continue
-        # the cheap tests first: most lines are not reactions
-        if line and line[-1] in _COUNT_ENDINGS and not line[0].isascii():
-            reactions = parse_reactions_line(line)
+        # the cheap tests first: most lines are not reactions or footers
+        if line and line[-1] in _COUNT_ENDINGS:
+            reactions = None if line[0].isascii() else parse_reactions_line(line)
             if reactions:
                 block.reactions = reactions
+                closed, block = block, _Block(first_line=number + 1)
+                continue
+            footer = _FOOTER.match(line) if line[0].isdigit() else None
+            if footer:
+                _set_footer(block, footer)
                 yield block
                 block = _Block(first_line=number + 1)
                 continue
         if len(line) < _LONGEST_CHROME and line.strip().lower() in _ALL_CHROME:
             block.has_chrome = True
         block.lines.append(line)
+    if closed is not None:
+        yield closed
     if any(block.lines) or block.forwarded_from:
         yield block
+
+
+def _set_footer(block: _Block, footer: re.Match) -> None:
+    block.views = parse_count(footer.group(1))
+    block.edited = footer.group(2) is not None
 
 
 def _lines(pieces: Iterable[str]) -> Iterator[str]:
@@ -199,7 +238,6 @@ def _lines(pieces: Iterable[str]) -> Iterator[str]:
 def _block_to_posts(
     block: _Block,
     channel: str | None,
-    channel_title: str | None,
     seen: dict[str, int],
     warn: Warn | None,
 ) -> tuple[Channel | None, list[Post]]:
@@ -215,7 +253,7 @@ def _block_to_posts(
             elif chrome not in _DROPPED_CHROME:
                 body.append(line)
     body = _trim_blank(body)
-    if not body and not media_at and not block.forwarded_from and not block.reactions:
+    if not (body or media_at or block.forwarded_from or block.reactions or block.views):
         return header, []
     segments = _segment(body)
     if segments is None:
@@ -228,18 +266,20 @@ def _block_to_posts(
     posts = []
     for index, (start, length, _consumed) in enumerate(segments):
         text = "\n".join(body[start : start + length])
-        is_last = index == len(segments) - 1
-        posts.append(
-            _make_post(
-                text,
-                forwarded_from=block.forwarded_from if index == 0 else None,
-                reactions=block.reactions if is_last else [],
-                media=[m for at, m in media_at if _segment_owns(segments, index, at)],
-                channel=channel,
-                channel_title=channel_title or (header.title if header else None),
-                seen=seen,
-            )
+        post = _make_post(
+            text,
+            forwarded_from=block.forwarded_from if index == 0 else None,
+            media=[m for at, m in media_at if _segment_owns(segments, index, at)],
+            channel=channel,
+            seen=seen,
         )
+        posts.append(post)
+    # what closes the block (reactions, footer) belongs to its last post
+    posts[-1].reactions, posts[-1].views, posts[-1].edited = (
+        block.reactions,
+        block.views,
+        block.edited,
+    )
     return header, posts
 
 
@@ -358,10 +398,8 @@ def _make_post(
     text: str,
     *,
     forwarded_from: str | None,
-    reactions: list[Reaction],
     media: list[Media],
     channel: str | None,
-    channel_title: str | None,
     seen: dict[str, int],
 ) -> Post:
     forward: ForwardedFrom | None = (
@@ -370,9 +408,7 @@ def _make_post(
     return Post(
         key=_content_key(channel, forwarded_from, text, media, seen),
         channel=channel,
-        channel_title=channel_title,
         text=text,
-        reactions=reactions,
         forwarded_from=forward,
         media=media,
         hashtags=extract_hashtags(text),

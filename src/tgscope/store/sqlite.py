@@ -47,7 +47,8 @@ def _now() -> str:
 
 # json.dumps builds an encoder on every call with non-default options: build it once
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
-_CONTENT_FIELDS = tuple(name for name in FIELD_NAMES if name != "sources")
+# what a post says; the channel's title belongs to the channel (a rename is not a post edit)
+_CONTENT_FIELDS = tuple(name for name in FIELD_NAMES if name not in ("sources", "channel_title"))
 
 
 def same_content(a: Post, b: Post) -> bool:
