@@ -340,3 +340,17 @@ def test_dump_with_a_header_reimports_unchanged(db_path, tmp_path):
     assert db.execute("SELECT username, title, subscribers FROM channels").fetchall() == [
         ("embassy_uk", "Embassy", 1200)
     ]
+
+
+def test_reactions_json_matches_the_json_module():
+    import json
+
+    from tgscope.store.sqlite import reactions_json
+
+    for reactions in (
+        [],
+        [{"emoji": "👍", "count": 16}, {"emoji": "❤", "count": 3}],
+        [{"custom_emoji_id": "5368324170671202286", "count": 2}, {"paid": True, "count": 5}],
+        [{"emoji": 'odd"quote', "count": 1}, {"emoji": "\u200d", "count": 1}],
+    ):
+        assert json.loads(reactions_json(reactions)) == reactions

@@ -35,7 +35,7 @@ from .store import IndexDoc, PostFilter, Store
 INDEX_FORMAT = 1
 TOKENIZER = "tgscope_en_ru"
 _STATE = "state.json"
-_WRITER_HEAP = 256 * 1024 * 1024
+_WRITER_HEAP = 128 * 1024 * 1024  # bounded memory; larger barely speeds indexing
 _SNIPPET_CHARS = 160
 
 

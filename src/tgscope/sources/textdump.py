@@ -58,6 +58,7 @@ _MEDIA_CHROME: dict[str, Media] = {
 _DROPPED_CHROME = {"view in telegram", "download telegram"}
 _ALL_CHROME = _DROPPED_CHROME | set(_MEDIA_CHROME)
 _LONGEST_CHROME = max(map(len, _ALL_CHROME)) + 8  # room for stray spaces
+_CHROME_INITIALS = frozenset(" \t" + "".join(c[0] + c[0].upper() for c in _ALL_CHROME))
 _PAID_STAR = "⭐"
 _ZWJ, _VARIATION_SELECTORS, _SKIN_TONES = "\u200d", "\ufe0e\ufe0f", range(0x1F3FB, 0x1F400)
 _REGIONAL_INDICATORS = range(0x1F1E6, 0x1F200)
@@ -210,8 +211,8 @@ def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
                 yield block
                 block = _Block(first_line=number + 1)
                 continue
-        if len(line) < _LONGEST_CHROME and line.strip().lower() in _ALL_CHROME:
-            block.has_chrome = True
+        if len(line) < _LONGEST_CHROME and line[:1] in _CHROME_INITIALS:
+            block.has_chrome = block.has_chrome or line.strip().lower() in _ALL_CHROME
         block.lines.append(line)
     if closed is not None:
         yield closed
@@ -294,6 +295,8 @@ def _split_header(
 ) -> tuple[Channel | None, list[str], list[int]]:
     """Take a channel header (title, @username, counters, description) off the block's top."""
     lines = block.lines
+    if not any(line[:1].isdigit() for line in lines[:4]):  # the usual case: no header
+        return None, lines
     first_counter = _first_counter_line(lines)
     if first_counter is None:
         return None, lines
@@ -325,8 +328,7 @@ def _split_header(
 
 def _first_counter_line(lines: list[str]) -> int | None:
     """Where header counters (``53.5K subscribers``) start among a block's first lines."""
-    for number in range(min(4, len(lines))):
-        line = lines[number]
+    for number, line in enumerate(lines[:4]):
         if line[:1].isdigit() and _COUNTER.match(line):
             return number
     return None
