@@ -12,6 +12,7 @@ Targets: p95 ≤ 50 ms for every class, and ≤ 1.5× the bare engine.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
 import sys
 import time
@@ -110,6 +111,40 @@ def bare_engine(archive: Archive, query: str, options: dict):
     return run
 
 
+def compare_fts5(db: Path, terms: dict[str, tuple[str, int]], repeats: int) -> None:
+    """SQLite FTS5 (unicode61, no stemming: FTS5 has no Russian stemmer) over the same texts."""
+    fts = OUT / f"{db.stem}-fts5.db"
+    build_seconds = None
+    if not fts.exists():
+        connection = sqlite3.connect(fts)
+        connection.execute("ATTACH ? AS archive", (str(db),))
+        connection.execute("CREATE VIRTUAL TABLE posts_fts USING fts5(text, tokenize=unicode61)")
+        start = time.perf_counter()
+        connection.execute("INSERT INTO posts_fts(rowid, text) SELECT pk, text FROM archive.posts")
+        connection.commit()
+        build_seconds = time.perf_counter() - start
+        connection.close()
+    connection = sqlite3.connect(fts)
+    (count,) = connection.execute("SELECT count(*) FROM posts_fts").fetchone()
+    if build_seconds:
+        print(
+            f"FTS5 indexed {count:,} posts in {build_seconds:.0f} s "
+            f"({count / build_seconds:,.0f} posts/s)"
+        )
+    for name in ("rare-en", "mid-en", "common-en", "mid-ru"):
+        word = terms[name][0]
+
+        def query(word=word):
+            return connection.execute(
+                "SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? ORDER BY bm25(posts_fts)"
+                " LIMIT 10",
+                (f'"{word}"',),
+            ).fetchall()
+
+        p50, p95 = percentiles(query, repeats)
+        print(f"FTS5 {name} {word!r} by relevance: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+
+
 def percentiles(function, repeats: int) -> tuple[float, float]:
     function()  # warm caches once
     times = []
@@ -125,6 +160,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=50, help="runs of each query")
+    parser.add_argument(
+        "--compare-fts5", action="store_true", help="also time SQLite FTS5 on the same texts"
+    )
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     db = OUT / f"search-{args.posts}.db"
@@ -158,6 +196,8 @@ def main() -> None:
                 f"{bare50:>9.2f} {bare95:>7.2f} {ours95 / bare95:>8.2f}×"
             )
         print(f"worst p95: {worst:.1f} ms (target ≤ 50 ms; ratio target ≤ 1.5×)")
+        if args.compare_fts5:
+            compare_fts5(db, terms, min(args.queries, 10))
 
 
 if __name__ == "__main__":

@@ -262,7 +262,7 @@ class Archive:
         ]
         undated = 0
         if (since or until) and len(results) < limit:
-            undated = self.store.stats(PostFilter(channel=channel, hashtag=hashtag)).undated
+            undated = self.store.count_undated(filters)
         return SearchResults(hits.total, results, undated)
 
     def get(self, key: str) -> Post | None:

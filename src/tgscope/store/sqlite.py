@@ -370,6 +370,14 @@ class SQLiteStore:
         for pk, text, channel, date, tags in cursor:
             yield IndexDoc(pk, text, channel, date, json.loads(tags))
 
+    def count_undated(self, filters: PostFilter) -> int:
+        """Posts in the channel/hashtag scope of ``filters`` that have no date."""
+        scope = PostFilter(channel=filters.channel, hashtag=filters.hashtag)
+        where, params = _filter_sql(scope)
+        where = f"{where} AND posts.date IS NULL" if where else "WHERE posts.date IS NULL"
+        (count,) = self.db.execute(f"SELECT count(*) FROM posts {where}", params).fetchone()
+        return count
+
     def stats(self, filters: PostFilter) -> Stats:
         where, params = _filter_sql(filters)
         scope = f"SELECT posts.pk FROM posts {where}"
