@@ -388,6 +388,8 @@ def _longest_post_at(body: list[str], start: int) -> tuple[int | None, int]:
 
 
 def _trim_blank(lines: list[str]) -> list[str]:
+    if lines and lines[0] and lines[-1]:  # the usual case; lines are already right-stripped
+        return lines
     start, end = 0, len(lines)
     while start < end and not lines[start].strip():
         start += 1
