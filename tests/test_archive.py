@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import sqlite3
+from contextlib import contextmanager
 
 import pytest
 
@@ -248,19 +250,70 @@ def test_index_catches_up_after_a_crash_between_commits(db_path):
 def test_reindex_rebuilds_from_the_archive(db_path):
     with Archive.open(db_path) as archive:
         archive.ingest(POSTS, source())
-    import shutil
-
-    shutil.rmtree(str(db_path) + ".index")
-    with Archive.open(db_path) as archive:
         assert archive.reindex() == len(POSTS)
         assert archive.search("meeting").total == 2
+        assert archive.search("").total == len(POSTS)
 
 
-def test_same_key_twice_in_one_batch_is_saved_once(db_path):
+def test_reindex_of_an_empty_archive_empties_the_index(db_path):
     with Archive.open(db_path) as archive:
-        report = archive.ingest([post("c/1", "a"), post("c/1", "a")], source())
+        assert archive.reindex() == 0
+        assert archive.search("").total == 0
+
+
+def test_index_of_a_replaced_archive_is_rebuilt(db_path):
+    with Archive.open(db_path) as archive:
+        archive.ingest(POSTS[:3], source("a"))
+    for suffix in ("", "-wal", "-shm"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+    with Archive.open(db_path) as archive:
+        archive.ingest([post("other/1", "Completely different meeting")], source("b"))
+        found = archive.search("")
+    assert [r.post.key for r in found.results] == ["other/1"]
+    assert found.results[0].snippet == "Completely different meeting"
+
+
+def test_a_writer_that_committed_between_open_and_import_is_indexed(db_path):
+    with Archive.open(db_path) as archive:
+        archive.ingest(POSTS[:1], source("a"))
+        real_transaction = archive.store.transaction
+
+        @contextmanager
+        def after_another_writer():
+            # another process commits (and dies) just before this import takes the lock
+            with Archive.open(db_path) as other, other.store.transaction():
+                pk = other.store.add_source(source("other"))
+                other.store.save_posts(POSTS[1:], pk)
+            with real_transaction() as seq:
+                yield seq
+
+        archive.store.transaction = after_another_writer
+        archive.ingest([post("late/1", "late meeting")], source("late"))
+        assert archive.search("").total == len(POSTS) + 1
+
+
+def test_an_older_copy_imported_late_does_not_roll_counts_back(db_path, tmp_path):
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("Forwarded from A\nA post\n👍3\n", "utf-8")
+    new.write_text("Forwarded from A\nA post\n👍10\n", "utf-8")
+    os.utime(old, (1_600_000_000, 1_600_000_000))
+    os.utime(new, (1_700_000_000, 1_700_000_000))
+    with Archive.open(db_path) as archive:
+        archive.import_paths([new])
+        report = archive.import_paths([old])
+        (saved,) = archive.posts()
+    assert report.total("unchanged") == 1
+    assert saved.reactions == [{"emoji": "👍", "count": 10}]
+    assert [s["ref"] for s in saved.sources] == [str(old), str(new)]
+
+
+def test_same_key_twice_in_one_batch_keeps_the_first(db_path):
+    with Archive.open(db_path) as archive:
+        report = archive.ingest([post("c/1", "a"), post("c/1", "b")], source("one"))
         assert (report.added, report.unchanged) == (1, 1)
-        assert [p.key for p in archive.posts()] == ["c/1"]
+        again = archive.ingest([post("c/1", "c"), post("c/1", "d")], source("two"))
+        assert (again.updated, again.unchanged) == (1, 1)
+        assert [(p.key, p.text) for p in archive.posts()] == [("c/1", "c")]
 
 
 def test_posts_keep_order_and_full_record(db_path):

@@ -20,7 +20,7 @@ def test_parse_count(text, value):
     assert parse_count(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "K", "12.3X", "1 2", "abc"])
+@pytest.mark.parametrize("text", ["", "K", "12.3X", "1 2", "abc", "1.5", "1,5"])
 def test_parse_count_rejects(text):
     with pytest.raises(ValueError):
         parse_count(text)

@@ -197,3 +197,35 @@ def test_export_into_a_closed_pipe_is_quiet(db_path, tmp_path):
     result = subprocess.run(command, shell=True, capture_output=True, text=True, check=False)
     assert result.stdout == "key,channe"
     assert result.stderr == ""  # the export is 500 kB, far more than a pipe holds
+
+
+def test_filters_agree_between_search_export_and_stats(db_path):
+    from tgscope.archive import Archive
+
+    from .helpers import POSTS, source
+
+    with Archive.open(db_path) as archive:
+        archive.ingest(POSTS, source())
+    runner = CliRunner()
+
+    def keys(*args):
+        result = runner.invoke(cli, [*args, "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    for options in (
+        ["--hashtag", "#россиякитай"],
+        ["--hashtag", "RUSSIACHINA"],
+        ["--channel", "@Embassy", "--since", "2023-01-10", "--until", "2023-01-10"],
+    ):
+        searched = [
+            json.loads(line)["key"] for line in keys("search", "", "--json", *options).splitlines()
+        ]
+        exported = [json.loads(line)["key"] for line in keys("export", *options).splitlines()]
+        assert sorted(searched) == sorted(exported) and searched, options
+        assert keys("stats", *options).startswith(f"{len(exported)} post(s)")
+
+
+def test_dates_out_of_range_are_one_line_errors(imported):
+    result = imported("search", "x", "--until", "9999-12-31", expect=1)
+    assert result.output == "Error: date out of range: use dates from 0001-01-02 to 9999-12-30\n"

@@ -97,9 +97,10 @@ class SearchResults:
 class Archive:
     """A tgscope archive: ``<db>`` (SQLite, the record) and ``<db>.index/`` (search)."""
 
-    def __init__(self, store: Store, index_path: Path):
+    def __init__(self, store: Store, path: Path):
         self.store = store
-        self.index_path = index_path
+        self.path = path
+        self.index_path = path.with_name(path.name + ".index")
         self._index: SearchIndex | None = None
 
     @classmethod
@@ -113,7 +114,7 @@ class Archive:
             raise StoreError(f"{db}: is a directory, not an archive file")
         if not create and not db.exists():
             raise StoreError(f"{db}: no archive here yet (create one with tgscope import)")
-        return cls(SQLiteStore(db), db.with_name(db.name + ".index"))
+        return cls(SQLiteStore(db), db)
 
     def __enter__(self) -> Archive:
         return self
@@ -212,9 +213,11 @@ class Archive:
         Every source ends here, so the same path handles files, pages and API results.
         """
         report = report or FileReport(source.ref, source.kind)
-        index = self.index
+        index = self._open_index()
         try:
             with self.store.transaction() as seq:
+                # under the archive's write lock, so no other writer commits in between
+                index.catch_up(self.store)
                 source_pk = self.store.add_source(source)
                 for batch in _batches(items, _BATCH):
                     self._save_batch(batch, source_pk, report, index)
@@ -276,9 +279,7 @@ class Archive:
 
     def reindex(self) -> int:
         """Rebuild the search index from the archive; return the number of posts indexed."""
-        index = self._open_index()
-        index.clear()
-        return index.catch_up(self.store)
+        return self._open_index().catch_up(self.store, rebuild=True)
 
 
 def expand_path(raw: str | os.PathLike) -> list[Path]:

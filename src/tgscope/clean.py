@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _COUNT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KkMmBb]?)\s*$")
+_GROUPED = re.compile(r"^\s*\d{1,3}(?:[,\u00a0\u202f ]\d{3})+\s*$")
 _MULTIPLIER = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 
 # Telegram hashtags: '#' then word characters, not all digits, not inside a word or URL.
@@ -24,8 +25,10 @@ def parse_count(text: str) -> int:
     """
     if text.isdigit():
         return int(text)
+    if _GROUPED.match(text):  # "1,234" or "1 234": digits in groups of three
+        return int(re.sub(r"\D", "", text))
     match = _COUNT.match(text)
-    if not match:
+    if not match or (not match.group(2) and not match.group(1).isdigit()):
         raise ValueError(f"not a count: {text!r}")
     number, suffix = match.groups()
     # compact counts carry at most a few significant digits: float rounding cannot bite

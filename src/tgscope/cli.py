@@ -7,7 +7,8 @@ import html
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -31,11 +32,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 def db_option(command: Callable) -> Callable:
     return click.option(
         "--db",
-        envvar="TGSCOPE_DB",
-        default="tgscope.db",
-        show_default=True,
         type=click.Path(dir_okay=False),
-        help="Archive file (also $TGSCOPE_DB).",
+        help="Archive file (default: $TGSCOPE_DB, else ./tgscope.db).",
     )(command)
 
 
@@ -66,7 +64,7 @@ def reports_errors(command: Callable) -> Callable:
         except TgscopeError as error:
             raise click.ClickException(str(error)) from error
         except KeyboardInterrupt:
-            err_console.print("interrupted: the file being imported was rolled back")
+            err_console.print("interrupted: whatever was being written was rolled back")
             sys.exit(130)
 
     return wrapper
@@ -154,7 +152,7 @@ def show(db, key, as_json):
     with Archive.open(db, create=False) as archive:
         post = archive.get(key)
     if post is None:
-        raise click.ClickException(f"{db}: no post with key {key!r}")
+        raise click.ClickException(f"{archive.path}: no post with key {key!r}")
     if as_json:
         click.echo(json.dumps(post.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -223,22 +221,17 @@ def reindex(db):
     console.print(f"{count} post(s) indexed")
 
 
-def _progress(paths: tuple[Path, ...]):
-    """A byte-progress bar on stderr when it is a terminal; a no-op otherwise."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bar():
-        if not err_console.is_terminal:
-            yield None
-            return
-        total = sum(p.stat().st_size for p in _files(paths) if p.is_file())
-        columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=err_console, transient=True) as progress:
-            task = progress.add_task("import", total=total)
-            yield lambda size: progress.advance(task, size)
-
-    return bar()
+@contextmanager
+def _progress(paths: tuple[Path, ...]) -> Iterator[Callable[[int], None] | None]:
+    """A byte-progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    total = sum(p.stat().st_size for p in _files(paths) if p.is_file())
+    columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("import", total=total)
+        yield lambda size: progress.advance(task, size)
 
 
 def _files(paths: tuple[Path, ...]) -> list[Path]:

@@ -23,6 +23,8 @@ def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | 
         low, high = _day_bounds(since, until)
     except ValueError as error:
         raise QueryError(str(error)) from error
+    except OverflowError as error:
+        raise QueryError("date out of range: use dates from 0001-01-02 to 9999-12-30") from error
     if low and high and low >= high:
         raise QueryError(f"--since {since} is after --until {until}")
     return low, high

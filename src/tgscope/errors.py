@@ -7,9 +7,7 @@ The CLI prints that line and exits non-zero; it never shows a traceback for them
     TgscopeError
     ├── SourceError
     │   ├── ParseError          (bad or truncated input; carries path and line)
-    │   ├── UnknownFormat       (no source recognises the input)
-    │   ├── FetchError          (HTTP failures, later issues)
-    │   └── ChannelUnavailable  (no public preview, later issues)
+    │   └── UnknownFormat       (no source recognises the input)
     ├── StoreError              (locked, corrupt or unwritable archive)
     ├── QueryError              (a search query or date filter that cannot be used)
     └── OptionError             (an option value that cannot be right, e.g. --channel)
@@ -39,14 +37,6 @@ class ParseError(SourceError):
 
 class UnknownFormat(SourceError):
     """No source recognises the input."""
-
-
-class FetchError(SourceError):
-    """A fetch over the network failed after retries."""
-
-
-class ChannelUnavailable(SourceError):
-    """A channel does not exist or has no public preview."""
 
 
 class StoreError(TgscopeError):

@@ -1,4 +1,4 @@
-"""The post record shared by every source (see docs/record.md in the README).
+"""The post record shared by every source (field meanings: README, "The post record").
 
 A :class:`Post` is what every source produces, what the archive stores and what
 ``tgscope export --format jsonl`` writes, one per line.  Nested parts are plain
@@ -92,7 +92,7 @@ MEDIA_TYPES = (
 
 @dataclass(slots=True)
 class Post:
-    """One Telegram post, as tgscope archives it.  Field meanings: docs/record.md."""
+    """One Telegram post, as tgscope archives it.  Field meanings: the README."""
 
     key: str
     channel: str | None = None

@@ -30,7 +30,7 @@ import tantivy
 
 from .dates import day_bounds, to_epoch
 from .errors import QueryError, StoreError
-from .store import IndexDoc, PostFilter, Store
+from .store import IndexDoc, PostFilter, Store, fold_hashtag
 
 INDEX_FORMAT = 1
 TOKENIZER = "tgscope_en_ru"
@@ -60,7 +60,11 @@ def build_schema() -> tantivy.Schema:
 
 
 def make_document(doc: IndexDoc) -> tantivy.Document:
-    fields: dict = {"pk": doc.pk, "text": doc.text, "hashtag": [t.lower() for t in doc.hashtags]}
+    fields: dict = {
+        "pk": doc.pk,
+        "text": doc.text,
+        "hashtag": list(map(fold_hashtag, doc.hashtags)),
+    }
     if doc.channel:
         fields["channel"] = doc.channel
     if doc.date:
@@ -110,22 +114,29 @@ class SearchIndex:
         self.index.register_tokenizer(TOKENIZER, text_analyzer())
         self.schema = self.index.schema
         self.seq = int(state.get("seq", 0))
+        self.archive_id: str | None = state.get("archive")
 
     # -- writing --------------------------------------------------------------------------
 
     def stage(self, docs: Iterable[IndexDoc]) -> None:
         """Add (or replace) documents; they become visible at :meth:`commit`."""
         writer = self._open_writer()
-        for doc in docs:
-            if not doc.new:
-                writer.delete_documents_by_term("pk", doc.pk)
-            writer.add_document(make_document(doc))
+        try:
+            for doc in docs:
+                if not doc.new:
+                    writer.delete_documents_by_term("pk", doc.pk)
+                writer.add_document(make_document(doc))
+        except (OSError, ValueError) as error:  # tantivy's errors: a full disk, say
+            raise StoreError(f"{self.path}: cannot write the search index: {error}") from error
 
     def commit(self, seq: int) -> None:
         """Make staged documents visible and record that the index holds writes up to ``seq``."""
         writer = self._open_writer()
-        writer.commit()
-        writer.wait_merging_threads()
+        try:
+            writer.commit()
+            writer.wait_merging_threads()
+        except (OSError, ValueError) as error:
+            raise StoreError(f"{self.path}: cannot write the search index: {error}") from error
         self._writer = None
         self.seq = seq
         self._write_state()
@@ -136,13 +147,21 @@ class SearchIndex:
             self._writer.rollback()
             self._writer = None
 
-    def catch_up(self, store: Store) -> int:
-        """Index whatever the store wrote since this index's last commit; return how many."""
-        last = store.last_seq()
-        if self.seq < last:  # another process may have indexed meanwhile
-            self.seq = max(self.seq, int(self._read_state().get("seq", 0)))
+    def catch_up(self, store: Store, *, rebuild: bool = False) -> int:
+        """Index whatever the store wrote since this index's last commit; return how many.
+
+        The index is rebuilt from scratch when asked, when it belongs to another archive (the
+        database file was replaced) or when it claims writes the archive does not have.
+        """
+        last, archive_id = store.last_seq(), store.archive_id()
+        state = self._read_state()  # another process may have indexed meanwhile
+        if state.get("archive") == self.archive_id and int(state.get("seq", 0)) > self.seq:
+            self.seq = int(state["seq"])
             self.index.reload()
-        if self.seq >= last:
+        if rebuild or self.archive_id != archive_id or self.seq > last:
+            self._open_writer().delete_all_documents()
+            self.seq, self.archive_id = 0, archive_id
+        elif self.seq >= last:
             return 0
         count = 0
         batch: list[IndexDoc] = []
@@ -154,12 +173,6 @@ class SearchIndex:
         self.stage(batch)
         self.commit(last)
         return count + len(batch)
-
-    def clear(self) -> None:
-        """Drop every document (at the next commit); the next catch-up re-indexes everything."""
-        self._open_writer().delete_all_documents()
-        self.seq = 0
-        self._write_state()
 
     def _open_writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
@@ -179,8 +192,12 @@ class SearchIndex:
 
     def _write_state(self) -> None:
         temporary = self.path / (_STATE + ".tmp")
-        temporary.write_text(json.dumps({"format": INDEX_FORMAT, "seq": self.seq}))
-        os.replace(temporary, self.path / _STATE)
+        state = {"format": INDEX_FORMAT, "seq": self.seq, "archive": self.archive_id}
+        try:
+            temporary.write_text(json.dumps(state))
+            os.replace(temporary, self.path / _STATE)
+        except OSError as error:
+            raise StoreError(f"{self.path}: cannot write the index state: {error}") from error
 
     # -- searching ------------------------------------------------------------------------
 
@@ -198,11 +215,9 @@ class SearchIndex:
                     raise QueryError(f"cannot parse query {query!r}: {error}") from error
                 musts.append(parsed)
         if filters.channel:
-            channel = filters.channel.lower().lstrip("@")
-            musts.append(tantivy.Query.term_query(self.schema, "channel", channel))
+            musts.append(tantivy.Query.term_query(self.schema, "channel", filters.channel))
         if filters.hashtag:
-            tag = filters.hashtag.lstrip("#").lower()
-            musts.append(tantivy.Query.term_query(self.schema, "hashtag", tag))
+            musts.append(tantivy.Query.term_query(self.schema, "hashtag", filters.hashtag))
         if filters.since or filters.until:
             musts.append(self._date_range(filters))
         if not musts:

@@ -147,9 +147,9 @@ def parse_textdump(
     or an overlapping one, gives the same keys.
     """
     channel = normalize_channel(channel)
-    seen: dict[str, int] = {}
+    keys = _Keys(channel)
     for block in _blocks(text):
-        header, posts = _block_to_posts(block, channel, seen, warn)
+        header, posts = _block_to_posts(block, channel, keys, warn)
         if header is not None:
             _check_header_channel(header, channel, block.first_line, warn)
             if header.username is None or header.username == channel:
@@ -183,9 +183,9 @@ def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
         number += 1
         line = line.rstrip()
         if closed is not None:
-            if not line:
+            if not line or line.strip().lower() in _DROPPED_CHROME:
                 continue
-            footer = _FOOTER.match(line) if line[0].isdigit() else None
+            footer = _footer(line)
             if footer:
                 _set_footer(closed, footer)
                 block.first_line = number + 1
@@ -198,19 +198,19 @@ def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
                 yield block
             block = _Block(first_line=number, forwarded_from=line[15:].strip())
             continue
-        # the cheap tests first: most lines are not reactions or footers
-        if line and line[-1] in _COUNT_ENDINGS:
-            reactions = None if line[0].isascii() else parse_reactions_line(line)
+        # the cheap tests first: most lines are neither reactions nor footers
+        if line and line[-1] in _COUNT_ENDINGS and not line[0].isascii():
+            reactions = _reactions_line(line)
             if reactions:
                 block.reactions = reactions
                 closed, block = block, _Block(first_line=number + 1)
                 continue
-            footer = _FOOTER.match(line) if line[0].isdigit() else None
-            if footer:
-                _set_footer(block, footer)
-                yield block
-                block = _Block(first_line=number + 1)
-                continue
+        footer = _footer(line)
+        if footer:
+            _set_footer(block, footer)
+            yield block
+            block = _Block(first_line=number + 1)
+            continue
         if len(line) < _LONGEST_CHROME and line[:1] in _CHROME_INITIALS:
             block.has_chrome = block.has_chrome or line.strip().lower() in _ALL_CHROME
         block.lines.append(line)
@@ -218,6 +218,19 @@ def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
         yield closed
     if any(block.lines) or block.forwarded_from:
         yield block
+
+
+def _reactions_line(line: str) -> list[Reaction] | None:
+    """A reactions line that closes a post.  A single spaced pair (``🎉 100``, ``🏆 2024``) is
+    body text: the web preview glues emoji and counts (``👍16❤3``)."""
+    reactions = parse_reactions_line(line)
+    if reactions and len(reactions) == 1 and " " in line.strip():
+        return None
+    return reactions
+
+
+def _footer(line: str) -> re.Match | None:
+    return _FOOTER.match(line) if line[:1].isdigit() else None
 
 
 def _set_footer(block: _Block, footer: re.Match) -> None:
@@ -239,7 +252,7 @@ def _lines(pieces: Iterable[str]) -> Iterator[str]:
 def _block_to_posts(
     block: _Block,
     channel: str | None,
-    seen: dict[str, int],
+    keys: _Keys,
     warn: Warn | None,
 ) -> tuple[Channel | None, list[Post]]:
     header, lines = _split_header(block, channel)
@@ -263,16 +276,16 @@ def _block_to_posts(
                 f"line {block.first_line}: body not repeated as web-preview dumps do; "
                 "kept as it is (truncated file?)"
             )
-        segments = [(0, len(body), len(body))]
+        segments = [(0, len(body))]
     posts = []
-    for index, (start, length, _consumed) in enumerate(segments):
+    for index, (start, length) in enumerate(segments):
         text = "\n".join(body[start : start + length])
         post = _make_post(
             text,
             forwarded_from=block.forwarded_from if index == 0 else None,
             media=[m for at, m in media_at if _segment_owns(segments, index, at)],
             channel=channel,
-            seen=seen,
+            keys=keys,
         )
         posts.append(post)
     # what closes the block (reactions, footer) belongs to its last post
@@ -284,19 +297,17 @@ def _block_to_posts(
     return header, posts
 
 
-def _segment_owns(segments: list[tuple[int, int, int]], index: int, at: int) -> bool:
+def _segment_owns(segments: list[tuple[int, int]], index: int, at: int) -> bool:
     start = segments[index][0]
     end = segments[index + 1][0] if index + 1 < len(segments) else float("inf")
     return (index == 0 or start <= at) and at < end
 
 
-def _split_header(
-    block: _Block, channel: str | None
-) -> tuple[Channel | None, list[str], list[int]]:
+def _split_header(block: _Block, channel: str | None) -> tuple[Channel | None, list[str]]:
     """Take a channel header (title, @username, counters, description) off the block's top."""
     lines = block.lines
-    if not any(line[:1].isdigit() for line in lines[:4]):  # the usual case: no header
-        return None, lines
+    if block.forwarded_from or not any(line[:1].isdigit() for line in lines[:4]):
+        return None, lines  # the usual case: a post, not a page header
     first_counter = _first_counter_line(lines)
     if first_counter is None:
         return None, lines
@@ -312,6 +323,9 @@ def _split_header(
         None,
     )
     top = lines[:first_counter]
+    has_username = any(_USERNAME.match(line) for line in top)
+    if not (has_username or download is not None or end > first_counter):
+        return None, lines  # one counter-like line ("12 members") in a post is its text
     counters = {}
     for line in lines[first_counter : end + 1]:
         value, name = _COUNTER.match(line).groups()  # type: ignore[union-attr]
@@ -334,39 +348,39 @@ def _first_counter_line(lines: list[str]) -> int | None:
     return None
 
 
-def _segment(body: list[str]) -> list[tuple[int, int, int]] | None:
+def _segment(body: list[str]) -> list[tuple[int, int]] | None:
     """Find the posts in ``body`` from the repeated-copy pattern.
 
-    Returns ``(start, length, consumed)`` for each post: its text is
-    ``body[start:start+length]`` and the post spans ``consumed`` lines with its copy.
-    ``None`` when the lines do not follow the pattern: then nothing is removed,
-    because text that is merely similar must never be deleted.
+    Returns ``(start, length)`` for each post: its text is ``body[start:start+length]``, and
+    its copy follows it.  ``None`` when the lines do not follow the pattern: then nothing is
+    removed, because text that is merely similar must never be deleted.
     """
     count = len(body)
     if count <= 1:
-        return [(0, count, count)]
-    whole = _copy_length_at(body, 0, count)
+        return [(0, count)]
+    whole = _copy_length(body)
     if whole is not None:
-        return [(0, whole, count)]
+        return [(0, whole)]
     segments, start = [], 0
     while start < count:
         length, consumed = _longest_post_at(body, start)
         if length is None:
             return None
-        segments.append((start, length, consumed))
+        segments.append((start, length))
         start += consumed
     return segments
 
 
-def _copy_length_at(body: list[str], start: int, span: int) -> int | None:
-    """The post length if ``body[start:start+span]`` is exactly one post and its copy."""
+def _copy_length(body: list[str]) -> int | None:
+    """The post length if ``body`` is exactly one post followed by its copy."""
+    span = len(body)
     if span % 2:  # second copy lacks the first line: n + (n - 1) lines
         n = (span + 1) // 2
-        if body[start + n : start + span] == body[start + 1 : start + n]:
+        if body[n:] == body[1:n]:
             return n
     else:  # exact copy: n + n lines
         n = span // 2
-        if body[start + n : start + span] == body[start : start + n]:
+        if body[n:] == body[:n]:
             return n
     return None
 
@@ -404,13 +418,13 @@ def _make_post(
     forwarded_from: str | None,
     media: list[Media],
     channel: str | None,
-    seen: dict[str, int],
+    keys: _Keys,
 ) -> Post:
     forward: ForwardedFrom | None = (
         {"title": forwarded_from, "channel": None, "id": None} if forwarded_from else None
     )
     return Post(
-        key=_content_key(channel, forwarded_from, text, media, seen),
+        key=keys.make(forwarded_from, text, media),
         channel=channel,
         text=text,
         forwarded_from=forward,
@@ -421,17 +435,25 @@ def _make_post(
     )
 
 
-def _content_key(
-    channel: str | None,
-    forwarded_from: str | None,
-    text: str,
-    media: list[Media],
-    seen: dict[str, int],
-) -> str:
-    """``<channel>/dump-<hash>``: a hash of what the post says, numbered among identical posts."""
-    media_types = ",".join([item["type"] for item in media]) if media else ""
-    content = "\x1f".join([forwarded_from or "", text, media_types])
-    digest = hashlib.blake2b(content.encode(), digest_size=8).hexdigest()
-    seen[digest] = occurrence = seen.get(digest, 0) + 1
-    key = f"{channel or 'dump'}/dump-{digest}"
-    return key if occurrence == 1 else f"{key}.{occurrence}"
+class _Keys:
+    """Stable keys for posts that have no id: ``<channel>/dump-<hash of what the post says>``.
+
+    Identical posts in one file are numbered (``.2``, ``.3``).  A post without text (media the
+    preview could not show) says too little to tell it apart, so its hash also covers the
+    post before it: two such posts in overlapping dumps are never merged into one.
+    """
+
+    def __init__(self, channel: str | None):
+        self.prefix = f"{channel or 'dump'}/dump-"
+        self.seen: dict[str, int] = {}
+        self.previous = ""
+
+    def make(self, forwarded_from: str | None, text: str, media: list[Media]) -> str:
+        media_types = ",".join([item["type"] for item in media]) if media else ""
+        content = "\x1f".join([forwarded_from or "", text, media_types])
+        if not text.strip():
+            content += "\x1f" + self.previous
+        digest = hashlib.blake2b(content.encode(), digest_size=8).hexdigest()
+        self.seen[digest] = occurrence = self.seen.get(digest, 0) + 1
+        self.previous = digest
+        return self.prefix + digest if occurrence == 1 else f"{self.prefix}{digest}.{occurrence}"

@@ -1,8 +1,8 @@
 """The archive's storage layer behind a small interface.
 
 Sources, search and the CLI talk to a :class:`Store`; :class:`SQLiteStore` is the
-default (a plain SQLite file, the archive of record).  A PostgreSQL backend
-implements the same protocol without touching sources or the CLI.
+default (a plain SQLite file, the archive of record).  Another backend (PostgreSQL,
+planned) implements the same protocol without touching sources or the CLI.
 """
 
 from __future__ import annotations
@@ -27,12 +27,27 @@ class SourceInfo:
 
 @dataclass(frozen=True, slots=True)
 class PostFilter:
-    """Which posts an export, a listing or stats should cover.  ``None`` means any."""
+    """Which posts an export, a listing or stats should cover.  ``None`` means any.
+
+    Channel and hashtag are normalised here, once, for every backend and the index:
+    ``@MFARussia`` → ``mfarussia``, ``#РоссияКитай`` → ``россиякитай`` (case-folded).
+    """
 
     channel: str | None = None
     since: str | None = None  # ISO date or datetime, inclusive
     until: str | None = None  # ISO date or datetime, inclusive of that whole day when a date
     hashtag: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.channel:
+            object.__setattr__(self, "channel", self.channel.strip().lstrip("@").lower())
+        if self.hashtag:
+            object.__setattr__(self, "hashtag", fold_hashtag(self.hashtag.strip().lstrip("#")))
+
+
+def fold_hashtag(tag: str) -> str:
+    """The form hashtags are matched in, whatever their case (``RussiaChina`` = ``russiachina``)."""
+    return tag.casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +64,7 @@ class IndexDoc:
 
 @dataclass(slots=True)
 class SaveResult:
-    """What saving a batch did: counts, and the posts whose indexed content changed."""
+    """What saving a batch did: counts, and the posts to (re)index: added or updated ones."""
 
     added: int = 0
     updated: int = 0
@@ -90,6 +105,8 @@ class Store(Protocol):
     def iter_index_docs(self, after_seq: int) -> Iterable[IndexDoc]: ...
 
     def last_seq(self) -> int: ...
+
+    def archive_id(self) -> str: ...
 
     def count_undated(self, filters: PostFilter) -> int: ...
 

@@ -16,6 +16,7 @@ MIGRATIONS: list[str] = [
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
+    INSERT INTO meta VALUES ('archive_id', lower(hex(randomblob(16))));
     CREATE TABLE channels (
         pk INTEGER PRIMARY KEY,
         username TEXT NOT NULL UNIQUE,
@@ -84,9 +85,10 @@ MIGRATIONS: list[str] = [
         post_pk INTEGER NOT NULL REFERENCES posts(pk),
         position INTEGER NOT NULL,
         tag TEXT NOT NULL,
+        folded TEXT NOT NULL,  -- case-folded in Python (SQLite folds ASCII only): for filters
         PRIMARY KEY (post_pk, position)
     ) WITHOUT ROWID;
-    CREATE INDEX hashtags_tag ON hashtags(tag COLLATE NOCASE);
+    CREATE INDEX hashtags_folded ON hashtags(folded);
     CREATE TABLE mentions (
         post_pk INTEGER NOT NULL REFERENCES posts(pk),
         position INTEGER NOT NULL,

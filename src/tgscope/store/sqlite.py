@@ -14,7 +14,7 @@ from typing import Any
 from ..dates import day_bounds
 from ..errors import StoreError
 from ..record import FIELD_NAMES, Channel, Media, Post, Reaction
-from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats
+from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats, fold_hashtag
 from .schema import migrate
 
 _CHANNEL_COUNTERS = {"subscribers", "photos", "videos", "links", "files"}
@@ -56,11 +56,17 @@ def same_content(a: Post, b: Post) -> bool:
     return all(getattr(a, name) == getattr(b, name) for name in _CONTENT_FIELDS)
 
 
-def merge(old: Post, new: Post) -> Post:
-    """``new`` over ``old``: every field the new observation knows replaces the old value."""
+def merge(old: Post, new: Post, *, new_is_older: bool = False) -> Post:
+    """What is known of a post after a new observation of it.
+
+    A newer observation replaces every field it knows (views and reactions change, texts get
+    edited); an older one, imported late, only fills fields that are still empty.
+    """
     merged = old.to_dict()
     for name, value in new.to_dict().items():
-        if name != "sources" and not _is_empty(value):
+        if name == "sources" or _is_empty(value):
+            continue
+        if not new_is_older or _is_empty(merged[name]):
             merged[name] = value
     return Post.from_dict(merged)
 
@@ -101,12 +107,24 @@ class SQLiteStore:
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'seq'", (str(self._seq),))
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('seq', ?)", (str(self._seq),))
             self.db.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise StoreError(f"{self.path}: {_describe(error)}") from error
         except BaseException:
-            self.db.execute("ROLLBACK")
-            self._channels.clear()
+            self._rollback()
             raise
         finally:
             self._seq = None
+
+    def _rollback(self) -> None:
+        if self.db.in_transaction:  # SQLite may have rolled back already (a full disk, say)
+            self.db.execute("ROLLBACK")
+        self._channels.clear()
+
+    def archive_id(self) -> str:
+        """A random id made with the archive: ties the search index to this very file."""
+        (value,) = self.db.execute("SELECT value FROM meta WHERE name = 'archive_id'").fetchone()
+        return value
 
     def last_seq(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
@@ -188,11 +206,15 @@ class SQLiteStore:
                 children.append((pk, post))
                 result.added += 1
                 result.changed.append(_index_doc(pk, post, new=True))
+            elif pk in seen_again:  # the same post twice in one batch: keep the first
+                result.unchanged += 1
+                continue
             else:
                 seen_again[pk] = post
             observations.append(_observation(pk, source, post))
+        latest = self._latest_observations(list(seen_again))
         for pk, old in self.load_posts(list(seen_again)).items():
-            post = merge(old, seen_again[pk])
+            post = merge(old, seen_again[pk], new_is_older=source[1] < latest.get(pk, ""))
             if same_content(post, old):
                 result.unchanged += 1
                 continue
@@ -214,6 +236,17 @@ class SQLiteStore:
             "SELECT observed_at FROM sources WHERE pk = ?", (source_pk,)
         ).fetchone()
         return source_pk, observed_at
+
+    def _latest_observations(self, pks: list[int]) -> dict[int, str]:
+        """When each post was last seen, by any source."""
+        marks = ",".join("?" * len(pks))
+        return dict(
+            self.db.execute(
+                f"SELECT post_pk, max(observed_at) FROM observations WHERE post_pk IN ({marks})"
+                " GROUP BY post_pk",
+                pks,
+            )
+        )
 
     def _existing(self, keys: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -286,12 +319,12 @@ class SQLiteStore:
                         _to_json(item),
                     )
                 )
-            hashtags.extend((pk, i, tag) for i, tag in enumerate(post.hashtags))
+            hashtags.extend((pk, i, tag, fold_hashtag(tag)) for i, tag in enumerate(post.hashtags))
             mentions.extend((pk, i, name) for i, name in enumerate(post.mentions))
             links.extend((pk, i, url) for i, url in enumerate(post.links))
         self.db.executemany("INSERT INTO reactions VALUES (?,?,?,?,?,?)", reactions)
         self.db.executemany("INSERT INTO media VALUES (?,?,?,?,?,?)", media)
-        self.db.executemany("INSERT INTO hashtags VALUES (?,?,?)", hashtags)
+        self.db.executemany("INSERT INTO hashtags VALUES (?,?,?,?)", hashtags)
         self.db.executemany("INSERT INTO mentions VALUES (?,?,?)", mentions)
         self.db.executemany("INSERT INTO links VALUES (?,?,?)", links)
 
@@ -413,7 +446,7 @@ def _filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
     clauses, params = [], []
     if filters.channel:
         clauses.append("posts.channel_pk = (SELECT pk FROM channels WHERE username = ?)")
-        params.append(filters.channel.lower().lstrip("@"))
+        params.append(filters.channel)
     since, until = day_bounds(filters.since, filters.until)
     if since:
         clauses.append("posts.date >= ?")
@@ -422,8 +455,8 @@ def _filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
         clauses.append("posts.date < ?")
         params.append(until)
     if filters.hashtag:
-        clauses.append("posts.pk IN (SELECT post_pk FROM hashtags WHERE tag = ? COLLATE NOCASE)")
-        params.append(filters.hashtag.lstrip("#"))
+        clauses.append("posts.pk IN (SELECT post_pk FROM hashtags WHERE folded = ?)")
+        params.append(filters.hashtag)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
