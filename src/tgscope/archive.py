@@ -321,7 +321,7 @@ def _inspect(path: Path) -> tuple[bytes, str, str]:
 
 def _read_text(path: Path, progress: Progress | None) -> Iterator[str]:
     """Decode the file in large chunks of whole lines, naming the line of any bad byte."""
-    carry, line = b"", 1
+    carry, offset = b"", 0  # offset: where ``data`` starts in the file
     with path.open("rb") as handle:
         while chunk := handle.read(_READ_CHUNK):
             if progress:
@@ -329,28 +329,40 @@ def _read_text(path: Path, progress: Progress | None) -> Iterator[str]:
             data = carry + chunk
             cut = data.rfind(b"\n") + 1 if len(chunk) == _READ_CHUNK else len(data)
             data, carry = data[:cut], data[cut:]
-            yield _decode(data, path, line)
-            line += data.count(b"\n")
+            yield _decode(data, path, offset)
+            offset += len(data)
     if carry:
-        yield _decode(carry, path, line)
+        yield _decode(carry, path, offset)
 
 
-def _decode(data: bytes, path: Path, first_line: int) -> str:
+def _decode(data: bytes, path: Path, offset: int) -> str:
+    """``data`` as text; a ParseError naming the line and column of a NUL or non-UTF-8 byte."""
+    bad = data.find(b"\x00")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        start = data.rfind(b"\n", 0, error.start) + 1
-        column = len(data[start : error.start].decode("utf-8", "replace")) + 1
-        raise ParseError(
-            f"not UTF-8 text (byte 0x{data[error.start]:02x} at column {column})",
-            path=str(path),
-            line=first_line + data.count(b"\n", 0, error.start),
-        ) from error
-    if "\x00" in text:
-        offset = text.index("\x00")
-        line = first_line + text.count("\n", 0, offset)
-        raise ParseError("binary data (NUL byte)", path=str(path), line=line)
-    return text.removeprefix("\ufeff") if first_line == 1 else text
+        bad, reason = error.start, "not UTF-8 text"
+    else:
+        if bad < 0:
+            return text.removeprefix("\ufeff") if offset == 0 else text
+        reason = "binary data (NUL byte)"
+    line_start = data.rfind(b"\n", 0, bad) + 1
+    column = len(data[line_start:bad].decode("utf-8", "replace")) + 1
+    raise ParseError(
+        f"{reason} (byte 0x{data[bad]:02x} at column {column})",
+        path=str(path),
+        line=_line_number(path, offset + bad),
+    )
+
+
+def _line_number(path: Path, position: int) -> int:
+    """The line holding byte ``position`` of the file (counted only when reporting an error)."""
+    lines = 1
+    with path.open("rb") as handle:
+        while position > 0 and (chunk := handle.read(min(_READ_CHUNK, position))):
+            lines += chunk.count(b"\n")
+            position -= len(chunk)
+    return lines
 
 
 def _batches(items, size: int) -> Iterator[list]:
