@@ -154,6 +154,8 @@ class SearchIndex:
         database file was replaced) or when it claims writes the archive does not have.
         """
         last, archive_id = store.last_seq(), store.archive_id()
+        if not rebuild and self.seq == last and self.archive_id == archive_id:
+            return 0  # the usual case, checked before any file is read
         state = self._read_state()  # another process may have indexed meanwhile
         if state.get("archive") == self.archive_id and int(state.get("seq", 0)) > self.seq:
             self.seq = int(state["seq"])
