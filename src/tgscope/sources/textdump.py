@@ -205,7 +205,7 @@ def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
                 block.reactions = reactions
                 closed, block = block, _Block(first_line=number + 1)
                 continue
-        footer = _footer(line)
+        footer = _FOOTER.match(line) if line[:1].isdigit() else None  # inlined: every line
         if footer:
             _set_footer(block, footer)
             yield block

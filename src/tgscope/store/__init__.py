@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..record import Channel, Post
 
@@ -50,9 +50,8 @@ def fold_hashtag(tag: str) -> str:
     return tag.casefold()
 
 
-@dataclass(frozen=True, slots=True)
-class IndexDoc:
-    """What the search index holds for one post."""
+class IndexDoc(NamedTuple):
+    """What the search index holds for one post (a tuple: one is made per post imported)."""
 
     pk: int
     text: str
