@@ -229,3 +229,49 @@ def test_filters_agree_between_search_export_and_stats(db_path):
 def test_dates_out_of_range_are_one_line_errors(imported):
     result = imported("search", "x", "--until", "9999-12-31", expect=1)
     assert result.output == "Error: date out of range: use dates from 0001-01-02 to 9999-12-30\n"
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_an_import_stopped_midway_leaves_the_archive_as_it_was(tmp_path, seed_path, signal_name):
+    import signal
+    import time
+
+    db = tmp_path / "archive.db"
+    tgscope = [sys.executable, "-m", "tgscope"]
+    subprocess.run(
+        [*tgscope, "import", "--db", str(db), str(seed_path)], check=True, capture_output=True
+    )
+    big = tmp_path / "big.txt"
+    body = "a long line of text about the meeting " * 40
+    with big.open("w", encoding="utf-8") as out:
+        for n in range(40_000):
+            out.write(f"Forwarded from X\nPost {n} {body}\n👍{n}\n")
+    process = subprocess.Popen(
+        [*tgscope, "import", "--db", str(db), str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    wal = db.with_name(db.name + "-wal")
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > 8_000_000:  # posts are being written
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the import ended before it could be stopped"
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    if signal_name == "SIGINT":
+        assert stderr.decode().strip() == "interrupted: whatever was being written was rolled back"
+    stats = subprocess.run([*tgscope, "stats", "--db", str(db)], capture_output=True, text=True)
+    assert stats.stdout.startswith("5 post(s) from 1 source file(s)")
+    found = subprocess.run(
+        [*tgscope, "search", "--db", str(db), "meeting", "--limit", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert found.stdout.startswith("2 match(es)")  # the index holds nothing of the stopped import
+    rerun = subprocess.run(
+        [*tgscope, "import", "--db", str(db), str(big)], capture_output=True, text=True
+    )
+    assert rerun.stdout == f"{big} (textdump): 40000 post(s): 40000 added, 0 updated, 0 unchanged\n"
