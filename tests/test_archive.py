@@ -407,3 +407,15 @@ def test_reactions_json_matches_the_json_module():
         [{"emoji": 'odd"quote', "count": 1}, {"emoji": "\u200d", "count": 1}],
     ):
         assert json.loads(reactions_json(reactions)) == reactions
+
+
+def test_an_archive_that_lost_its_id_gets_a_new_one_and_a_rebuilt_index(db_path):
+    with Archive.open(db_path) as archive:
+        archive.ingest(POSTS, source())
+    db = sqlite3.connect(db_path)
+    db.execute("DELETE FROM meta WHERE name = 'archive_id'")
+    db.commit()
+    db.close()
+    with Archive.open(db_path) as archive:
+        assert archive.search("").total == len(POSTS)
+        assert len(archive.store.archive_id()) == 32

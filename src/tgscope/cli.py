@@ -6,6 +6,7 @@ import functools
 import html
 import json
 import re
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -63,6 +64,8 @@ def reports_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except TgscopeError as error:
             raise click.ClickException(str(error)) from error
+        except sqlite3.DatabaseError as error:  # damage found in the middle of a read, say
+            raise click.ClickException(f"archive error: {error}") from error
         except KeyboardInterrupt:
             err_console.print("interrupted: whatever was being written was rolled back")
             sys.exit(130)

@@ -129,8 +129,14 @@ class SQLiteStore:
 
     def archive_id(self) -> str:
         """A random id made with the archive: ties the search index to this very file."""
-        (value,) = self.db.execute("SELECT value FROM meta WHERE name = 'archive_id'").fetchone()
-        return value
+        query = "SELECT value FROM meta WHERE name = 'archive_id'"
+        row = self.db.execute(query).fetchone()
+        if row is None:  # lost (an archive edited by hand): a new id makes the index rebuild
+            self.db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('archive_id', lower(hex(randomblob(16))))"
+            )
+            row = self.db.execute(query).fetchone()
+        return row[0]
 
     def last_seq(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
