@@ -1,45 +1,240 @@
-"""Real Telegram material captured by others (../shared/corpus): skipped when it is absent.
-
-This release reads text dumps only; every real page and export must be recognised for what it
-is and refused with a clear one-line message, never imported as garbage text.
-"""
+"""Real Telegram material captured by others (../shared/corpus): skipped when it is absent."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 
 import pytest
 
 from tgscope.archive import Archive
 from tgscope.errors import UnknownFormat
+from tgscope.sources.web import parse_page
 
 from .conftest import SHARED
 
 CORPUS = SHARED / "corpus"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "SOURCES.md")
+WEB = [p for p in FILES if p.parts[-3] == "tme_html"]
+DESKTOP = [p for p in FILES if p.parts[-3] == "desktop_export"]
+needs_corpus = pytest.mark.skipif(not FILES, reason="../shared/corpus is absent")
 
 
-@pytest.mark.skipif(not FILES, reason="../shared/corpus is absent")
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))
-def test_real_pages_and_exports_are_refused_clearly(path, db_path, seed_path):
-    kind = "JSON" if path.suffix == ".json" else "HTML/XML"
+def page(name: str):
+    path = CORPUS / "tme_html" / name
+    return parse_page(path.read_text(encoding="utf-8"), f"https://t.me/s/{path.stem}")
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", WEB, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_every_saved_page_parses_and_imports(path, db_path):
+    parsed = parse_page(path.read_text(encoding="utf-8"), "")
+    assert parsed.warnings == []  # every part of every real page is understood
+    with Archive.open(db_path) as archive:
+        report = archive.import_file(path)
+    assert report.added == len(parsed.posts)
+    for post in parsed.posts:
+        assert post.key == f"{post.channel}/{post.id}"
+        assert post.date is None or post.date.endswith("+00:00")
+
+
+@needs_corpus
+@pytest.mark.parametrize("path", DESKTOP, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_desktop_exports_are_refused_clearly_for_now(path, db_path, seed_path):
     with Archive.open(db_path) as archive:
         archive.import_paths([seed_path])
         with pytest.raises(UnknownFormat) as caught:
             archive.import_file(path)
-    assert str(caught.value) == f"{path}: {kind} input is not supported yet (only text dumps)"
+    assert str(caught.value).startswith(f"{path}: ")
     db = sqlite3.connect(db_path)
     assert db.execute("SELECT count(*) FROM posts").fetchone() == (5,)
-    assert db.execute("SELECT count(*) FROM sources").fetchone() == (1,)
 
 
-@pytest.mark.skipif(not FILES, reason="../shared/corpus is absent")
-def test_corpus_has_the_files_sources_md_lists():
-    folders = {p.parent.relative_to(CORPUS).as_posix() for p in FILES}
-    assert {
-        "tme_html/topwar_and_milbloggers",
-        "tme_html/tchantest_snippets",
-        "tme_html/anonymized_with_reactions",
-        "desktop_export/help_ukrainians_germany",
-        "desktop_export/html_export_small_group",
-    } <= folders
+@needs_corpus
+def test_topwar_full_page():
+    parsed = page("topwar_and_milbloggers/full.html")
+    assert parsed.channel.username == "topwar_official"
+    assert parsed.channel.title == "Военное обозрение"
+    assert parsed.channel.counters == {
+        "subscribers": 109000,
+        "photos": 19600,
+        "videos": 15400,
+        "files": 8,
+        "links": 28600,
+    }
+    assert [p.id for p in parsed.posts] == [
+        70989,
+        70990,
+        70992,
+        70995,
+        70996,
+        70997,
+        70998,
+        70999,
+        71000,
+        71006,
+        71007,
+        71008,
+    ]
+    assert {p.date[:10] for p in parsed.posts} == {"2023-02-28"}
+    assert parsed.posts[0].views == 37200
+    assert [p.forwarded_from for p in parsed.posts if p.forwarded_from] == [
+        {"title": "Военкор Ярем", "channel": "yaremshooter", "id": 1066},
+        {"title": "БелВПО", "channel": "belarus_vpo", "id": 34301},
+        {"title": "Старше Эдды", "channel": "vysokygovorit", "id": 10899},
+        {"title": "Пул N3", "channel": "dimsmirnov175", "id": 44655},
+        {"title": "ImpNavigator", "channel": "impnavigator", "id": 4580},
+    ]
+    kinds = Counter(m["type"] for p in parsed.posts for m in p.media)
+    assert kinds == {"photo": 10, "video": 4}
+    assert [
+        m.get("unsupported", False) for p in parsed.posts for m in p.media if m["type"] == "video"
+    ] == [False, True, True, False]
+    assert [p.link_preview["site_name"] for p in parsed.posts if p.link_preview] == ["Telegram"]
+    assert parsed.before == 70989
+
+
+@needs_corpus
+def test_page_with_reactions():
+    parsed = page("anonymized_with_reactions/telegram-test-channel.html")
+    first, stub, forwarded = parsed.posts
+    assert first.text.startswith("This is a test message with multiple photos.")
+    assert first.text.endswith("traffic situations.\n\nTelegram | Admin")
+    assert (first.views, first.date, first.album_id) == (
+        2500,
+        "2026-01-31T08:35:56+00:00",
+        "test_channel/1001",
+    )
+    assert first.reactions == [{"emoji": "👍", "count": 10}, {"emoji": "❤", "count": 3}]
+    assert [m["url"] for m in first.media] == [
+        "https://cdn4.telesco.pe/file/test-photo-1.jpg",
+        "https://cdn4.telesco.pe/file/test-photo-2.jpg",
+    ]
+    assert (stub.text, stub.media) == (
+        "",
+        [
+            {
+                "type": "unsupported",
+                "unsupported": True,
+                "reason": "Please open Telegram to view this post",
+            }
+        ],
+    )
+    assert forwarded.forwarded_from == {
+        "title": "Another Channel",
+        "channel": "another_channel",
+        "id": 500,
+    }
+    assert forwarded.reactions == [
+        {"emoji": "🙏", "count": 25},
+        {"emoji": "❤", "count": 7},
+        {"emoji": "👍", "count": 3},
+    ]
+
+
+@needs_corpus
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "test_parse_forwarded_text_message",
+            {
+                "id": 89,
+                "text": ";)",
+                "views": 2,
+                "forwarded_from": {"title": "Some user", "channel": "some_user", "id": None},
+            },
+        ),
+        (
+            "test_parse_text_reply_to_video",
+            {
+                "id": 20,
+                "reply_to": {"channel": "tchantest", "id": 19},
+                "text": "Reply to a video (not recorded in telegram)",
+            },
+        ),
+        (
+            "test_parse_signed_edited_text_message",
+            {
+                "id": 5,
+                "author": "Álvaro Justen",
+                "edited": True,
+                "text": "Hello! Signed and edited message",
+            },
+        ),
+        (
+            "test_parse_text_message_multiline",
+            {"id": 62, "text": "Bigger\ntext\nmessage\nnumber\n34"},
+        ),
+        ("test_parse_emoji_message", {"id": 7, "text": "👍"}),
+        (
+            "test_parse_service_message_pinned",
+            {"id": 92, "service": "tchan's test channel 👍 pinned «Going to pin this message»"},
+        ),
+        (
+            "test_parse_video_big",
+            {
+                "id": 5343,
+                "views": 436600,
+                "media": [
+                    {
+                        "type": "video",
+                        "url": None,
+                        "duration": 52,
+                        "unsupported": True,
+                        "reason": "too_big",
+                    }
+                ],
+            },
+        ),
+        (
+            "test_parse_location_message",
+            {
+                "id": 10,
+                "media": [
+                    {
+                        "type": "location",
+                        "url": "https://maps.google.com/maps?q=-23.930587176407,-44.086305367818&ll=-23.930587176407,-44.086305367818&z=16",
+                    }
+                ],
+            },
+        ),
+        (
+            "test_parse_audio_document",
+            {
+                "id": 12,
+                "text": "Povo hebreu",
+                "media": [
+                    {
+                        "type": "audio",
+                        "file_name": "AUD-20130329-WA0000",
+                        "performer": "portadosfundos",
+                    }
+                ],
+            },
+        ),
+    ],
+)
+def test_tchan_snippets(name, expected):
+    (post,) = page(f"tchantest_snippets/{name}__html.html").posts
+    record = post.to_dict()
+    assert {field: record[field] for field in expected} == expected
+
+
+@needs_corpus
+def test_poll_snippet():
+    (post,) = page("tchantest_snippets/test_parse_poll__html.html").posts
+    assert post.media == [
+        {
+            "type": "poll",
+            "poll": {
+                "question": "Let's do a quick poll quizz mode",
+                "kind": "Anonymous Quiz",
+                "options": [
+                    {"text": "Opt1", "percent": 0},
+                    {"text": "Opt2", "percent": 0},
+                    {"text": "Opt3", "percent": 0},
+                ],
+            },
+        }
+    ]

@@ -86,7 +86,7 @@ def cli() -> None:
 @click.option("--channel", help="The channel a text dump was copied from (its username).")
 @reports_errors
 def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channel: str | None):
-    """Import text dumps (files or folders) into the archive.
+    """Import text dumps and saved t.me/s pages (files or folders) into the archive.
 
     The format is detected from each file's content.  Each file is imported whole
     or not at all, and importing the same file again changes nothing.

@@ -1,0 +1,517 @@
+"""The public web preview: pages of ``https://t.me/s/<channel>``, live or saved.
+
+:func:`parse_page` is pure (HTML and its URL in, a :class:`WebPage` out, no I/O): the
+collector that fetches pages lives apart.  Markup that it does not understand never
+stops it: it keeps what it can and names what it skipped in ``WebPage.warnings``, so a
+layout change at Telegram shows up instead of passing silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ..clean import parse_count
+from ..record import Channel, Entity, ForwardedFrom, LinkPreview, Media, Post, Reaction, ReplyTo
+
+FORMAT = "web"
+
+_BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)")
+_TME_POST = re.compile(r"^https?://t\.me/(?:s/)?([A-Za-z0-9_]+)/(\d+)")
+_TME_CHANNEL = re.compile(r"^https?://t\.me/([A-Za-z0-9_]+)/?$")
+_SIZE = re.compile(r"^\d+(?:[.,]\d+)?\s*[KMGT]?B$", re.IGNORECASE)
+
+# what each kind of markup in a message bubble is, for the "did we understand it" check
+_KNOWN_PARTS = (
+    "tgme_widget_message_bubble_tail",
+    "tgme_widget_message_author",
+    "tgme_widget_message_forwarded_from",
+    "tgme_widget_message_reply",
+    "tgme_widget_message_text",
+    "tgme_widget_message_footer",
+    "tgme_widget_message_reactions",
+    "tgme_widget_message_link_preview",
+    "tgme_widget_message_photo_wrap",
+    "tgme_widget_message_grouped_wrap",
+    "tgme_widget_message_video_player",
+    "tgme_widget_message_roundvideo_player",
+    "tgme_widget_message_voice_player",
+    "tgme_widget_message_document_wrap",
+    "tgme_widget_message_sticker_wrap",
+    "tgme_widget_message_poll",
+    "tgme_widget_message_location_wrap",
+    "tgme_widget_message_contact",
+    "tgme_widget_message_via_bot",
+    "tgme_widget_message_inline_keyboard",
+    "message_media_not_supported_wrap",
+    "media_supported_cont",
+    "media_not_supported_cont",
+    "tgme_widget_message_service_date_wrap",
+    "tgme_widget_message_service_photo",
+)
+_FORMATTING = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "s": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-spoiler": "spoiler",
+}
+
+
+@dataclass
+class WebPage:
+    """What one web-preview page holds."""
+
+    url: str
+    channel: Channel | None
+    posts: list[Post]
+    before: int | None = None  # the "load older posts" cursor (``?before=``)
+    after: int | None = None  # the "load newer posts" cursor (``?after=``)
+    warnings: list[str] = field(default_factory=list)
+
+
+def looks_like_web_page(head: str) -> bool:
+    """True for a saved web-preview page or a fragment of one."""
+    return "tgme_widget_message" in head or "tgme_channel_info" in head
+
+
+def parse_page(html: str | bytes, url: str) -> WebPage:
+    """Channel header, posts (oldest first, as on the page) and paging cursors of one page."""
+    tree = LexborHTMLParser(html)
+    page = WebPage(url=url, channel=_channel_info(tree), posts=[])
+    title = page.channel.title if page.channel else None
+    for node in tree.css("div.tgme_widget_message[data-post]"):
+        post = _parse_message(node, title, page.warnings)
+        if post is not None:
+            page.posts.append(post)
+    page.before, page.after = _cursors(tree)
+    return page
+
+
+def read_saved_page(
+    text: Iterable[str], *, channel: str | None = None, warn: Callable[[str], None] | None = None
+) -> Iterator[Post | Channel]:
+    """The importer's reader for a saved page: its channel header, then its posts.
+
+    The page names its channel itself, so ``channel`` is not needed (and not used).
+    """
+    page = parse_page("".join(text), "")
+    warnings = page.warnings if page.posts or page.channel else ["no posts found on the page"]
+    for warning in warnings:
+        if warn:
+            warn(warning)
+    if page.channel is not None and page.channel.username:
+        yield page.channel
+    yield from page.posts
+
+
+# -- the channel header and paging -----------------------------------------------------
+
+
+def _channel_info(tree: LexborHTMLParser) -> Channel | None:
+    info = tree.css_first(".tgme_channel_info")
+    if info is None:  # a fragment of a page: its header parts without their container
+        if tree.css_first(".tgme_channel_info_header_username, .tgme_channel_info_counter") is None:
+            return None
+        info = tree.root
+    username = _text(info.css_first(".tgme_channel_info_header_username")).lstrip("@").lower()
+    counters = {}
+    for counter in info.css(".tgme_channel_info_counter"):
+        value = _text(counter.css_first(".counter_value"))
+        kind = _text(counter.css_first(".counter_type")).rstrip("s") + "s"
+        try:
+            counters[kind] = parse_count(value)
+        except ValueError:
+            continue
+    description = info.css_first(".tgme_channel_info_description")
+    return Channel(
+        username=username or None,
+        title=_text(info.css_first(".tgme_channel_info_header_title")) or None,
+        description=_rich_text(description)[0] if description is not None else None,
+        verified=info.css_first(".verified-icon") is not None or None,
+        counters=counters,
+    )
+
+
+def _cursors(tree: LexborHTMLParser) -> tuple[int | None, int | None]:
+    before = after = None
+    for link in tree.css("a.tme_messages_more"):
+        if link.attributes.get("data-before"):
+            before = int(link.attributes["data-before"])
+        if link.attributes.get("data-after"):
+            after = int(link.attributes["data-after"])
+    return before, after
+
+
+# -- one message -----------------------------------------------------------------------
+
+
+def _parse_message(node: LexborNode, channel_title: str | None, warnings: list[str]) -> Post | None:
+    channel, _, number = (node.attributes.get("data-post") or "").partition("/")
+    if not channel or not number.isdigit():
+        warnings.append(f"message without a usable data-post: {node.attributes.get('data-post')!r}")
+        return None
+    key = f"{channel.lower()}/{number}"
+    bubble = node.css_first(".tgme_widget_message_bubble") or node
+    text, entities = "", []
+    text_node = _own_text_node(bubble)
+    if text_node is not None:
+        text, entities = _rich_text(text_node)
+    post = Post(
+        key=key,
+        channel=channel.lower(),
+        channel_title=_text(node.css_first(".tgme_widget_message_owner_name")) or channel_title,
+        id=int(number),
+        date=_date(node),
+        text=text,
+        entities=entities,
+        views=_views(node),
+        reactions=_reactions(node, key, warnings),
+        forwarded_from=_forwarded_from(bubble),
+        reply_to=_reply_to(bubble),
+        media=_media(bubble),
+        link_preview=_link_preview(bubble),
+        author=_text(node.css_first(".tgme_widget_message_from_author")) or None,
+        edited="edited" in _text(node.css_first(".tgme_widget_message_meta")),
+        album_id=key if bubble.css_first(".tgme_widget_message_grouped_wrap") else None,
+    )
+    if "service_message" in (node.attributes.get("class") or ""):
+        post.service = text or "service"
+    post.hashtags = _unique(
+        text[e["offset"] : e["offset"] + e["length"]][1:]
+        for e in entities
+        if e["type"] == "hashtag"
+    )
+    post.mentions = _unique(
+        text[e["offset"] : e["offset"] + e["length"]][1:].lower()
+        for e in entities
+        if e["type"] == "mention"
+    )
+    post.links = _unique(e["url"] for e in entities if e.get("url"))
+    _check_parts(bubble, key, warnings)
+    return post
+
+
+def _own_text_node(bubble: LexborNode) -> LexborNode | None:
+    """The post's own text: not the quoted text of a reply or of a link preview."""
+    for candidate in bubble.css(".tgme_widget_message_text"):
+        parent = candidate.parent
+        nested = False
+        while parent is not None and parent is not bubble and parent.mem_id != bubble.mem_id:
+            classes = parent.attributes.get("class") or ""
+            if "tgme_widget_message_reply" in classes or "link_preview" in classes:
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            return candidate
+    return None
+
+
+def _date(node: LexborNode) -> str | None:
+    time = node.css_first(".tgme_widget_message_date time[datetime]")
+    if time is None:
+        return None
+    moment = datetime.fromisoformat(time.attributes["datetime"])
+    return moment.astimezone(UTC).isoformat()
+
+
+def _views(node: LexborNode) -> int | None:
+    views = _text(node.css_first(".tgme_widget_message_views"))
+    try:
+        return parse_count(views) if views else None
+    except ValueError:
+        return None
+
+
+def _forwarded_from(bubble: LexborNode) -> ForwardedFrom | None:
+    block = bubble.css_first(".tgme_widget_message_forwarded_from")
+    if block is None:
+        return None
+    name = block.css_first(".tgme_widget_message_forwarded_from_name")
+    title = _text(name) if name is not None else _text(block).removeprefix("Forwarded from").strip()
+    href = name.attributes.get("href") if name is not None else None
+    match = _TME_POST.match(href or "")
+    channel_only = _TME_CHANNEL.match(href or "")
+    return {
+        "title": title or None,
+        "channel": match.group(1).lower()
+        if match
+        else (channel_only.group(1).lower() if channel_only else None),
+        "id": int(match.group(2)) if match else None,
+    }
+
+
+def _reply_to(bubble: LexborNode) -> ReplyTo | None:
+    reply = bubble.css_first("a.tgme_widget_message_reply")
+    if reply is None:
+        return None
+    match = _TME_POST.match(reply.attributes.get("href") or "")
+    return {"channel": match.group(1).lower(), "id": int(match.group(2))} if match else None
+
+
+def _link_preview(bubble: LexborNode) -> LinkPreview | None:
+    preview = bubble.css_first("a.tgme_widget_message_link_preview")
+    if preview is None:
+        return None
+    return {
+        "url": preview.attributes.get("href"),
+        "site_name": _text(preview.css_first(".link_preview_site_name")) or None,
+        "title": _text(preview.css_first(".link_preview_title")) or None,
+        "description": _text(preview.css_first(".link_preview_description")) or None,
+    }
+
+
+def _reactions(node: LexborNode, key: str, warnings: list[str]) -> list[Reaction]:
+    reactions: list[Reaction] = []
+    for item in node.css(".tgme_widget_message_reactions .tgme_reaction"):
+        count_text = "".join(child.text_content or "" for child in _text_children(item)).strip()
+        try:
+            count = parse_count(count_text)
+        except ValueError:
+            warnings.append(f"{key}: reaction without a count: {item.html[:80]!r}")
+            continue
+        custom = item.css_first("tg-emoji[emoji-id]")
+        classes = item.attributes.get("class") or ""
+        if "paid" in classes or item.css_first(".icon-telegram-stars") is not None:
+            reactions.append({"paid": True, "count": count})
+        elif custom is not None:
+            reactions.append({"custom_emoji_id": custom.attributes["emoji-id"], "count": count})
+        else:
+            emoji = _text(item.css_first("b")) or _text(item.css_first("i.emoji"))
+            reactions.append({"emoji": emoji.replace("\ufe0f", ""), "count": count})
+    return reactions
+
+
+def _text_children(node: LexborNode):
+    child = node.child
+    while child is not None:
+        if child.tag == "-text":
+            yield child
+        child = child.next
+
+
+# -- media -----------------------------------------------------------------------------
+
+
+def _media(bubble: LexborNode) -> list[Media]:
+    media: list[Media] = []
+    for photo in bubble.css("a.tgme_widget_message_photo_wrap"):
+        media.append({"type": "photo", "url": _background(photo)})
+    for video in bubble.css("a.tgme_widget_message_video_player"):
+        source = video.css_first("video")
+        is_gif = "message_video_gif" in (video.attributes.get("class") or "") or (
+            source is not None and "autoplay" in (source.attributes or {})
+        )
+        item: Media = {
+            "type": "gif" if is_gif and not video.css_first(".message_video_duration") else "video",
+            "url": source.attributes.get("src") if source is not None else None,
+            "duration": _duration(_text(video.css_first(".message_video_duration"))),
+        }
+        # every player holds a "not supported in your browser" stub, shown only when needed:
+        # the video is missing only when the player says so, or has no <video> at all
+        if "not_supported" in (video.attributes.get("class") or "") or source is None:
+            item["unsupported"] = True
+            if "too big" in _text(video).lower():
+                item["reason"] = "too_big"
+        media.append(item)
+    for rounded in bubble.css(".tgme_widget_message_roundvideo_player"):
+        source = rounded.css_first("video")
+        media.append(
+            {
+                "type": "round_video",
+                "url": source.attributes.get("src") if source is not None else None,
+                "duration": _duration(
+                    _text(rounded.css_first(".tgme_widget_message_roundvideo_duration"))
+                ),
+            }
+        )
+    for voice in bubble.css(".tgme_widget_message_voice_player"):
+        source = voice.css_first("audio")
+        media.append(
+            {
+                "type": "voice",
+                "url": source.attributes.get("src") if source is not None else None,
+                "duration": _duration(
+                    _text(voice.css_first(".tgme_widget_message_voice_duration"))
+                ),
+            }
+        )
+    for document in bubble.css(".tgme_widget_message_document_wrap"):
+        kind = "audio" if document.css_first(".audio") is not None else "document"
+        item = {
+            "type": kind,
+            "file_name": _text(document.css_first(".tgme_widget_message_document_title")) or None,
+        }
+        extra = _text(document.css_first(".tgme_widget_message_document_extra"))
+        if extra:  # a file's size ("2.1 MB"), or an audio file's performer
+            item["size" if _SIZE.match(extra) else "performer"] = extra
+        media.append(item)
+    for sticker in bubble.css(".tgme_widget_message_sticker_wrap"):
+        image = sticker.css_first("[data-webp], i.tgme_widget_message_sticker, img, video")
+        url = None
+        if image is not None:
+            url = (
+                image.attributes.get("data-webp")
+                or image.attributes.get("src")
+                or _background(image)
+            )
+        media.append({"type": "sticker", "url": url})
+    for poll in bubble.css(".tgme_widget_message_poll"):
+        options = [
+            {
+                "text": _text(option.css_first(".tgme_widget_message_poll_option_text")),
+                "percent": _percent(
+                    _text(option.css_first(".tgme_widget_message_poll_option_percent"))
+                ),
+            }
+            for option in poll.css(".tgme_widget_message_poll_option")
+        ]
+        media.append(
+            {
+                "type": "poll",
+                "poll": {
+                    "question": _text(poll.css_first(".tgme_widget_message_poll_question")),
+                    "kind": _text(poll.css_first(".tgme_widget_message_poll_type")) or None,
+                    "options": options,
+                },
+            }
+        )
+    for location in bubble.css(".tgme_widget_message_location_wrap"):
+        media.append({"type": "location", "url": location.attributes.get("href")})
+    for contact in bubble.css(".tgme_widget_message_contact"):
+        media.append(
+            {
+                "type": "contact",
+                "name": _text(contact.css_first(".tgme_widget_message_contact_name")) or None,
+                "phone": _text(contact.css_first(".tgme_widget_message_contact_phone")) or None,
+            }
+        )
+    for stub in bubble.css(".message_media_not_supported"):
+        if stub.parent is not None and _inside(stub, "tgme_widget_message_video_player"):
+            continue
+        label = _text(stub.css_first(".message_media_not_supported_label"))
+        if media and _inside(stub, "media_not_supported_cont"):
+            continue  # the part of a post the browser can show is already listed
+        media.append({"type": "unsupported", "unsupported": True, "reason": label or None})
+    return media
+
+
+def _background(node: LexborNode) -> str | None:
+    match = _BACKGROUND_URL.search(node.attributes.get("style") or "")
+    return match.group(1) if match else None
+
+
+def _duration(text: str) -> int | None:
+    if not text:
+        return None
+    seconds = 0
+    for part in text.split(":"):
+        if not part.strip().isdigit():
+            return None
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+def _percent(text: str) -> int | None:
+    text = text.strip().rstrip("%")
+    return int(text) if text.isdigit() else None
+
+
+def _inside(node: LexborNode, class_name: str) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if class_name in (parent.attributes.get("class") or ""):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _check_parts(bubble: LexborNode, key: str, warnings: list[str]) -> None:
+    child = bubble.child
+    while child is not None:
+        if child.tag not in ("-text", "-comment"):
+            classes = child.attributes.get("class") or ""
+            if classes and not any(part in classes for part in _KNOWN_PARTS):
+                warnings.append(f"{key}: unknown part of a message: {classes!r}")
+        child = child.next
+
+
+# -- text with its entities ------------------------------------------------------------
+
+
+def _rich_text(node: LexborNode) -> tuple[str, list[Entity]]:
+    """Plain text (``<br>`` as line breaks) and entities with offsets in code points."""
+    parts: list[str] = []
+    entities: list[Entity] = []
+    _walk(node, parts, entities, [0])
+    text = "".join(parts)
+    stripped = text.strip()
+    shift = len(text) - len(text.lstrip())
+    kept = []
+    for entity in entities:
+        entity["offset"] -= shift
+        if entity["length"] > 0 and entity["offset"] >= 0 and entity["offset"] < len(stripped):
+            kept.append(entity)
+    return stripped, kept
+
+
+def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: list[int]) -> None:
+    child = node.child
+    while child is not None:
+        tag = child.tag
+        if tag == "-text":
+            value = child.text_content or ""
+            value = re.sub(r"\s*\n\s*", " ", value) if "\n" in value else value
+            parts.append(value)
+            length[0] += len(value)
+        elif tag == "br":
+            parts.append("\n")
+            length[0] += 1
+        elif tag == "i" and "emoji" in (child.attributes.get("class") or ""):
+            value = _text(child)
+            parts.append(value)
+            length[0] += len(value)
+        else:
+            start = length[0]
+            _walk(child, parts, entities, length)
+            entity = _entity(child, "".join(parts)[start:], start, length[0] - start)
+            if entity is not None:
+                entities.append(entity)
+        child = child.next
+
+
+def _entity(node: LexborNode, text: str, offset: int, size: int) -> Entity | None:
+    if node.tag == "a":
+        href = node.attributes.get("href") or ""
+        if href.startswith("?q=%23") or text.startswith("#"):
+            return {"type": "hashtag", "offset": offset, "length": size}
+        if text.startswith("@") and "t.me/" in href:
+            return {"type": "mention", "offset": offset, "length": size}
+        href = href.replace("&amp;", "&")
+        kind = "url" if text.strip() and text.strip() in href else "text_link"
+        return {"type": kind, "offset": offset, "length": size, "url": href}
+    kind = _FORMATTING.get(node.tag)
+    if kind is None and "tg-spoiler" in (node.attributes.get("class") or ""):
+        kind = "spoiler"
+    return {"type": kind, "offset": offset, "length": size} if kind else None
+
+
+def _text(node: LexborNode | None) -> str:
+    if node is None:
+        return ""
+    return " ".join((node.text(separator=" ") or "").split())
+
+
+def _unique(items) -> list:
+    return list(dict.fromkeys(item for item in items if item))

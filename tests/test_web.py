@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from tgscope.archive import Archive
+from tgscope.record import Channel, Post
+from tgscope.sources.web import parse_page
+
+from .conftest import FIXTURES
+
+PAGE = FIXTURES / "embassy_page.html"
+TITLE = "Посольство России в Китае"
+
+
+def record(key: str, **fields) -> dict:
+    channel, _, number = key.partition("/")
+    base = Post(key=key, channel=channel, channel_title=TITLE, id=int(number)).to_dict()
+    base.update(fields)
+    return base
+
+
+def test_fixture_page_gives_exact_records():
+    page = parse_page(PAGE.read_text(encoding="utf-8"), "https://t.me/s/rusembchina")
+    assert page.channel == Channel(
+        username="rusembchina",
+        title=TITLE,
+        description="Official channel.\nНовости посольства.",
+        verified=True,
+        counters={"subscribers": 53500, "photos": 16700},
+    )
+    assert (page.before, page.after) == (500, None)
+    assert page.warnings == [
+        "rusembchina/502: unknown part of a message: 'tgme_widget_message_new_gadget'"
+    ]
+    assert [post.to_dict() for post in page.posts] == [
+        record(
+            "rusembchina/500",
+            date="2022-11-15T09:12:00+00:00",
+            text="🇷🇺 Sergey Lavrov met #RussiaChina partners.\nRead in full · @MFARussia",
+            entities=[
+                {"type": "bold", "offset": 3, "length": 13},
+                {"type": "hashtag", "offset": 21, "length": 12},
+                {"type": "text_link", "offset": 44, "length": 12, "url": "https://mid.ru/en/1"},
+                {"type": "mention", "offset": 59, "length": 10},
+            ],
+            views=12300,
+            reactions=[
+                {"emoji": "👍", "count": 1200},
+                {"custom_emoji_id": "5368324170671202286", "count": 7},
+                {"paid": True, "count": 15},
+            ],
+            forwarded_from={"title": "Russian MFA 🇷🇺", "channel": "mfarussia", "id": 16384},
+            hashtags=["RussiaChina"],
+            mentions=["mfarussia"],
+            links=["https://mid.ru/en/1"],
+            edited=True,
+        ),
+        record(
+            "rusembchina/502",
+            date="2022-11-16T08:00:00+00:00",
+            text="Заявление посольства",
+            views=937,
+            forwarded_from={"title": "Hidden Reader", "channel": None, "id": None},
+            reply_to={"channel": "rusembchina", "id": 500},
+            media=[{"type": "document", "file_name": "statement.pdf", "size": "2.1 MB"}],
+            author="Press Office",
+        ),
+        record(
+            "rusembchina/503",
+            date="2022-11-17T09:30:00+00:00",
+            views=1_000_000,
+            media=[
+                {"type": "photo", "url": "https://cdn.example/p1.jpg"},
+                {"type": "photo", "url": "https://cdn.example/p2.jpg"},
+                {"type": "video", "url": "https://cdn.example/v.mp4", "duration": 95},
+            ],
+            link_preview={
+                "url": "https://mid.ru/en/2",
+                "site_name": "mid.ru",
+                "title": "Statement",
+                "description": "Full text of the statement",
+            },
+            album_id="rusembchina/503",
+        ),
+        record(
+            "rusembchina/506",
+            date="2022-11-18T10:00:00+00:00",
+            views=5,
+            media=[
+                {
+                    "type": "unsupported",
+                    "unsupported": True,
+                    "reason": "This media is not supported in your browser",
+                }
+            ],
+        ),
+    ]
+
+
+def test_a_page_that_is_not_a_channel_preview_has_no_posts():
+    page = parse_page("<html><body><p>Hello</p></body></html>", "https://example.org/")
+    assert (page.channel, page.posts, page.before, page.after) == (None, [], None, None)
+
+
+def test_saved_pages_import_like_any_file_and_merge_by_id(db_path, tmp_path):
+    saved = tmp_path / "rusembchina.html"
+    saved.write_text(PAGE.read_text(encoding="utf-8"), encoding="utf-8")
+    with Archive.open(db_path) as archive:
+        first = archive.import_paths([saved])
+        again = archive.import_paths([saved])
+        post = archive.get("rusembchina/500")
+        found = archive.search("Лавров OR Lavrov", channel="rusembchina")
+    assert (first.files[0].format, first.total("added"), again.total("unchanged")) == ("web", 4, 4)
+    assert first.files[0].warnings == [
+        "rusembchina/502: unknown part of a message: 'tgme_widget_message_new_gadget'"
+    ]
+    assert post.views == 12300 and post.forwarded_from["id"] == 16384
+    assert [r.post.key for r in found.results] == ["rusembchina/500"]
