@@ -40,8 +40,10 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_web_parse.py
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo.db.index
