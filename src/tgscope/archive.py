@@ -206,11 +206,17 @@ class Archive:
         return self.ingest(items, source, report)
 
     def ingest(
-        self, items: Iterable[Post | Channel], source: SourceInfo, report: FileReport | None = None
+        self,
+        items: Iterable[Post | Channel],
+        source: SourceInfo,
+        report: FileReport | None = None,
+        *,
+        before_commit: Callable[[Store], None] | None = None,
     ) -> FileReport:
         """Save what one source gave, in one transaction, and index it.
 
         Every source ends here, so the same path handles files, pages and API results.
+        ``before_commit`` writes more in the same transaction (a collector's cursor, say).
         """
         report = report or FileReport(source.ref, source.kind)
         index = self._open_index()
@@ -221,6 +227,8 @@ class Archive:
                 source_pk = self.store.add_source(source)
                 for batch in _batches(items, _BATCH):
                     self._save_batch(batch, source_pk, report, index)
+                if before_commit is not None:
+                    before_commit(self.store)
             index.commit(seq)
         except BaseException:
             index.rollback()

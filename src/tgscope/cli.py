@@ -20,11 +20,13 @@ from rich.text import Text
 
 from . import __version__
 from .archive import Archive, FileReport, expand_path
-from .errors import TgscopeError
+from .errors import SourceError, TgscopeError
 from .exports import EXPORTERS, export_posts
+from .http import DEFAULT_BASE_URL, FetchPolicy, make_client
 from .record import Post
 from .sources import SOURCES
 from .store import PostFilter
+from .sync import sync_channel
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -99,6 +101,69 @@ def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channe
         console.print(f"total: {report.summary()}")
     if report.failures:
         sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.argument("channels", nargs=-1, required=True)
+@click.option("--all", "all_pages", is_flag=True, help="Walk the whole history again.")
+@click.option("--since", metavar="DATE", help="Stop at posts older than DATE (YYYY-MM-DD).")
+@click.option(
+    "--base-url",
+    envvar="TGSCOPE_BASE_URL",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Host that serves the t.me/s pages (a mirror or a replay server).",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="Seconds between requests, plus up to half as much at random.",
+)
+@reports_errors
+def sync(db, channels, all_pages, since, base_url, delay):
+    """Archive public channels from their web preview (t.me/s), without an account.
+
+    Walks from the newest post back; by default stops at the newest post already archived.
+    Each page is saved with its cursor, so an interrupted sync continues where it stopped.
+    """
+    policy = FetchPolicy(delay=delay)
+    failed = False
+    with Archive.open(db) as archive, make_client(base_url, policy=policy) as client:
+        for channel in channels:
+            try:
+                with _sync_progress(channel) as on_page:
+                    report = sync_channel(
+                        archive,
+                        channel,
+                        client=client,
+                        policy=policy,
+                        all_pages=all_pages,
+                        since=since,
+                        on_page=on_page,
+                    )
+            except SourceError as error:  # one channel failing does not stop the others
+                err_console.print(f"Error: {error}")
+                failed = True
+                continue
+            for warning in report.warnings:
+                err_console.print(f"warning: {report.channel}: {warning}")
+            console.print(report.summary())
+    if failed:
+        sys.exit(1)
+
+
+@contextmanager
+def _sync_progress(channel: str) -> Iterator[Callable | None]:
+    if not err_console.is_terminal:
+        yield None
+        return
+    with err_console.status(f"{channel}: starting") as status:
+        yield lambda report: status.update(
+            f"{channel}: {report.pages} page(s), {report.added} new post(s)"
+        )
 
 
 @cli.command()

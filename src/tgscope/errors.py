@@ -7,7 +7,9 @@ The CLI prints that line and exits non-zero; it never shows a traceback for them
     TgscopeError
     ├── SourceError
     │   ├── ParseError          (bad or truncated input; carries path and line)
-    │   └── UnknownFormat       (no source recognises the input)
+    │   ├── UnknownFormat       (no source recognises the input)
+    │   ├── FetchError          (an HTTP fetch that failed after its retries)
+    │   └── ChannelUnavailable  (no such channel, or no public preview)
     ├── StoreError              (locked, corrupt or unwritable archive)
     ├── QueryError              (a search query or date filter that cannot be used)
     └── OptionError             (an option value that cannot be right, e.g. --channel)
@@ -37,6 +39,14 @@ class ParseError(SourceError):
 
 class UnknownFormat(SourceError):
     """No source recognises the input."""
+
+
+class FetchError(SourceError):
+    """A fetch over the network failed after its retries."""
+
+
+class ChannelUnavailable(SourceError):
+    """A channel does not exist or has no public preview."""
 
 
 class StoreError(TgscopeError):

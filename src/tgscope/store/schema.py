@@ -131,6 +131,16 @@ MIGRATIONS: list[str] = [
         WHERE posts.forwarded_from_title IS NOT NULL OR posts.forwarded_from_channel IS NOT NULL
         GROUP BY 1, 2, 3 ORDER BY posts DESC;
     """,
+    # 2: where each channel's web sync stands, so an interrupted walk resumes
+    """
+    CREATE TABLE sync_state (
+        channel TEXT PRIMARY KEY,
+        newest_id INTEGER,  -- the newest post id a finished walk reached
+        cursor INTEGER,  -- an unfinished walk continues with ?before=cursor
+        target INTEGER,  -- ... down to this id (the newest_id when it started)
+        updated_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -415,6 +415,22 @@ class SQLiteStore:
         for pk, text, channel, date, tags in cursor:
             yield IndexDoc(pk, text, channel, date, json.loads(tags))
 
+    def sync_state(self, channel: str) -> dict[str, int | None]:
+        row = self.db.execute(
+            "SELECT newest_id, cursor, target FROM sync_state WHERE channel = ?", (channel,)
+        ).fetchone()
+        return dict(zip(("newest_id", "cursor", "target"), row or (None, None, None), strict=True))
+
+    def save_sync_state(
+        self, channel: str, *, newest_id: int | None, cursor: int | None, target: int | None
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO sync_state VALUES (?,?,?,?,?) ON CONFLICT (channel) DO UPDATE SET"
+            " newest_id = excluded.newest_id, cursor = excluded.cursor,"
+            " target = excluded.target, updated_at = excluded.updated_at",
+            (channel, newest_id, cursor, target, _now()),
+        )
+
     def count_undated(self, filters: PostFilter) -> int:
         """Posts in the channel/hashtag scope of ``filters`` that have no date."""
         scope = PostFilter(channel=filters.channel, hashtag=filters.hashtag)

@@ -1,0 +1,190 @@
+"""The web-preview collector: ``tgscope sync CHANNEL`` walks ``t.me/s/<channel>`` into the archive.
+
+It walks from the newest page back through ``?before=`` cursors.  Each page is saved in its own
+transaction together with the cursor of the next one, so a crash or Ctrl-C loses nothing and the
+next run continues where the last one stopped.  By default a walk ends at the newest post a
+finished walk already archived (incremental); ``all_pages`` walks the whole history again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from .archive import Archive, FileReport
+from .clean import normalize_channel
+from .dates import day_bounds
+from .errors import ChannelUnavailable, OptionError, ParseError
+from .http import FetchPolicy, fetch
+from .sources.web import parse_page
+from .store import SourceInfo
+
+_PAGE_END = re.compile(rb"</html\s*>\s*$", re.IGNORECASE)
+
+
+@dataclass
+class SyncReport:
+    """What one channel's sync did, and how complete the archive now is."""
+
+    channel: str
+    pages: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids_seen: set[int] = field(default_factory=set)
+    stopped: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def newest_id(self) -> int | None:
+        return max(self.ids_seen) if self.ids_seen else None
+
+    @property
+    def oldest_id(self) -> int | None:
+        return min(self.ids_seen) if self.ids_seen else None
+
+    @property
+    def missing(self) -> list[int]:
+        """Ids between the oldest and newest seen that no page showed (deleted, or service)."""
+        if not self.ids_seen:
+            return []
+        return sorted(set(range(min(self.ids_seen), max(self.ids_seen) + 1)) - self.ids_seen)
+
+    def summary(self) -> str:
+        span = f"ids {self.oldest_id}..{self.newest_id}" if self.ids_seen else "no posts"
+        gaps = f", {len(self.missing)} id(s) not shown" if self.missing else ""
+        return (
+            f"{self.channel}: {self.pages} page(s), {self.added} added, {self.updated} updated,"
+            f" {self.unchanged} unchanged; {span}{gaps}; {self.stopped}"
+        )
+
+
+def sync_channel(
+    archive: Archive,
+    channel: str,
+    *,
+    client: httpx.Client,
+    policy: FetchPolicy | None = None,
+    all_pages: bool = False,
+    since: str | None = None,
+    on_page: Callable[[SyncReport], None] | None = None,
+) -> SyncReport:
+    """Archive a channel's public posts from its web preview; resumable and incremental."""
+    try:
+        name = normalize_channel(channel)
+    except ValueError as error:
+        raise OptionError(str(error)) from error
+    assert name is not None
+    policy = policy or FetchPolicy()
+    low, _ = day_bounds(since, None)
+    report = SyncReport(name)
+    state = archive.store.sync_state(name)
+    if state["cursor"] is not None:  # an interrupted walk: finish it first
+        _walk(archive, client, policy, report, state["cursor"], state["target"], low, on_page)
+        state = archive.store.sync_state(name)
+    target = None if all_pages else state["newest_id"]
+    _walk(archive, client, policy, report, None, target, low, on_page)
+    return report
+
+
+def _walk(
+    archive: Archive,
+    client: httpx.Client,
+    policy: FetchPolicy,
+    report: SyncReport,
+    cursor: int | None,
+    target: int | None,
+    since: str | None,
+    on_page: Callable[[SyncReport], None] | None,
+) -> None:
+    """Pages from ``?before=cursor`` (or the newest page) down to post ``target``.
+
+    The state keeps ``newest_id`` (the newest post any walk archived) up to date page by page;
+    ``cursor`` and ``target`` say where an unfinished walk continues, and down to where.
+    """
+    channel = report.channel
+    newest = archive.store.sync_state(channel)["newest_id"]
+    while True:
+        path = f"/s/{channel}" + (f"?before={cursor}" if cursor else "")
+        page, body = _fetch_page(client, path, policy)
+        ids = [post.id for post in page.posts if post.id is not None]
+        report.pages += 1
+        report.warnings += page.warnings
+        if not ids and cursor is None and page.channel is None:
+            raise ChannelUnavailable(f"{client.base_url.join(path)}: no channel preview here")
+        report.ids_seen.update(ids)
+        newest = max([newest or 0, *ids]) or None
+        next_cursor = _next_cursor(page.before, ids, cursor)
+        done, reason = _walk_ends(page, ids, next_cursor, target, since)
+        source = SourceInfo(
+            "web",
+            str(client.base_url.join(path)),
+            hashlib.sha256(body).hexdigest(),
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+        state = {
+            "newest_id": newest,
+            "cursor": None if done else next_cursor,
+            "target": None if done else target,
+        }
+        items = [page.channel] if page.channel is not None and page.channel.username else []
+        saved = archive.ingest(
+            [*items, *page.posts],
+            source,
+            FileReport(source.ref, "web"),
+            before_commit=lambda store, state=state: store.save_sync_state(channel, **state),
+        )
+        report.added += saved.added
+        report.updated += saved.updated
+        report.unchanged += saved.unchanged
+        if on_page:
+            on_page(report)
+        if done:
+            report.stopped = reason
+            return
+        cursor = next_cursor
+
+
+def _fetch_page(client: httpx.Client, path: str, policy: FetchPolicy):
+    response = fetch(client, path, policy=policy, complete=_is_whole_page)
+    url = str(response.url)
+    if response.status_code == 404 or "/s/" not in url:
+        raise ChannelUnavailable(
+            f"{client.base_url.join(path)}: no public preview (answered {url})"
+        )
+    if response.status_code >= 400:
+        raise ChannelUnavailable(f"{url}: HTTP {response.status_code}")
+    try:
+        return parse_page(response.content, url), response.content
+    except ValueError as error:
+        raise ParseError(str(error), path=url) from error
+
+
+def _is_whole_page(response: httpx.Response) -> bool:
+    """A page cut short (a dropped connection the server did not report) is fetched again."""
+    return "/s/" not in str(response.url) or bool(_PAGE_END.search(response.content[-64:]))
+
+
+def _next_cursor(before: int | None, ids: list[int], cursor: int | None) -> int | None:
+    """The page's "older" link, or the smallest id shown when the link is missing."""
+    candidate = before if before is not None else (min(ids) if ids else None)
+    if candidate is None or (cursor is not None and candidate >= cursor):
+        return None  # nothing older, or a link that would loop
+    return candidate
+
+
+def _walk_ends(page, ids: list[int], cursor: int | None, target: int | None, since: str | None):
+    if cursor is None or cursor <= 1:
+        return True, "reached the channel's first post"
+    if target is not None and ids and min(ids) <= target:
+        return True, f"reached post {target}, archived before"
+    dates = [post.date for post in page.posts if post.date]
+    if since and dates and min(dates) < since:
+        return True, "reached --since"
+    return False, ""

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tgscope.archive import Archive
+from tgscope.errors import ChannelUnavailable, FetchError
+from tgscope.http import FetchPolicy, fetch, make_client
+from tgscope.sync import sync_channel
+
+from .replay_server import Channel, ReplayServer
+
+FAST = FetchPolicy(delay=0, backoff=0.001, retries=12, timeout=5)
+
+
+def posts_in(db_path) -> list[tuple[int, int]]:
+    db = sqlite3.connect(db_path)
+    rows = db.execute("SELECT message_id, views FROM posts ORDER BY message_id").fetchall()
+    db.close()
+    return rows
+
+
+def _count_posts(db_path) -> int:
+    """Posts committed so far by another process (0 while the file is still being created)."""
+    try:
+        return len(posts_in(db_path))
+    except sqlite3.OperationalError:
+        return 0
+
+
+def sync(db_path, server, name, **options):
+    with Archive.open(db_path) as archive, make_client(server.url, policy=FAST) as client:
+        return sync_channel(archive, name, client=client, policy=FAST, **options)
+
+
+def test_a_thousand_posts_arrive_exactly_once_through_faults(db_path):
+    channel = Channel("embassy_test", 1000)
+    with ReplayServer([channel], fault_rate=0.1, seed=7) as server:
+        report = sync(db_path, server, "embassy_test")
+    assert len(server.faults) >= 5 and {"429", "500", "reset", "truncated"} <= set(server.faults)
+    assert posts_in(db_path) == [(n, 100 + n) for n in range(1, 1001)]
+    assert (report.pages, report.added, report.missing) == (50, 1000, [])
+    assert report.stopped == "reached the channel's first post"
+
+
+def test_resync_is_incremental_and_records_new_views(db_path):
+    channel = Channel("embassy_test", 100)
+    with ReplayServer([channel]) as server:
+        sync(db_path, server, "embassy_test")
+        channel.add(5)
+        channel.views[104] = 999
+        again = sync(db_path, server, "embassy_test")
+        nothing_new = sync(db_path, server, "embassy_test")
+        everything = sync(db_path, server, "embassy_test", all_pages=True)
+    assert (again.pages, again.added, again.stopped) == (1, 5, "reached post 100, archived before")
+    assert (nothing_new.pages, nothing_new.added) == (1, 0)
+    assert (everything.pages, everything.added, everything.unchanged) == (6, 0, 105)
+    assert posts_in(db_path)[-2:] == [(104, 999), (105, 205)]
+    db = sqlite3.connect(db_path)
+    seen = db.execute(
+        "SELECT count(*) FROM observations"
+        " WHERE post_pk = (SELECT pk FROM posts WHERE message_id = 100)"
+    ).fetchone()
+    assert seen == (2,)  # the page showing it changed once; a page seen again unchanged adds none
+
+
+def test_gaps_and_a_missing_pagination_link(db_path):
+    channel = Channel("embassy_test", 120, deleted={50, 51, 52, 90})
+    channel.no_link_before.add(None)  # the newest page lacks its "older" link
+    with ReplayServer([channel]) as server:
+        report = sync(db_path, server, "embassy_test")
+    assert [n for n, _ in posts_in(db_path)] == [
+        n for n in range(1, 121) if n not in (50, 51, 52, 90)
+    ]
+    assert report.missing == [50, 51, 52, 90]
+    assert "4 id(s) not shown" in report.summary()
+
+
+def test_channels_without_a_preview_are_clear_errors(db_path):
+    with ReplayServer([]) as server:
+        with pytest.raises(ChannelUnavailable, match="no public preview"):
+            sync(db_path, server, "private_chan")
+        with pytest.raises(ChannelUnavailable, match="no public preview"):
+            sync(db_path, server, "no_such_chan")
+
+
+def test_retry_after_is_honoured_and_persistent_failures_give_up():
+    waits: list[float] = []
+    answers = iter(
+        [httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, text="ok")]
+    )
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda request: next(answers)), base_url="http://x"
+    )
+    assert fetch(client, "/s/a", policy=FAST, sleep=waits.append).text == "ok"
+    assert waits == [7.0]
+    failing = httpx.Client(
+        transport=httpx.MockTransport(lambda request: httpx.Response(500)), base_url="http://x"
+    )
+    with pytest.raises(FetchError, match=r"http://x/s/a: gave up after 13 attempts \(HTTP 500\)"):
+        fetch(failing, "/s/a", policy=FAST, sleep=waits.append)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_a_sync_killed_midway_resumes_to_the_same_archive(tmp_path, signal_name):
+    channel = Channel("embassy_test", 1000)
+    db = tmp_path / "archive.db"
+    command = [sys.executable, "-m", "tgscope", "sync", "--db", str(db), "--delay", "0.02"]
+    with ReplayServer([channel], fault_rate=0.1, seed=3) as server:
+        command += ["--base-url", server.url, "embassy_test"]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if _count_posts(db) >= 300:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the sync ended before it could be stopped"
+        process.send_signal(getattr(signal, signal_name))
+        process.communicate(timeout=60)
+        partial = len(posts_in(db))
+        assert 300 <= partial < 1000
+        rerun = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert posts_in(db) == [(n, 100 + n) for n in range(1, 1001)]
+    assert "ids 1..1000" in rerun.stdout
