@@ -24,7 +24,7 @@ from .http import FetchPolicy, fetch
 from .sources.web import parse_page
 from .store import SourceInfo
 
-_PAGE_END = re.compile(rb"</html\s*>\s*$", re.IGNORECASE)
+_PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 
 
 @dataclass
@@ -168,7 +168,7 @@ def _fetch_page(client: httpx.Client, path: str, policy: FetchPolicy):
 
 def _is_whole_page(response: httpx.Response) -> bool:
     """A page cut short (a dropped connection the server did not report) is fetched again."""
-    return "/s/" not in str(response.url) or bool(_PAGE_END.search(response.content[-64:]))
+    return "/s/" not in str(response.url) or bool(_PAGE_END.search(response.content[-1024:]))
 
 
 def _next_cursor(before: int | None, ids: list[int], cursor: int | None) -> int | None:
