@@ -129,3 +129,36 @@ def test_a_sync_killed_midway_resumes_to_the_same_archive(tmp_path, signal_name)
     assert rerun.returncode == 0, rerun.stderr
     assert posts_in(db) == [(n, 100 + n) for n in range(1, 1001)]
     assert "ids 1..1000" in rerun.stdout
+
+
+def test_edits_keep_every_version_deletions_are_marked_and_raw_pages_kept(db_path):
+    import zlib
+
+    channel = Channel("embassy_test", 40)
+    with ReplayServer([channel]) as server:
+        sync(db_path, server, "embassy_test", keep_raw=True)
+        channel.posts[30] = "Post 30, corrected"
+        del channel.posts[35]
+        again = sync(db_path, server, "embassy_test", all_pages=True, keep_raw=True)
+        channel.posts[35] = "Post 35 about the meeting in Beijing #RussiaChina"
+        back = sync(db_path, server, "embassy_test", all_pages=True)
+    assert (again.updated, again.deleted, back.deleted) == (1, [35], [])
+    assert "1 deleted since archived" in again.summary()
+    db = sqlite3.connect(db_path)
+    versions = db.execute(
+        "SELECT post_versions.text FROM post_versions"
+        " JOIN posts ON posts.pk = post_versions.post_pk WHERE posts.message_id = 30"
+    ).fetchall()
+    assert versions == [("Post 30 about the meeting in Beijing #RussiaChina",)]
+    assert db.execute("SELECT text FROM posts WHERE message_id = 30").fetchone() == (
+        "Post 30, corrected",
+    )
+    assert db.execute("SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL").fetchone() == (0,)
+    pages = db.execute("SELECT url, content FROM raw_pages ORDER BY pk").fetchall()
+    assert [url.split("/", 3)[3] for url, _ in pages] == [
+        "s/embassy_test",
+        "s/embassy_test?before=21",
+        "s/embassy_test",  # changed since (post 35 gone): kept again
+        "s/embassy_test?before=20",  # the older page now starts one post lower
+    ]
+    assert zlib.decompress(pages[0][1]).decode().count("tgme_widget_message_text") == 20

@@ -108,6 +108,7 @@ def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channe
 @click.argument("channels", nargs=-1, required=True)
 @click.option("--all", "all_pages", is_flag=True, help="Walk the whole history again.")
 @click.option("--since", metavar="DATE", help="Stop at posts older than DATE (YYYY-MM-DD).")
+@click.option("--keep-raw", is_flag=True, help="Keep every fetched page (compressed) as evidence.")
 @click.option(
     "--base-url",
     envvar="TGSCOPE_BASE_URL",
@@ -123,7 +124,7 @@ def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channe
     help="Seconds between requests, plus up to half as much at random.",
 )
 @reports_errors
-def sync(db, channels, all_pages, since, base_url, delay):
+def sync(db, channels, all_pages, since, keep_raw, base_url, delay):
     """Archive public channels from their web preview (t.me/s), without an account.
 
     Walks from the newest post back; by default stops at the newest post already archived.
@@ -142,6 +143,7 @@ def sync(db, channels, all_pages, since, base_url, delay):
                         policy=policy,
                         all_pages=all_pages,
                         since=since,
+                        keep_raw=keep_raw,
                         on_page=on_page,
                     )
             except SourceError as error:  # one channel failing does not stop the others

@@ -22,7 +22,7 @@ from .dates import day_bounds
 from .errors import ChannelUnavailable, OptionError, ParseError
 from .http import FetchPolicy, fetch
 from .sources.web import parse_page
-from .store import SourceInfo
+from .store import SourceInfo, Store
 
 _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 
@@ -38,6 +38,7 @@ class SyncReport:
     unchanged: int = 0
     ids_seen: set[int] = field(default_factory=set)
     stopped: str = ""
+    deleted: list[int] = field(default_factory=list)  # archived posts the preview no longer has
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -58,9 +59,10 @@ class SyncReport:
     def summary(self) -> str:
         span = f"ids {self.oldest_id}..{self.newest_id}" if self.ids_seen else "no posts"
         gaps = f", {len(self.missing)} id(s) not shown" if self.missing else ""
+        gone = f", {len(self.deleted)} deleted since archived" if self.deleted else ""
         return (
             f"{self.channel}: {self.pages} page(s), {self.added} added, {self.updated} updated,"
-            f" {self.unchanged} unchanged; {span}{gaps}; {self.stopped}"
+            f" {self.unchanged} unchanged; {span}{gaps}{gone}; {self.stopped}"
         )
 
 
@@ -72,6 +74,7 @@ def sync_channel(
     policy: FetchPolicy | None = None,
     all_pages: bool = False,
     since: str | None = None,
+    keep_raw: bool = False,
     on_page: Callable[[SyncReport], None] | None = None,
 ) -> SyncReport:
     """Archive a channel's public posts from its web preview; resumable and incremental."""
@@ -83,72 +86,85 @@ def sync_channel(
     policy = policy or FetchPolicy()
     low, _ = day_bounds(since, None)
     report = SyncReport(name)
+    walk = _Walk(archive, client, policy, report, low, keep_raw, on_page)
     state = archive.store.sync_state(name)
     if state["cursor"] is not None:  # an interrupted walk: finish it first
-        _walk(archive, client, policy, report, state["cursor"], state["target"], low, on_page)
+        walk.run(state["cursor"], state["target"])
         state = archive.store.sync_state(name)
-    target = None if all_pages else state["newest_id"]
-    _walk(archive, client, policy, report, None, target, low, on_page)
+    walk.run(None, None if all_pages else state["newest_id"])
     return report
 
 
-def _walk(
-    archive: Archive,
-    client: httpx.Client,
-    policy: FetchPolicy,
-    report: SyncReport,
-    cursor: int | None,
-    target: int | None,
-    since: str | None,
-    on_page: Callable[[SyncReport], None] | None,
-) -> None:
-    """Pages from ``?before=cursor`` (or the newest page) down to post ``target``.
+@dataclass
+class _Walk:
+    """One channel's walk through its pages; :meth:`run` goes from a cursor down to a target."""
 
-    The state keeps ``newest_id`` (the newest post any walk archived) up to date page by page;
-    ``cursor`` and ``target`` say where an unfinished walk continues, and down to where.
-    """
-    channel = report.channel
-    newest = archive.store.sync_state(channel)["newest_id"]
-    while True:
-        path = f"/s/{channel}" + (f"?before={cursor}" if cursor else "")
-        page, body = _fetch_page(client, path, policy)
-        ids = [post.id for post in page.posts if post.id is not None]
-        report.pages += 1
-        report.warnings += page.warnings
-        if not ids and cursor is None and page.channel is None:
-            raise ChannelUnavailable(f"{client.base_url.join(path)}: no channel preview here")
-        report.ids_seen.update(ids)
-        newest = max([newest or 0, *ids]) or None
-        next_cursor = _next_cursor(page.before, ids, cursor)
-        done, reason = _walk_ends(page, ids, next_cursor, target, since)
-        source = SourceInfo(
-            "web",
-            str(client.base_url.join(path)),
-            hashlib.sha256(body).hexdigest(),
-            datetime.now(UTC).isoformat(timespec="seconds"),
-        )
+    archive: Archive
+    client: httpx.Client
+    policy: FetchPolicy
+    report: SyncReport
+    since: str | None
+    keep_raw: bool
+    on_page: Callable[[SyncReport], None] | None
 
-        state = {
-            "newest_id": newest,
-            "cursor": None if done else next_cursor,
-            "target": None if done else target,
-        }
+    def run(self, cursor: int | None, target: int | None) -> None:
+        """Pages from ``?before=cursor`` (or the newest page) down to post ``target``.
+
+        The state keeps ``newest_id`` (the newest post any walk archived) up to date page by
+        page; ``cursor`` and ``target`` say where an unfinished walk continues, and to where.
+        """
+        channel = self.report.channel
+        newest = self.archive.store.sync_state(channel)["newest_id"]
+        while True:
+            path = f"/s/{channel}" + (f"?before={cursor}" if cursor else "")
+            page, body = _fetch_page(self.client, path, self.policy)
+            ids = [post.id for post in page.posts if post.id is not None]
+            if not ids and cursor is None and page.channel is None:
+                raise ChannelUnavailable(
+                    f"{self.client.base_url.join(path)}: no channel preview here"
+                )
+            self.report.pages += 1
+            self.report.warnings += page.warnings
+            self.report.ids_seen.update(ids)
+            newest = max([newest or 0, *ids]) or None
+            next_cursor = _next_cursor(page.before, ids, cursor)
+            done, reason = _walk_ends(page, ids, next_cursor, target, self.since)
+            state = {
+                "newest_id": newest,
+                "cursor": None if done else next_cursor,
+                "target": None if done else target,
+            }
+            self._save(page, body, str(self.client.base_url.join(path)), ids, state)
+            if self.on_page:
+                self.on_page(self.report)
+            if done:
+                self.report.stopped = reason
+                return
+            cursor = next_cursor
+
+    def _save(self, page, body: bytes, url: str, ids: list[int], state: dict) -> None:
+        """The page's posts, its evidence and the walk's cursor, in one transaction."""
+        channel, now = self.report.channel, datetime.now(UTC).isoformat(timespec="seconds")
+        digest = hashlib.sha256(body).hexdigest()
+
+        def also(store: Store) -> None:
+            store.save_sync_state(channel, **state)
+            if ids:
+                gone = store.mark_missing(channel, min(ids), max(ids), set(ids), now)
+                self.report.deleted += gone
+            if self.keep_raw:
+                store.save_raw_page(url, now, digest, body)
+
         items = [page.channel] if page.channel is not None and page.channel.username else []
-        saved = archive.ingest(
+        saved = self.archive.ingest(
             [*items, *page.posts],
-            source,
-            FileReport(source.ref, "web"),
-            before_commit=lambda store, state=state: store.save_sync_state(channel, **state),
+            SourceInfo("web", url, digest, now),
+            FileReport(url, "web"),
+            before_commit=also,
         )
-        report.added += saved.added
-        report.updated += saved.updated
-        report.unchanged += saved.unchanged
-        if on_page:
-            on_page(report)
-        if done:
-            report.stopped = reason
-            return
-        cursor = next_cursor
+        self.report.added += saved.added
+        self.report.updated += saved.updated
+        self.report.unchanged += saved.unchanged
 
 
 def _fetch_page(client: httpx.Client, path: str, policy: FetchPolicy):

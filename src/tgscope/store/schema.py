@@ -141,6 +141,25 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     """,
+    # 3: evidence and history: fetched pages, earlier texts of edited posts, deletions
+    """
+    CREATE TABLE raw_pages (
+        pk INTEGER PRIMARY KEY,
+        url TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        sha256 TEXT NOT NULL,  -- of the page as fetched
+        content BLOB NOT NULL,  -- the page, zlib-compressed
+        UNIQUE (url, sha256)
+    );
+    CREATE TABLE post_versions (
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        replaced_at TEXT NOT NULL,  -- when a source first showed the newer text
+        text TEXT NOT NULL,
+        entities TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (post_pk, replaced_at, text)
+    );
+    ALTER TABLE posts ADD COLUMN deleted_at TEXT;  -- when a sync found the post gone
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -230,6 +231,11 @@ class SQLiteStore:
             if same_content(post, old):
                 result.unchanged += 1
                 continue
+            if post.text != old.text:  # an edit: the earlier text is kept, never overwritten
+                self.db.execute(
+                    "INSERT OR IGNORE INTO post_versions VALUES (?,?,?,?)",
+                    (pk, source[1], old.text, _to_json(old.entities)),
+                )
             self._update_post(pk, post)
             children.append((pk, post))
             result.updated += 1
@@ -430,6 +436,35 @@ class SQLiteStore:
             " target = excluded.target, updated_at = excluded.updated_at",
             (channel, newest_id, cursor, target, _now()),
         )
+
+    def save_raw_page(self, url: str, fetched_at: str, sha256: str, content: bytes) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO raw_pages (url, fetched_at, sha256, content) VALUES (?,?,?,?)",
+            (url, fetched_at, sha256, zlib.compress(content, 6)),
+        )
+
+    def mark_missing(
+        self, channel: str, low: int, high: int, shown: set[int], when: str
+    ) -> list[int]:
+        """Posts of ``channel`` with ids in ``low..high`` that a page no longer shows: deleted.
+
+        Posts shown again lose their mark.  Returns the ids newly marked.
+        """
+        rows = self.db.execute(
+            "SELECT posts.pk, posts.message_id, posts.deleted_at FROM posts"
+            " JOIN channels ON channels.pk = posts.channel_pk"
+            " WHERE channels.username = ? AND posts.message_id BETWEEN ? AND ?",
+            (channel, low, high),
+        ).fetchall()
+        gone = [(pk, number) for pk, number, deleted in rows if number not in shown and not deleted]
+        back = [pk for pk, number, deleted in rows if number in shown and deleted]
+        self.db.executemany(
+            "UPDATE posts SET deleted_at = ? WHERE pk = ?", [(when, pk) for pk, _ in gone]
+        )
+        self.db.executemany(
+            "UPDATE posts SET deleted_at = NULL WHERE pk = ?", [(pk,) for pk in back]
+        )
+        return [number for _, number in gone]
 
     def count_undated(self, filters: PostFilter) -> int:
         """Posts in the channel/hashtag scope of ``filters`` that have no date."""
