@@ -129,6 +129,7 @@ def test_a_sync_killed_midway_resumes_to_the_same_archive(tmp_path, signal_name)
     assert rerun.returncode == 0, rerun.stderr
     assert posts_in(db) == [(n, 100 + n) for n in range(1, 1001)]
     assert "ids 1..1000" in rerun.stdout
+    assert "not shown" not in rerun.stdout  # ids archived by the killed run are not gaps
 
 
 def test_edits_keep_every_version_deletions_are_marked_and_raw_pages_kept(db_path):

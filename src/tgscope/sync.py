@@ -37,6 +37,7 @@ class SyncReport:
     updated: int = 0
     unchanged: int = 0
     ids_seen: set[int] = field(default_factory=set)
+    covered: list[tuple[int, int]] = field(default_factory=list)  # id ranges the pages spanned
     stopped: str = ""
     deleted: list[int] = field(default_factory=list)  # archived posts the preview no longer has
     warnings: list[str] = field(default_factory=list)
@@ -51,10 +52,9 @@ class SyncReport:
 
     @property
     def missing(self) -> list[int]:
-        """Ids between the oldest and newest seen that no page showed (deleted, or service)."""
-        if not self.ids_seen:
-            return []
-        return sorted(set(range(min(self.ids_seen), max(self.ids_seen) + 1)) - self.ids_seen)
+        """Ids in the ranges this sync walked that no page showed (deleted, or service)."""
+        spanned = {number for low, high in self.covered for number in range(low, high + 1)}
+        return sorted(spanned - self.ids_seen)
 
     def summary(self) -> str:
         span = f"ids {self.oldest_id}..{self.newest_id}" if self.ids_seen else "no posts"
@@ -126,6 +126,8 @@ class _Walk:
             self.report.pages += 1
             self.report.warnings += page.warnings
             self.report.ids_seen.update(ids)
+            if ids:  # the page shows every post from its oldest up to the cursor
+                self.report.covered.append((min(ids), cursor - 1 if cursor else max(ids)))
             newest = max([newest or 0, *ids]) or None
             next_cursor = _next_cursor(page.before, ids, cursor)
             done, reason = _walk_ends(page, ids, next_cursor, target, self.since)
