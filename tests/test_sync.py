@@ -163,3 +163,22 @@ def test_edits_keep_every_version_deletions_are_marked_and_raw_pages_kept(db_pat
         "s/embassy_test?before=20",  # the older page now starts one post lower
     ]
     assert zlib.decompress(pages[0][1]).decode().count("tgme_widget_message_text") == 20
+
+
+def test_until_seeks_by_ids_instead_of_walking_from_the_newest_page(db_path):
+    channel = Channel("embassy_test", 1000)  # post n is dated 2023-01-01, n minutes past midnight
+    with ReplayServer([channel]) as server:
+        report = sync(
+            db_path,
+            server,
+            "embassy_test",
+            since="2023-01-01T05:00:00+00:00",
+            until="2023-01-01T10:00:00+00:00",
+        )
+        fetched = len(server.requests)
+    numbers = [n for n, _ in posts_in(db_path)]
+    assert numbers[-1] == 600  # 10:00 is post 600: --until includes its moment
+    assert numbers[0] <= 300 and numbers[0] > 280  # down to the page that holds 05:00
+    # the newest page, about ten probes over 1,000 ids, then 17 pages of posts (not 36 pages)
+    assert fetched <= 1 + 10 + 17
+    assert report.added == len(numbers)

@@ -108,6 +108,7 @@ def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channe
 @click.argument("channels", nargs=-1, required=True)
 @click.option("--all", "all_pages", is_flag=True, help="Walk the whole history again.")
 @click.option("--since", metavar="DATE", help="Stop at posts older than DATE (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only posts up to DATE: seek there first.")
 @click.option("--keep-raw", is_flag=True, help="Keep every fetched page (compressed) as evidence.")
 @click.option(
     "--base-url",
@@ -124,7 +125,7 @@ def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channe
     help="Seconds between requests, plus up to half as much at random.",
 )
 @reports_errors
-def sync(db, channels, all_pages, since, keep_raw, base_url, delay):
+def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay):
     """Archive public channels from their web preview (t.me/s), without an account.
 
     Walks from the newest post back; by default stops at the newest post already archived.
@@ -143,6 +144,7 @@ def sync(db, channels, all_pages, since, keep_raw, base_url, delay):
                         policy=policy,
                         all_pages=all_pages,
                         since=since,
+                        until=until,
                         keep_raw=keep_raw,
                         on_page=on_page,
                     )

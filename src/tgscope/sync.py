@@ -74,24 +74,37 @@ def sync_channel(
     policy: FetchPolicy | None = None,
     all_pages: bool = False,
     since: str | None = None,
+    until: str | None = None,
     keep_raw: bool = False,
     on_page: Callable[[SyncReport], None] | None = None,
 ) -> SyncReport:
-    """Archive a channel's public posts from its web preview; resumable and incremental."""
+    """Archive a channel's public posts from its web preview; resumable and incremental.
+
+    With ``until`` the walk first seeks the page holding that date by a binary search over
+    post ids (a few requests instead of walking down from the newest page), then archives
+    posts from there back to ``since`` (or the first post).
+    """
     try:
         name = normalize_channel(channel)
     except ValueError as error:
         raise OptionError(str(error)) from error
     assert name is not None
     policy = policy or FetchPolicy()
-    low, _ = day_bounds(since, None)
+    low, high = day_bounds(since, until)
     report = SyncReport(name)
-    walk = _Walk(archive, client, policy, report, low, keep_raw, on_page)
+    walk = _Walk(archive, client, policy, report, low, high, keep_raw, on_page)
     state = archive.store.sync_state(name)
     if state["cursor"] is not None:  # an interrupted walk: finish it first
         walk.run(state["cursor"], state["target"])
         state = archive.store.sync_state(name)
-    walk.run(None, None if all_pages else state["newest_id"])
+    if high is not None:
+        cursor = walk.seek(high)
+        if cursor is None or cursor > 1:  # 1: no post is older than --until
+            walk.run(cursor, None)
+        else:
+            report.stopped = "no post before --until"
+    else:
+        walk.run(None, None if all_pages else state["newest_id"])
     return report
 
 
@@ -104,6 +117,7 @@ class _Walk:
     policy: FetchPolicy
     report: SyncReport
     since: str | None
+    until: str | None  # exclusive upper bound (stored-date string)
     keep_raw: bool
     on_page: Callable[[SyncReport], None] | None
 
@@ -144,6 +158,27 @@ class _Walk:
                 return
             cursor = next_cursor
 
+    def seek(self, until: str) -> int | None:
+        """The largest ``before=`` cursor whose page holds only posts older than ``until``
+        (``None``: the newest page already does)."""
+        page, _ = _fetch_page(self.client, f"/s/{self.report.channel}", self.policy)
+        self.report.pages += 1
+        ids = [post.id for post in page.posts if post.id is not None]
+        if not ids or _newest_date(page) < until:
+            return None  # the newest page already qualifies: walk from the top
+        low, high = 1, max(ids)  # the answer: the largest cursor whose page is all older
+        while low < high:
+            middle = (low + high + 1) // 2
+            probe, _ = _fetch_page(
+                self.client, f"/s/{self.report.channel}?before={middle}", self.policy
+            )
+            self.report.pages += 1
+            if probe.posts and _newest_date(probe) >= until:
+                high = middle - 1
+            else:
+                low = middle
+        return low
+
     def _save(self, page, body: bytes, url: str, ids: list[int], state: dict) -> None:
         """The page's posts, its evidence and the walk's cursor, in one transaction."""
         channel, now = self.report.channel, datetime.now(UTC).isoformat(timespec="seconds")
@@ -158,8 +193,13 @@ class _Walk:
                 store.save_raw_page(url, now, digest, body)
 
         items = [page.channel] if page.channel is not None and page.channel.username else []
+        posts = [
+            post
+            for post in page.posts
+            if self.until is None or (post.date is not None and post.date < self.until)
+        ]
         saved = self.archive.ingest(
-            [*items, *page.posts],
+            [*items, *posts],
             SourceInfo("web", url, digest, now),
             FileReport(url, "web"),
             before_commit=also,
@@ -167,6 +207,10 @@ class _Walk:
         self.report.added += saved.added
         self.report.updated += saved.updated
         self.report.unchanged += saved.unchanged
+
+
+def _newest_date(page) -> str:
+    return max((post.date for post in page.posts if post.date), default="")
 
 
 def _fetch_page(client: httpx.Client, path: str, policy: FetchPolicy):
