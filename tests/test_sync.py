@@ -182,3 +182,14 @@ def test_until_seeks_by_ids_instead_of_walking_from_the_newest_page(db_path):
     # the newest page, about ten probes over 1,000 ids, then 17 pages of posts (not 36 pages)
     assert fetched <= 1 + 10 + 17
     assert report.added == len(numbers)
+
+
+def test_endless_redirects_are_a_clear_error():
+    def loop(request):
+        return httpx.Response(302, headers={"Location": "/s/a?again=1"})
+
+    client = httpx.Client(
+        transport=httpx.MockTransport(loop), base_url="http://x", follow_redirects=True
+    )
+    with pytest.raises(FetchError, match=r"^http://x/s/a: Exceeded maximum allowed redirects"):
+        fetch(client, "/s/a", policy=FAST, sleep=lambda seconds: None)

@@ -70,6 +70,8 @@ def fetch(
         except (httpx.TimeoutException, httpx.TransportError) as error:
             problem = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
             continue
+        except httpx.HTTPError as error:  # endless redirects, a malformed URL: no retry helps
+            raise FetchError(f"{url}: {error}") from error
         if response.status_code == 429:
             problem = "429 Too Many Requests"
             wait = _retry_after(response) or 0.0
