@@ -343,27 +343,9 @@ def _media(parts: _Parts) -> list[Media]:
                 item["reason"] = "too_big"
         media.append(item)
     for rounded in parts.all("tgme_widget_message_roundvideo_player"):
-        source = rounded.css_first("video")
-        media.append(
-            {
-                "type": "round_video",
-                "url": source.attributes.get("src") if source is not None else None,
-                "duration": _duration(
-                    _text(rounded.css_first(".tgme_widget_message_roundvideo_duration"))
-                ),
-            }
-        )
+        media.append(_player(rounded, "round_video", "video", "roundvideo_duration"))
     for voice in parts.all("tgme_widget_message_voice_player"):
-        source = voice.css_first("audio")
-        media.append(
-            {
-                "type": "voice",
-                "url": source.attributes.get("src") if source is not None else None,
-                "duration": _duration(
-                    _text(voice.css_first(".tgme_widget_message_voice_duration"))
-                ),
-            }
-        )
+        media.append(_player(voice, "voice", "audio", "voice_duration"))
     for document in parts.all("tgme_widget_message_document_wrap"):
         kind = "audio" if document.css_first(".audio") is not None else "document"
         item = {
@@ -422,6 +404,16 @@ def _media(parts: _Parts) -> list[Media]:
             continue  # the part of a post the browser can show is already listed
         media.append({"type": "unsupported", "unsupported": True, "reason": label or None})
     return media
+
+
+def _player(node: LexborNode, kind: str, tag: str, duration: str) -> Media:
+    """A round video or voice message: its file and its duration."""
+    source = node.css_first(tag)
+    return {
+        "type": kind,
+        "url": source.attributes.get("src") if source is not None else None,
+        "duration": _duration(_text(node.css_first(f".tgme_widget_message_{duration}"))),
+    }
 
 
 def _background(node: LexborNode) -> str | None:
