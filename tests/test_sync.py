@@ -193,3 +193,12 @@ def test_endless_redirects_are_a_clear_error():
     )
     with pytest.raises(FetchError, match=r"^http://x/s/a: Exceeded maximum allowed redirects"):
         fetch(client, "/s/a", policy=FAST, sleep=lambda seconds: None)
+
+
+def test_after_an_until_sync_a_plain_sync_archives_the_newer_posts(db_path):
+    channel = Channel("embassy_test", 1000)
+    with ReplayServer([channel]) as server:
+        sync(db_path, server, "embassy_test", until="2023-01-01T10:00:00+00:00")
+        later = sync(db_path, server, "embassy_test")
+    assert [n for n, _ in posts_in(db_path)] == list(range(1, 1001))
+    assert later.added == 400

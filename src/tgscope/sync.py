@@ -142,7 +142,9 @@ class _Walk:
             self.report.ids_seen.update(ids)
             if ids:  # the page shows every post from its oldest up to the cursor
                 self.report.covered.append((min(ids), cursor - 1 if cursor else max(ids)))
-            newest = max([newest or 0, *ids]) or None
+            kept = [post for post in page.posts if self._wanted(post)]
+            # only what is archived moves the mark an incremental sync stops at
+            newest = max([newest or 0, *(post.id for post in kept if post.id)]) or None
             next_cursor = _next_cursor(page.before, ids, cursor)
             done, reason = _walk_ends(page, ids, next_cursor, target, self.since)
             state = {
@@ -150,7 +152,7 @@ class _Walk:
                 "cursor": None if done else next_cursor,
                 "target": None if done else target,
             }
-            self._save(page, body, str(self.client.base_url.join(path)), ids, state)
+            self._save(page, kept, body, str(self.client.base_url.join(path)), ids, state)
             if self.on_page:
                 self.on_page(self.report)
             if done:
@@ -179,7 +181,10 @@ class _Walk:
                 low = middle
         return low
 
-    def _save(self, page, body: bytes, url: str, ids: list[int], state: dict) -> None:
+    def _wanted(self, post) -> bool:
+        return self.until is None or (post.date is not None and post.date < self.until)
+
+    def _save(self, page, posts, body: bytes, url: str, ids: list[int], state: dict) -> None:
         """The page's posts, its evidence and the walk's cursor, in one transaction."""
         channel, now = self.report.channel, datetime.now(UTC).isoformat(timespec="seconds")
         digest = hashlib.sha256(body).hexdigest()
@@ -193,11 +198,6 @@ class _Walk:
                 store.save_raw_page(url, now, digest, body)
 
         items = [page.channel] if page.channel is not None and page.channel.username else []
-        posts = [
-            post
-            for post in page.posts
-            if self.until is None or (post.date is not None and post.date < self.until)
-        ]
         saved = self.archive.ingest(
             [*items, *posts],
             SourceInfo("web", url, digest, now),
