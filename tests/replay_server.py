@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import random
+import re
 import socket
 import threading
 import time
@@ -61,7 +62,7 @@ class Channel:
             f'<div class="tgme_widget_message_wrap"><div class="tgme_widget_message" '
             f'data-post="{self.name}/{number}"><div class="tgme_widget_message_bubble">'
             '<div class="tgme_widget_message_text js-message_text">'
-            f"{html.escape(self.posts[number])}</div>"
+            f"{_hashtag_links(html.escape(self.posts[number]))}</div>"
             f'<div class="tgme_widget_message_footer"><span class="tgme_widget_message_views">'
             f'{self.views[number]}</span><span class="tgme_widget_message_meta">'
             f'<a class="tgme_widget_message_date" href="https://t.me/{self.name}/{number}">'
@@ -69,6 +70,11 @@ class Channel:
             f'T{number // 60 % 24:02d}:{minute:02d}:00+00:00">'
             f"</time></a></span></div></div></div></div>"
         )
+
+
+def _hashtag_links(text: str) -> str:
+    """Hashtags as the web preview marks them up: links to an in-channel search."""
+    return re.sub(r"#(\w+)", r'<a href="?q=%23\1">#\1</a>', text)
 
 
 class ReplayServer:

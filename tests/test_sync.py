@@ -67,7 +67,7 @@ def test_resync_is_incremental_and_records_new_views(db_path):
         "SELECT count(*) FROM observations"
         " WHERE post_pk = (SELECT pk FROM posts WHERE message_id = 100)"
     ).fetchone()
-    assert seen == (2,)  # the page showing it changed once; a page seen again unchanged adds none
+    assert seen == (4,)  # every sync that showed post 100 recorded its views then
 
 
 def test_gaps_and_a_missing_pagination_link(db_path):
@@ -202,3 +202,74 @@ def test_after_an_until_sync_a_plain_sync_archives_the_newer_posts(db_path):
         later = sync(db_path, server, "embassy_test")
     assert [n for n, _ in posts_in(db_path)] == list(range(1, 1001))
     assert later.added == 400
+
+
+def test_deletions_at_a_page_edge_reverted_edits_and_dropped_hashtags(db_path):
+    channel = Channel("embassy_test", 40)
+    with ReplayServer([channel]) as server:
+        sync(db_path, server, "embassy_test")
+        del channel.posts[20]  # the newest post of the older page
+        channel.posts[30] = "Post 30, corrected"  # the hashtag is gone
+        edited = sync(db_path, server, "embassy_test", all_pages=True)
+        with Archive.open(db_path) as archive:  # the edit dropped post 30's hashtag
+            assert archive.search("", hashtag="RussiaChina").total == 39
+        channel.posts[30] = "Post 30 about the meeting in Beijing #RussiaChina"
+        reverted = sync(db_path, server, "embassy_test", all_pages=True)
+    assert edited.deleted == [20] and reverted.updated == 1
+    db = sqlite3.connect(db_path)
+    texts = db.execute(
+        "SELECT post_versions.text FROM post_versions"
+        " JOIN posts ON posts.pk = post_versions.post_pk WHERE posts.message_id = 30"
+        " ORDER BY replaced_at"
+    ).fetchall()
+    assert texts == [
+        ("Post 30 about the meeting in Beijing #RussiaChina",),
+        ("Post 30, corrected",),
+    ]
+    with Archive.open(db_path) as archive:
+        post = archive.get("embassy_test/30")
+    assert (post.text, post.hashtags) == (
+        "Post 30 about the meeting in Beijing #RussiaChina",
+        ["RussiaChina"],
+    )
+
+
+def test_a_page_of_another_channel_is_refused_and_changes_nothing(db_path):
+    mine, theirs = Channel("foochan", 30), Channel("barchan", 30)
+    with ReplayServer([mine, theirs]) as server:
+        sync(db_path, server, "foochan")
+        server.channels["foochan"] = theirs  # renamed, or a mirror gone wrong
+        with pytest.raises(ChannelUnavailable, match=r"the page is of another channel \(barchan\)"):
+            sync(db_path, server, "foochan", all_pages=True)
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT count(*), count(deleted_at) FROM posts").fetchone() == (30, 0)
+
+
+def test_cursor_fallback_and_retry_after_forms():
+    from tgscope.http import _retry_after
+    from tgscope.sync import _next_cursor
+
+    assert _next_cursor(50, list(range(30, 50)), 40) == 30  # a link that would loop
+    assert _next_cursor(None, list(range(30, 50)), None) == 30  # no link at all
+    assert _next_cursor(None, [], 40) is None
+
+    def header(value):
+        return httpx.Response(429, headers={"Retry-After": value})
+
+    assert _retry_after(header("1.5")) == 1.5
+    assert _retry_after(header("soon")) is None
+    assert _retry_after(header("Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0  # long past
+
+
+def test_a_bad_base_url_is_a_one_line_error(tmp_path):
+    from click.testing import CliRunner
+
+    from tgscope.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["sync", "--db", str(tmp_path / "a.db"), "--base-url", "ftp://x", "a_chan"]
+    )
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: --base-url: not an http(s) address: 'ftp://x'\n",
+    )

@@ -114,3 +114,8 @@ def test_saved_pages_import_like_any_file_and_merge_by_id(db_path, tmp_path):
     ]
     assert post.views == 12300 and post.forwarded_from["id"] == 16384
     assert [r.post.key for r in found.results] == ["rusembchina/500"]
+
+
+def test_album_items_count_as_shown():
+    page = parse_page(PAGE.read_text(encoding="utf-8"), "https://t.me/s/rusembchina")
+    assert page.shown == {500, 502, 503, 504, 505, 506}

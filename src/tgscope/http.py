@@ -11,12 +11,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import httpx
 
 from . import __version__
-from .errors import FetchError
+from .errors import FetchError, OptionError
 
 DEFAULT_BASE_URL = "https://t.me"
 USER_AGENT = f"tgscope/{__version__} (+https://github.com/; archiving public channels)"
@@ -38,12 +39,17 @@ def make_client(
     base_url: str = DEFAULT_BASE_URL, *, policy: FetchPolicy | None = None
 ) -> httpx.Client:
     policy = policy or FetchPolicy()
-    return httpx.Client(
-        base_url=base_url,
-        timeout=policy.timeout,
-        follow_redirects=True,
-        headers={"User-Agent": USER_AGENT, "Accept-Language": "en"},
-    )
+    if not base_url.startswith(("http://", "https://")):
+        raise OptionError(f"--base-url: not an http(s) address: {base_url!r}")
+    try:
+        return httpx.Client(
+            base_url=base_url,
+            timeout=policy.timeout,
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT, "Accept-Language": "en"},
+        )
+    except httpx.InvalidURL as error:
+        raise OptionError(f"--base-url: {error}") from error
 
 
 def fetch(
@@ -67,10 +73,12 @@ def fetch(
         wait = 0.0
         try:
             response = client.get(path)
+        except httpx.UnsupportedProtocol as error:  # no scheme, or not http(s): no retry helps
+            raise FetchError(f"{url}: {error}") from error
         except (httpx.TimeoutException, httpx.TransportError) as error:
             problem = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
             continue
-        except httpx.HTTPError as error:  # endless redirects, a malformed URL: no retry helps
+        except (httpx.HTTPError, httpx.InvalidURL) as error:  # endless redirects, a bad URL
             raise FetchError(f"{url}: {error}") from error
         if response.status_code == 429:
             problem = "429 Too Many Requests"
@@ -89,11 +97,16 @@ def fetch(
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number, or an HTTP date (UTC)."""
     value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, moment.timestamp() - time.time())

@@ -132,7 +132,8 @@ class _Walk:
         while True:
             path = f"/s/{channel}" + (f"?before={cursor}" if cursor else "")
             page, body = _fetch_page(self.client, path, self.policy)
-            ids = [post.id for post in page.posts if post.id is not None]
+            _only_this_channel(page, channel, str(self.client.base_url.join(path)))
+            ids = sorted(page.shown)
             if not ids and cursor is None and page.channel is None:
                 raise ChannelUnavailable(
                     f"{self.client.base_url.join(path)}: no channel preview here"
@@ -140,8 +141,9 @@ class _Walk:
             self.report.pages += 1
             self.report.warnings += page.warnings
             self.report.ids_seen.update(ids)
-            if ids:  # the page shows every post from its oldest up to the cursor
-                self.report.covered.append((min(ids), cursor - 1 if cursor else max(ids)))
+            span = (min(ids), cursor - 1 if cursor else max(ids)) if ids else None
+            if span:  # the page shows every post from its oldest up to the cursor
+                self.report.covered.append(span)
             kept = [post for post in page.posts if self._wanted(post)]
             # only what is archived moves the mark an incremental sync stops at
             newest = max([newest or 0, *(post.id for post in kept if post.id)]) or None
@@ -152,7 +154,7 @@ class _Walk:
                 "cursor": None if done else next_cursor,
                 "target": None if done else target,
             }
-            self._save(page, kept, body, str(self.client.base_url.join(path)), ids, state)
+            self._save(page, kept, body, str(self.client.base_url.join(path)), span, state)
             if self.on_page:
                 self.on_page(self.report)
             if done:
@@ -184,15 +186,15 @@ class _Walk:
     def _wanted(self, post) -> bool:
         return self.until is None or (post.date is not None and post.date < self.until)
 
-    def _save(self, page, posts, body: bytes, url: str, ids: list[int], state: dict) -> None:
+    def _save(self, page, posts, body: bytes, url: str, span, state: dict) -> None:
         """The page's posts, its evidence and the walk's cursor, in one transaction."""
-        channel, now = self.report.channel, datetime.now(UTC).isoformat(timespec="seconds")
+        channel, now = self.report.channel, datetime.now(UTC).isoformat()  # each fetch apart
         digest = hashlib.sha256(body).hexdigest()
 
         def also(store: Store) -> None:
             store.save_sync_state(channel, **state)
-            if ids:
-                gone = store.mark_missing(channel, min(ids), max(ids), set(ids), now)
+            if span:
+                gone = store.mark_missing(channel, span[0], span[1], page.shown, now)
                 self.report.deleted += gone
             if self.keep_raw:
                 store.save_raw_page(url, now, digest, body)
@@ -234,11 +236,21 @@ def _is_whole_page(response: httpx.Response) -> bool:
 
 
 def _next_cursor(before: int | None, ids: list[int], cursor: int | None) -> int | None:
-    """The page's "older" link, or the smallest id shown when the link is missing."""
-    candidate = before if before is not None else (min(ids) if ids else None)
-    if candidate is None or (cursor is not None and candidate >= cursor):
-        return None  # nothing older, or a link that would loop
-    return candidate
+    """The page's "older" link, or the smallest id shown when the link is missing or would
+    loop; ``None`` when nothing older can be asked for."""
+    for candidate in (before, min(ids) if ids else None):
+        if candidate is not None and (cursor is None or candidate < cursor):
+            return candidate
+    return None
+
+
+def _only_this_channel(page, channel: str, url: str) -> None:
+    """A page of another channel (a renamed or redirected channel) must not be taken for it."""
+    named = page.channel.username if page.channel else None
+    others = {post.channel for post in page.posts} - {channel}
+    if (named and named != channel) or others:
+        shown = named or ", ".join(sorted(others))
+        raise ChannelUnavailable(f"{url}: the page is of another channel ({shown})")
 
 
 def _walk_ends(page, ids: list[int], cursor: int | None, target: int | None, since: str | None):

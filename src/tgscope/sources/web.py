@@ -78,6 +78,7 @@ class WebPage:
     before: int | None = None  # the "load older posts" cursor (``?before=``)
     after: int | None = None  # the "load newer posts" cursor (``?after=``)
     warnings: list[str] = field(default_factory=list)
+    shown: set[int] = field(default_factory=set)  # every id the page shows, album items too
 
 
 def looks_like_web_page(head: str) -> bool:
@@ -95,6 +96,11 @@ def parse_page(html: str | bytes, url: str) -> WebPage:
         if post is not None:
             page.posts.append(post)
     page.before, page.after = _cursors(tree)
+    page.shown = {post.id for post in page.posts if post.id is not None}
+    for link in tree.css("a[href*='?single']"):  # the other messages of an album
+        match = _TME_POST.match(link.attributes.get("href") or "")
+        if match:
+            page.shown.add(int(match.group(2)))
     return page
 
 
@@ -241,8 +247,13 @@ def _date(parts: _Parts) -> str | None:
     time = link.css_first("time[datetime]") if link is not None else None
     if time is None:
         return None
-    moment = datetime.fromisoformat(time.attributes["datetime"])
-    return moment.astimezone(UTC).isoformat()
+    try:
+        moment = datetime.fromisoformat(time.attributes["datetime"])
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat()
+    except (ValueError, OverflowError):
+        return None
 
 
 def _views(parts: _Parts) -> int | None:
@@ -469,9 +480,11 @@ def _rich_text(node: LexborNode) -> tuple[str, list[Entity]]:
     stripped = text.strip()
     shift = len(text) - len(text.lstrip())
     kept = []
-    for entity in entities:
-        entity["offset"] -= shift
-        if entity["length"] > 0 and entity["offset"] >= 0 and entity["offset"] < len(stripped):
+    for entity in entities:  # clamp each entity to the stripped text
+        start = max(entity["offset"] - shift, 0)
+        end = min(entity["offset"] + entity["length"] - shift, len(stripped))
+        if end > start:
+            entity["offset"], entity["length"] = start, end - start
             kept.append(entity)
     return stripped, kept
 
@@ -504,17 +517,28 @@ def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: li
 def _entity(node: LexborNode, text: str, offset: int, size: int) -> Entity | None:
     if node.tag == "a":
         href = node.attributes.get("href") or ""
-        if href.startswith("?q=%23") or text.startswith("#"):
+        if href.startswith("?q=%23") or (href.startswith("?q=") and text.startswith("#")):
             return {"type": "hashtag", "offset": offset, "length": size}
+        if href.startswith("?q=%24"):
+            return {"type": "cashtag", "offset": offset, "length": size}
         if text.startswith("@") and "t.me/" in href:
             return {"type": "mention", "offset": offset, "length": size}
         href = href.replace("&amp;", "&")
-        kind = "url" if text.strip() and text.strip() in href else "text_link"
+        kind = "url" if _shows_its_target(text, href) else "text_link"
         return {"type": kind, "offset": offset, "length": size, "url": href}
     kind = _FORMATTING.get(node.tag)
     if kind is None and "tg-spoiler" in (node.attributes.get("class") or ""):
         kind = "spoiler"
     return {"type": kind, "offset": offset, "length": size} if kind else None
+
+
+def _shows_its_target(text: str, href: str) -> bool:
+    """A plain URL (its text is the address, maybe shortened with …), not a named link."""
+    shown = text.strip().rstrip("/").removeprefix("https://").removeprefix("http://")
+    target = href.rstrip("/").removeprefix("https://").removeprefix("http://")
+    if shown.endswith("…"):
+        return len(shown) > 12 and target.startswith(shown[:-1])
+    return bool(shown) and shown == target
 
 
 def _text(node: LexborNode | None) -> str:

@@ -37,7 +37,7 @@ MIGRATIONS: list[str] = [
         sha256 TEXT NOT NULL,
         observed_at TEXT NOT NULL,
         imported_at TEXT NOT NULL,
-        UNIQUE (kind, ref, sha256)
+        UNIQUE (kind, ref, sha256, observed_at)  -- a page fetched again is seen again
     );
     CREATE TABLE posts (
         pk INTEGER PRIMARY KEY,

@@ -67,15 +67,21 @@ def merge(old: Post, new: Post, *, new_is_older: bool = False) -> Post:
     """What is known of a post after a new observation of it.
 
     A newer observation replaces every field it knows (views and reactions change, texts get
-    edited); an older one, imported late, only fills fields that are still empty.
+    edited) and the text with everything read from it as one, so an edit that drops a link
+    drops it here too; an older one, imported late, only fills fields that are still empty.
     """
     merged = old.to_dict()
     for name, value in new.to_dict().items():
-        if name == "sources" or _is_empty(value):
+        if name == "sources":
             continue
-        if not new_is_older or _is_empty(merged[name]):
+        replaces_text = not new_is_older and name in _TEXT_GROUP and bool(new.text or new.media)
+        fills = not _is_empty(value) and (not new_is_older or _is_empty(merged[name]))
+        if replaces_text or fills:
             merged[name] = value
     return Post.from_dict(merged)
+
+
+_TEXT_GROUP = {"text", "entities", "hashtags", "mentions", "links", "link_preview"}
 
 
 def _is_empty(value: Any) -> bool:
@@ -151,8 +157,8 @@ class SQLiteStore:
     def add_source(self, source: SourceInfo) -> int:
         """The source's row, created on first sight; the same file read again is the same row."""
         row = self.db.execute(
-            "SELECT pk FROM sources WHERE kind = ? AND ref = ? AND sha256 = ?",
-            (source.kind, source.ref, source.sha256),
+            "SELECT pk FROM sources WHERE kind = ? AND ref = ? AND sha256 = ? AND observed_at = ?",
+            (source.kind, source.ref, source.sha256, source.observed_at),
         ).fetchone()
         if row:
             return row[0]
