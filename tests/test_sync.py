@@ -273,3 +273,18 @@ def test_a_bad_base_url_is_a_one_line_error(tmp_path):
         1,
         "Error: --base-url: not an http(s) address: 'ftp://x'\n",
     )
+
+
+def test_a_walk_cut_by_since_is_continued_by_a_later_sync(db_path):
+    channel = Channel("embassy_test", 200)  # post n is n minutes past midnight
+    with ReplayServer([channel]) as server:
+        recent = sync(db_path, server, "embassy_test", since="2023-01-01T02:30:00+00:00")
+        after_recent = [n for n, _ in posts_in(db_path)]
+        deeper = sync(db_path, server, "embassy_test", since="2023-01-01T00:30:00+00:00")
+        after_deeper = [n for n, _ in posts_in(db_path)]
+        everything = sync(db_path, server, "embassy_test")
+    assert recent.stopped == "reached --since"
+    assert after_recent == list(range(after_recent[0], 201)) and 130 <= after_recent[0] <= 150
+    assert after_deeper == list(range(after_deeper[0], 201)) and 10 <= after_deeper[0] <= 30
+    assert [n for n, _ in posts_in(db_path)] == list(range(1, 201))
+    assert recent.added + deeper.added + everything.added == 200

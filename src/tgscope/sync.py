@@ -94,9 +94,13 @@ def sync_channel(
     report = SyncReport(name)
     walk = _Walk(archive, client, policy, report, low, high, keep_raw, on_page)
     state = archive.store.sync_state(name)
-    if state["cursor"] is not None:  # an interrupted walk: finish it first
+    if all_pages and state["cursor"] is not None:  # start over, whatever was left open
+        archive.store.save_sync_state(name, newest_id=state["newest_id"], cursor=None, target=None)
+        state = archive.store.sync_state(name)
+    if state["cursor"] is not None:  # an interrupted walk (or one cut by --since): go on
         walk.run(state["cursor"], state["target"])
         state = archive.store.sync_state(name)
+    walk.left_open = (state["cursor"], state["target"])  # what a --since cut left for later
     if high is not None:
         cursor = walk.seek(high)
         if cursor is None or cursor > 1:  # 1: no post is older than --until
@@ -120,6 +124,7 @@ class _Walk:
     until: str | None  # exclusive upper bound (stored-date string)
     keep_raw: bool
     on_page: Callable[[SyncReport], None] | None
+    left_open: tuple[int | None, int | None] = (None, None)
 
     def run(self, cursor: int | None, target: int | None) -> None:
         """Pages from ``?before=cursor`` (or the newest page) down to post ``target``.
@@ -149,11 +154,10 @@ class _Walk:
             newest = max([newest or 0, *(post.id for post in kept if post.id)]) or None
             next_cursor = _next_cursor(page.before, ids, cursor)
             done, reason = _walk_ends(page, ids, next_cursor, target, self.since)
-            state = {
-                "newest_id": newest,
-                "cursor": None if done else next_cursor,
-                "target": None if done else target,
-            }
+            # a walk cut short by --since is left open: a later sync continues it downwards
+            finished = done and reason != _SINCE
+            cursor_left, target_left = self.left_open if finished else (next_cursor, target)
+            state = {"newest_id": newest, "cursor": cursor_left, "target": target_left}
             self._save(page, kept, body, str(self.client.base_url.join(path)), span, state)
             if self.on_page:
                 self.on_page(self.report)
@@ -260,5 +264,8 @@ def _walk_ends(page, ids: list[int], cursor: int | None, target: int | None, sin
         return True, f"reached post {target}, archived before"
     dates = [post.date for post in page.posts if post.date]
     if since and dates and min(dates) < since:
-        return True, "reached --since"
+        return True, _SINCE
     return False, ""
+
+
+_SINCE = "reached --since"
