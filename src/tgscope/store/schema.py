@@ -135,9 +135,9 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE sync_state (
         channel TEXT PRIMARY KEY,
-        newest_id INTEGER,  -- the newest post id a finished walk reached
-        cursor INTEGER,  -- an unfinished walk continues with ?before=cursor
-        target INTEGER,  -- ... down to this id (the newest_id when it started)
+        newest_id INTEGER,  -- the newest post archived: a new walk from the top stops there
+        cursor INTEGER,  -- a walk left open (interrupted, or cut by --since) goes on from here
+        target INTEGER,  -- ... down to this id (the newest_id when that walk started)
         updated_at TEXT NOT NULL
     );
     """,
