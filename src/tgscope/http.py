@@ -20,7 +20,7 @@ from . import __version__
 from .errors import FetchError, OptionError
 
 DEFAULT_BASE_URL = "https://t.me"
-USER_AGENT = f"tgscope/{__version__} (+https://github.com/; archiving public channels)"
+USER_AGENT = f"tgscope/{__version__} (archiving public Telegram channels)"
 
 
 @dataclass(frozen=True, slots=True)
