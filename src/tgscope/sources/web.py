@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -23,6 +24,7 @@ FORMAT = "web"
 _BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)")
 _TME_POST = re.compile(r"^https?://t\.me/(?:s/)?([A-Za-z0-9_]+)/(\d+)")
 _TME_CHANNEL = re.compile(r"^https?://t\.me/([A-Za-z0-9_]+)/?$")
+_SOURCE_LINE_BREAK = re.compile(r"\s*\n\s*")  # a line break in the HTML source, not a <br>
 _SIZE = re.compile(r"^\d+(?:[.,]\d+)?\s*[KMGT]?B$", re.IGNORECASE)
 
 # what each kind of markup in a message bubble is, for the "did we understand it" check
@@ -52,6 +54,49 @@ _KNOWN_PARTS = (
     "media_not_supported_cont",
     "tgme_widget_message_service_date_wrap",
     "tgme_widget_message_service_photo",
+)
+# the classes that extraction looks up; every other element is skipped by the index
+_PAGE_CLASSES = frozenset({"tme_messages_more"})
+_ALBUM_ITEM = "?single"  # not a class: links to the other messages of an album
+_INDEXED_CLASSES = _PAGE_CLASSES | {
+    "tgme_widget_message",
+    "link_preview_description",
+    "link_preview_site_name",
+    "link_preview_title",
+    "message_media_not_supported",
+    "tgme_channel_info",
+    "tgme_channel_info_counter",
+    "tgme_channel_info_description",
+    "tgme_channel_info_header_title",
+    "tgme_channel_info_header_username",
+    "tgme_reaction",
+    "tgme_widget_message_bubble",
+    "tgme_widget_message_contact",
+    "tgme_widget_message_date",
+    "tgme_widget_message_document_wrap",
+    "tgme_widget_message_forwarded_from",
+    "tgme_widget_message_forwarded_from_name",
+    "tgme_widget_message_from_author",
+    "tgme_widget_message_grouped_wrap",
+    "tgme_widget_message_link_preview",
+    "tgme_widget_message_location_wrap",
+    "tgme_widget_message_meta",
+    "tgme_widget_message_owner_name",
+    "tgme_widget_message_photo_wrap",
+    "tgme_widget_message_poll",
+    "tgme_widget_message_reply",
+    "tgme_widget_message_roundvideo_player",
+    "tgme_widget_message_sticker_wrap",
+    "tgme_widget_message_text",
+    "tgme_widget_message_video_player",
+    "tgme_widget_message_views",
+    "tgme_widget_message_voice_player",
+    "verified-icon",
+}
+# tags that never carry a class extraction looks up: skipped without reading attributes
+_NEVER_INDEXED_TAGS = frozenset(
+    "html head meta link script style title noscript br b img video source svg g path"
+    " circle rect use defs polygon tg-emoji".split()
 )
 _FORMATTING = {
     "b": "bold",
@@ -89,15 +134,16 @@ def looks_like_web_page(head: str) -> bool:
 def parse_page(html: str | bytes, url: str) -> WebPage:
     """Channel header, posts (oldest first, as on the page) and paging cursors of one page."""
     tree = LexborHTMLParser(html)
-    page = WebPage(url=url, channel=_channel_info(tree), posts=[])
+    header, messages, page_parts = _index_page(tree)
+    page = WebPage(url=url, channel=_channel_info(header), posts=[])
     title = page.channel.title if page.channel else None
-    for node in tree.css("div.tgme_widget_message[data-post]"):
-        post = _parse_message(node, title, page.warnings)
+    for node, parts in messages:
+        post = _parse_message(node, parts, title, page.warnings)
         if post is not None:
             page.posts.append(post)
-    page.before, page.after = _cursors(tree)
+    page.before, page.after = _cursors(page_parts)
     page.shown = {post.id for post in page.posts if post.id is not None}
-    for link in tree.css("a[href*='?single']"):  # the other messages of an album
+    for link in page_parts.all(_ALBUM_ITEM):  # the other messages of an album
         match = _TME_POST.match(link.attributes.get("href") or "")
         if match:
             page.shown.add(int(match.group(2)))
@@ -124,37 +170,37 @@ def read_saved_page(
 # -- the channel header and paging -----------------------------------------------------
 
 
-def _channel_info(tree: LexborHTMLParser) -> Channel | None:
-    info = tree.css_first(".tgme_channel_info")
-    if info is None:  # a fragment of a page: its header parts without their container
-        if tree.css_first(".tgme_channel_info_header_username, .tgme_channel_info_counter") is None:
-            return None
-        info = tree.root
-    username = _text(info.css_first(".tgme_channel_info_header_username")).lstrip("@").lower()
+def _channel_info(header: _Parts) -> Channel | None:
+    if header.first("tgme_channel_info") is None and not (
+        header.first("tgme_channel_info_header_username")
+        or header.first("tgme_channel_info_counter")
+    ):
+        return None
+    username = _text(header.first("tgme_channel_info_header_username")).lstrip("@").lower()
     counters = {}
-    for counter in info.css(".tgme_channel_info_counter"):
-        value = _text(counter.css_first(".counter_value"))
-        kind = _text(counter.css_first(".counter_type")).rstrip("s") + "s"
+    for counter in header.all("tgme_channel_info_counter"):
+        value = _text(_find(counter, "counter_value"))
+        kind = _text(_find(counter, "counter_type")).rstrip("s") + "s"
         try:
             counters[kind] = parse_count(value)
         except ValueError:
             continue
-    description = info.css_first(".tgme_channel_info_description")
+    description = header.first("tgme_channel_info_description")
     return Channel(
         username=username or None,
-        title=_text(info.css_first(".tgme_channel_info_header_title")) or None,
+        title=_text(header.first("tgme_channel_info_header_title")) or None,
         description=_rich_text(description)[0] if description is not None else None,
-        verified=info.css_first(".verified-icon") is not None or None,
+        verified=header.first("verified-icon") is not None or None,
         counters=counters,
     )
 
 
-def _cursors(tree: LexborHTMLParser) -> tuple[int | None, int | None]:
+def _cursors(page_parts: _Parts) -> tuple[int | None, int | None]:
     before = after = None
-    for link in tree.css("a.tme_messages_more"):
-        if link.attributes.get("data-before"):
+    for link in page_parts.all("tme_messages_more"):
+        if (link.attributes.get("data-before") or "").isdigit():
             before = int(link.attributes["data-before"])
-        if link.attributes.get("data-after"):
+        if (link.attributes.get("data-after") or "").isdigit():
             after = int(link.attributes["data-after"])
     return before, after
 
@@ -163,19 +209,17 @@ def _cursors(tree: LexborHTMLParser) -> tuple[int | None, int | None]:
 
 
 class _Parts:
-    """The elements of one message by class name, indexed in one pass over its tree.
+    """The elements of one message (or of the page header) by class name."""
 
-    Dozens of CSS queries per message cost five times the HTML parse itself; one walk
-    and dictionary lookups keep extraction within a small factor of it.
-    """
-
-    def __init__(self, node: LexborNode):
+    def __init__(self) -> None:
         self.by_class: dict[str, list[LexborNode]] = {}
-        for child in node.traverse(include_text=False):
-            classes = child.attributes.get("class")
-            if classes:
-                for name in classes.split():
-                    self.by_class.setdefault(name, []).append(child)
+
+    def add(self, name: str, node: LexborNode) -> None:
+        found = self.by_class.get(name)
+        if found is None:
+            self.by_class[name] = [node]
+        else:
+            found.append(node)
 
     def all(self, name: str) -> list[LexborNode]:
         return self.by_class.get(name, [])
@@ -185,13 +229,76 @@ class _Parts:
         return found[0] if found else None
 
 
-def _parse_message(node: LexborNode, channel_title: str | None, warnings: list[str]) -> Post | None:
+def _index_page(tree: LexborHTMLParser) -> tuple[_Parts, list[tuple[LexborNode, _Parts]], _Parts]:
+    """One walk over the page: the header's parts, each message's parts, the page's own.
+
+    A CSS query per field walks the tree again each time and costs several times the
+    HTML parse itself; one walk in document order, filing each element under the message
+    it follows, keeps extraction within a small factor of it.  Messages never nest, so
+    an element belongs to the last message that started before it.
+    """
+    header, page = _Parts(), _Parts()
+    messages: list[tuple[LexborNode, _Parts]] = []
+    current = header
+    for node in tree.root.traverse(include_text=False) if tree.root is not None else ():
+        if node.tag in _NEVER_INDEXED_TAGS:
+            continue
+        attributes = node.attributes
+        if node.tag == "a" and "?single" in (attributes.get("href") or ""):
+            page.add(_ALBUM_ITEM, node)  # a link to another message of an album
+        classes = attributes.get("class")
+        if not classes:
+            continue
+        names = _indexed_names(classes)
+        if not names:
+            continue
+        if names[0] == "tgme_widget_message" and "data-post" in attributes:
+            current = _Parts()
+            messages.append((node, current))
+        for name in names:
+            (page if name in _PAGE_CLASSES else current).add(name, node)
+    return header, messages, page
+
+
+@lru_cache(maxsize=4096)
+def _indexed_names(classes: str) -> tuple[str, ...]:
+    """The class names in ``classes`` that extraction looks up (a message's own first)."""
+    names = [name for name in classes.split() if name in _INDEXED_CLASSES]
+    if "tgme_widget_message" in names:
+        names.remove("tgme_widget_message")
+        names.insert(0, "tgme_widget_message")
+    return tuple(names)
+
+
+def _find(node: LexborNode | None, name: str) -> LexborNode | None:
+    """The first element under ``node`` with the class ``name`` (a small subtree)."""
+    if node is None:
+        return None
+    for child in node.traverse(include_text=False):
+        classes = child.attributes.get("class")
+        if classes and name in classes.split():
+            return child
+    return None
+
+
+def _find_tag(node: LexborNode | None, tag: str) -> LexborNode | None:
+    """The first element under ``node`` (or ``node`` itself) with the tag ``tag``."""
+    if node is None:
+        return None
+    for child in node.traverse(include_text=False):
+        if child.tag == tag:
+            return child
+    return None
+
+
+def _parse_message(
+    node: LexborNode, parts: _Parts, channel_title: str | None, warnings: list[str]
+) -> Post | None:
     channel, _, number = (node.attributes.get("data-post") or "").partition("/")
     if not channel or not number.isdigit():
         warnings.append(f"message without a usable data-post: {node.attributes.get('data-post')!r}")
         return None
     key = f"{channel.lower()}/{number}"
-    parts = _Parts(node)
     bubble = parts.first("tgme_widget_message_bubble") or node
     text, entities = "", []
     text_node = _own_text_node(parts, bubble)
@@ -244,8 +351,8 @@ def _own_text_node(parts: _Parts, bubble: LexborNode) -> LexborNode | None:
 
 def _date(parts: _Parts) -> str | None:
     link = parts.first("tgme_widget_message_date")
-    time = link.css_first("time[datetime]") if link is not None else None
-    if time is None:
+    time = _find_tag(link, "time")
+    if time is None or not time.attributes.get("datetime"):
         return None
     try:
         moment = datetime.fromisoformat(time.attributes["datetime"])
@@ -309,14 +416,14 @@ def _reactions(parts: _Parts, key: str, warnings: list[str]) -> list[Reaction]:
         except ValueError:
             warnings.append(f"{key}: reaction without a count: {item.html[:80]!r}")
             continue
-        custom = item.css_first("tg-emoji[emoji-id]")
+        custom = _find_tag(item, "tg-emoji")
         classes = item.attributes.get("class") or ""
-        if "paid" in classes or item.css_first(".icon-telegram-stars") is not None:
+        if "paid" in classes or _find(item, "icon-telegram-stars") is not None:
             reactions.append({"paid": True, "count": count})
-        elif custom is not None:
+        elif custom is not None and custom.attributes.get("emoji-id"):
             reactions.append({"custom_emoji_id": custom.attributes["emoji-id"], "count": count})
         else:
-            emoji = _text(item.css_first("b")) or _text(item.css_first("i.emoji"))
+            emoji = _text(_find_tag(item, "b")) or _text(_find(item, "emoji"))
             reactions.append({"emoji": emoji.replace("\ufe0f", ""), "count": count})
     return reactions
 
@@ -463,9 +570,14 @@ def _check_parts(bubble: LexborNode, key: str, warnings: list[str]) -> None:
     while child is not None:
         if child.tag not in ("-text", "-comment"):
             classes = child.attributes.get("class") or ""
-            if classes and not any(part in classes for part in _KNOWN_PARTS):
+            if classes and not _is_known_part(classes):
                 warnings.append(f"{key}: unknown part of a message: {classes!r}")
         child = child.next
+
+
+@lru_cache(maxsize=1024)
+def _is_known_part(classes: str) -> bool:
+    return any(part in classes for part in _KNOWN_PARTS)
 
 
 # -- text with its entities ------------------------------------------------------------
@@ -495,7 +607,7 @@ def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: li
         tag = child.tag
         if tag == "-text":
             value = child.text_content or ""
-            value = re.sub(r"\s*\n\s*", " ", value) if "\n" in value else value
+            value = _SOURCE_LINE_BREAK.sub(" ", value) if "\n" in value else value
             parts.append(value)
             length[0] += len(value)
         elif tag == "br":
@@ -508,14 +620,16 @@ def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: li
         else:
             start = length[0]
             _walk(child, parts, entities, length)
-            entity = _entity(child, "".join(parts)[start:], start, length[0] - start)
+            entity = _entity(child, parts, start, length[0] - start)
             if entity is not None:
                 entities.append(entity)
         child = child.next
 
 
-def _entity(node: LexborNode, text: str, offset: int, size: int) -> Entity | None:
+def _entity(node: LexborNode, parts: list[str], offset: int, size: int) -> Entity | None:
+    """The entity that ``node`` marks over the last ``size`` code points of ``parts``."""
     if node.tag == "a":
+        text = "".join(parts)[offset:]
         href = node.attributes.get("href") or ""
         if href.startswith("?q=%23") or (href.startswith("?q=") and text.startswith("#")):
             return {"type": "hashtag", "offset": offset, "length": size}
