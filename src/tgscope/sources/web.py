@@ -95,8 +95,9 @@ _INDEXED_CLASSES = _PAGE_CLASSES | {
 }
 # tags that never carry a class extraction looks up: skipped without reading attributes
 _NEVER_INDEXED_TAGS = frozenset(
-    "html head meta link script style title noscript br b img video source svg g path"
-    " circle rect use defs polygon tg-emoji".split()
+    {"html", "head", "meta", "link", "script", "style", "title", "noscript", "br", "b"}
+    | {"img", "video", "source", "svg", "g", "path", "circle", "rect", "use", "defs"}
+    | {"polygon", "tg-emoji"}
 )
 _FORMATTING = {
     "b": "bold",
