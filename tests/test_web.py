@@ -119,3 +119,58 @@ def test_saved_pages_import_like_any_file_and_merge_by_id(db_path, tmp_path):
 def test_album_items_count_as_shown():
     page = parse_page(PAGE.read_text(encoding="utf-8"), "https://t.me/s/rusembchina")
     assert page.shown == {500, 502, 503, 504, 505, 506}
+
+
+def one_post(bubble: str) -> Post:
+    """The post of a one-message page whose bubble holds ``bubble``."""
+    html = (
+        '<div class="tgme_widget_message js-widget_message" data-post="chan/7">'
+        f'<div class="tgme_widget_message_bubble">{bubble}</div></div>'
+    )
+    page = parse_page(html, "")
+    assert page.warnings == []
+    return page.posts[0]
+
+
+def test_sticker_kinds_keep_their_file():
+    still = one_post(
+        '<div class="tgme_widget_message_sticker_wrap"><a href="https://t.me/chan/7">'
+        '<i class="tgme_widget_message_sticker" data-webp="https://cdn.example/s.webp?t=1"'
+        " style=\"background-image:url('https://cdn.example/s.webp?t=1')\"></i></a></div>"
+    )
+    animated = one_post(
+        '<div class="tgme_widget_message_sticker_wrap media_supported_cont">'
+        '<div class="tgme_widget_message_tgsticker_wrap">'
+        '<picture class="tgme_widget_message_tgsticker"><div style="padding-top:100%"></div>'
+        '<source type="application/x-tgsticker" srcset="https://cdn.example/a.tgs?token=x">'
+        '<source type="image/svg+xml" srcset="data:image/svg+xml;base64,PHN2Zz4=">'
+        "<canvas></canvas></picture></div></div>"
+    )
+    video = one_post(
+        '<div class="tgme_widget_message_sticker_wrap">'
+        '<div class="tgme_widget_message_videosticker_wrap">'
+        '<video class="tgme_widget_message_videosticker" src="https://cdn.example/v.webm"'
+        " autoplay loop muted></video></div></div>"
+    )
+    assert [still.media, animated.media, video.media] == [
+        [{"type": "sticker", "url": "https://cdn.example/s.webp?t=1", "mime_type": "image/webp"}],
+        [
+            {
+                "type": "sticker",
+                "url": "https://cdn.example/a.tgs?token=x",
+                "mime_type": "application/x-tgsticker",
+            }
+        ],
+        [{"type": "sticker", "url": "https://cdn.example/v.webm", "mime_type": "video/webm"}],
+    ]
+
+
+def test_an_emoji_image_stays_next_to_the_word_after_it():
+    post = one_post(
+        '<div class="tgme_widget_message_forwarded_from">Forwarded from '
+        '<a class="tgme_widget_message_forwarded_from_name" href="https://t.me/mfa/1">'
+        '<span dir="auto"><i class="emoji"><b>🇷🇺</b></i>MFA<br>Russia</span></a></div>'
+        '<div class="tgme_widget_message_text"><i class="emoji"><b>🔥</b></i>News</div>'
+    )
+    assert post.forwarded_from == {"title": "🇷🇺MFA Russia", "channel": "mfa", "id": 1}
+    assert post.text == "🔥News"

@@ -54,6 +54,11 @@ class Media(TypedDict, total=False):
     size: int | None
     width: int | None
     height: int | None
+    mime_type: str
+    performer: str  # an audio file's
+    name: str  # a contact's
+    phone: str  # a contact's
+    poll: dict  # question, kind, options (text, percent)
     unsupported: bool
     reason: str
 

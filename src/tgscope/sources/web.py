@@ -476,15 +476,7 @@ def _media(parts: _Parts) -> list[Media]:
             item["size" if _SIZE.match(extra) else "performer"] = extra
         media.append(item)
     for sticker in parts.all("tgme_widget_message_sticker_wrap"):
-        image = sticker.css_first("[data-webp], i.tgme_widget_message_sticker, img, video")
-        url = None
-        if image is not None:
-            url = (
-                image.attributes.get("data-webp")
-                or image.attributes.get("src")
-                or _background(image)
-            )
-        media.append({"type": "sticker", "url": url})
+        media.append(_sticker(sticker))
     for poll in parts.all("tgme_widget_message_poll"):
         options = [
             {
@@ -523,6 +515,27 @@ def _media(parts: _Parts) -> list[Media]:
             continue  # the part of a post the browser can show is already listed
         media.append({"type": "unsupported", "unsupported": True, "reason": label or None})
     return media
+
+
+_STICKER_TYPES = {"tgs": "application/x-tgsticker", "webm": "video/webm", "webp": "image/webp"}
+
+
+def _sticker(wrap: LexborNode) -> Media:
+    """A sticker: a still image (``data-webp``), an animated one (``.tgs`` in a ``<source
+    srcset>``) or a video sticker (``<video src>``); inline ``data:`` placeholders skipped."""
+    for node in wrap.traverse(include_text=False):
+        if node.tag not in ("i", "img", "picture", "source", "video"):
+            continue
+        attributes = node.attributes
+        url = attributes.get("data-webp") or attributes.get("src") or attributes.get("srcset")
+        url = (url or "").split(" ")[0] or _background(node)
+        if url and not url.startswith("data:"):
+            item: Media = {"type": "sticker", "url": url}
+            extension = url.partition("?")[0].rpartition(".")[2].lower()
+            if extension in _STICKER_TYPES:
+                item["mime_type"] = _STICKER_TYPES[extension]
+            return item
+    return {"type": "sticker", "url": None}
 
 
 def _player(node: LexborNode, kind: str, tag: str, duration: str) -> Media:
@@ -657,9 +670,18 @@ def _shows_its_target(text: str, href: str) -> bool:
 
 
 def _text(node: LexborNode | None) -> str:
+    """The text of a small element on one line: ``<br>`` is a space, and nothing is put
+    between inline parts (an emoji image and the word after it stay together)."""
     if node is None:
         return ""
-    return " ".join((node.text(separator=" ") or "").split())
+    pieces = []
+    for child in node.traverse(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            pieces.append(child.text_content or "")
+        elif tag == "br":
+            pieces.append(" ")
+    return " ".join("".join(pieces).split())
 
 
 def _unique(items) -> list:
