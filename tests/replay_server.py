@@ -80,8 +80,17 @@ def _hashtag_links(text: str) -> str:
 class ReplayServer:
     """``with ReplayServer(channels, fault_rate=0.1) as server: server.url``"""
 
-    def __init__(self, channels: list[Channel], *, fault_rate: float = 0.0, seed: int = 1):
+    def __init__(
+        self,
+        channels: list[Channel],
+        *,
+        fault_rate: float = 0.0,
+        seed: int = 1,
+        latency: float = 0.0,
+    ):
         self.channels = {channel.name: channel for channel in channels}
+        self.latency = latency  # seconds every answer takes
+        self.in_flight = self.peak_in_flight = 0  # requests being answered at once
         self.fault_rate = fault_rate
         self.random = random.Random(seed)
         self.lock = threading.Lock()
@@ -112,6 +121,17 @@ class ReplayServer:
                 pass
 
             def do_GET(self) -> None:
+                with outer.lock:
+                    outer.in_flight += 1
+                    outer.peak_in_flight = max(outer.peak_in_flight, outer.in_flight)
+                try:
+                    time.sleep(outer.latency)
+                    self._answer()
+                finally:
+                    with outer.lock:
+                        outer.in_flight -= 1
+
+            def _answer(self) -> None:
                 parts = urlsplit(self.path)
                 outer.requests.append(self.path)
                 name = parts.path.removeprefix("/s/")

@@ -8,11 +8,13 @@ import time
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from tgscope.archive import Archive
+from tgscope.cli import cli
 from tgscope.errors import ChannelUnavailable, FetchError
 from tgscope.http import FetchPolicy, fetch, make_client
-from tgscope.sync import sync_channel
+from tgscope.sync import DELETED, NEVER_SHOWN, sync_channel
 
 from .replay_server import Channel, ReplayServer
 
@@ -80,6 +82,46 @@ def test_gaps_and_a_missing_pagination_link(db_path):
     ]
     assert report.missing == [50, 51, 52, 90]
     assert "4 id(s) not shown" in report.summary()
+    assert set(report.missing_reasons().values()) == {NEVER_SHOWN}
+    assert report.missing_lines() == [f"50-52: {NEVER_SHOWN}", f"90: {NEVER_SHOWN}"]
+
+
+def test_missing_ids_say_whether_they_were_deleted_after_archiving(db_path):
+    channel = Channel("embassy_test", 60, deleted={10})
+    with ReplayServer([channel]) as server:
+        sync(db_path, server, "embassy_test")
+        del channel.posts[30], channel.posts[31]
+        again = sync(db_path, server, "embassy_test", all_pages=True)
+        later = sync(db_path, server, "embassy_test", all_pages=True)
+    today = again.gone_since[30][:10]
+    assert again.deleted == [30, 31] and later.deleted == []  # marked once
+    for report in (again, later):
+        assert report.missing_lines() == [
+            f"10: {NEVER_SHOWN}",
+            f"30-31: {DELETED} (gone since {today})",
+        ]
+    assert "1 id(s) not shown" in later.summary()
+
+
+def test_channels_sync_side_by_side_within_the_limit(tmp_path):
+    channels = [Channel(f"chan_{n}", 60) for n in range(4)]
+    with ReplayServer(channels, latency=0.05) as server:
+        result = CliRunner().invoke(
+            cli,
+            [
+                *("sync", "--db", str(tmp_path / "a.db"), "--base-url", server.url),
+                *("--delay", "0", "--jobs", "2", "chan_0", "private_chan", "chan_1", "chan_2"),
+                "chan_3",
+            ],
+        )
+        peak = server.peak_in_flight
+    assert result.exit_code == 1  # one channel failed; the others went on
+    assert "Error: " in result.output and "private_chan" in result.output
+    done = sorted(line.split(":")[0] for line in result.output.splitlines() if "60 added" in line)
+    assert done == ["chan_0", "chan_1", "chan_2", "chan_3"]
+    assert peak == 2  # two channels at a time, never more
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert db.execute("SELECT count(*), count(DISTINCT key) FROM posts").fetchone() == (240, 240)
 
 
 def test_channels_without_a_preview_are_clear_errors(db_path):
@@ -288,3 +330,30 @@ def test_a_walk_cut_by_since_is_continued_by_a_later_sync(db_path):
     assert after_deeper == list(range(after_deeper[0], 201)) and 10 <= after_deeper[0] <= 30
     assert [n for n, _ in posts_in(db_path)] == list(range(1, 201))
     assert recent.added + deeper.added + everything.added == 200
+
+
+def test_a_top_walk_killed_while_a_since_cut_is_held_forgets_neither(db_path):
+    channel = Channel("embassy_test", 200)  # post n is n minutes past midnight
+    with ReplayServer([channel]) as server:
+        sync(db_path, server, "embassy_test", since="2023-01-01T02:30:00+00:00")
+        channel.add(100)  # 100 newer posts: the next walk from the top takes 5 pages
+
+        def killed_on_the_third_page(report):
+            if report.pages == 3:  # the held cut's probe, then two pages from the top
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            sync(
+                db_path,
+                server,
+                "embassy_test",
+                since="2023-01-01T02:30:00+00:00",
+                on_page=killed_on_the_third_page,
+            )
+        with Archive.open(db_path) as archive:
+            state = archive.store.sync_state("embassy_test")
+        everything = sync(db_path, server, "embassy_test")
+    # the walk from the top stopped midway, and the older history is still held for later
+    assert (state.cursor, state.target, len(state.held), state.held[0][1]) == (261, 200, 1, None)
+    assert [n for n, _ in posts_in(db_path)] == list(range(1, 301))
+    assert everything.stopped == "reached post 300, archived before"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import json
@@ -14,19 +15,27 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from . import __version__
 from .archive import Archive, FileReport, expand_path
-from .errors import SourceError, TgscopeError
+from .clean import normalize_channel
+from .errors import TgscopeError
 from .exports import EXPORTERS, export_posts
 from .http import DEFAULT_BASE_URL, FetchPolicy, make_client
 from .record import Post
 from .sources import SOURCES
 from .store import PostFilter
-from .sync import sync_channel
+from .sync import sync_channels
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -124,8 +133,16 @@ def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channe
     show_default=True,
     help="Seconds between requests, plus up to half as much at random.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="Channels synced at the same time (each waits --delay between its requests).",
+)
+@click.option("--gaps", is_flag=True, help="List the missing ids and why, after the summary.")
 @reports_errors
-def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay):
+def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay, jobs, gaps):
     """Archive public channels from their web preview (t.me/s), without an account.
 
     Walks from the newest post back; by default stops at the newest post already archived.
@@ -133,41 +150,59 @@ def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay):
     """
     policy = FetchPolicy(delay=delay)
     failed = False
-    with Archive.open(db) as archive, make_client(base_url, policy=policy) as client:
-        for channel in channels:
-            try:
-                with _sync_progress(channel) as on_page:
-                    report = sync_channel(
-                        archive,
-                        channel,
-                        client=client,
-                        policy=policy,
-                        all_pages=all_pages,
-                        since=since,
-                        until=until,
-                        keep_raw=keep_raw,
-                        on_page=on_page,
-                    )
-            except SourceError as error:  # one channel failing does not stop the others
-                err_console.print(f"Error: {error}")
+    with (
+        Archive.open(db) as archive,
+        make_client(base_url, policy=policy) as client,
+        _sync_progress(channels) as on_page,
+    ):
+        for channel, outcome in sync_channels(
+            archive,
+            list(channels),
+            client=client,
+            jobs=jobs,
+            on_page=on_page,
+            policy=policy,
+            all_pages=all_pages,
+            since=since,
+            until=until,
+            keep_raw=keep_raw,
+        ):
+            if isinstance(outcome, TgscopeError):  # one channel failing does not stop the others
+                err_console.print(f"Error: {outcome}")
                 failed = True
                 continue
-            for warning in report.warnings:
-                err_console.print(f"warning: {report.channel}: {warning}")
-            console.print(report.summary())
+            for warning in outcome.warnings:
+                err_console.print(f"warning: {channel}: {warning}")
+            console.print(outcome.summary())
+            for line in outcome.missing_lines() if gaps else ():
+                console.print(f"  missing {line}")
     if failed:
         sys.exit(1)
 
 
 @contextmanager
-def _sync_progress(channel: str) -> Iterator[Callable | None]:
+def _sync_progress(channels: tuple[str, ...]) -> Iterator[Callable | None]:
+    """One line per channel on stderr when it is a terminal: pages and new posts so far."""
     if not err_console.is_terminal:
         yield None
         return
-    with err_console.status(f"{channel}: starting") as status:
-        yield lambda report: status.update(
-            f"{channel}: {report.pages} page(s), {report.added} new post(s)"
-        )
+    columns = (SpinnerColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        tasks = {}
+        for name in channels:
+            with contextlib.suppress(ValueError):  # a bad name is reported by the sync itself
+                tasks[normalize_channel(name)] = progress.add_task(f"{name}: waiting")
+
+        def on_page(report) -> None:
+            task = tasks.get(report.channel)
+            if task is None:
+                return
+            progress.update(
+                task,
+                description=f"{report.channel}: {report.pages} page(s), {report.added} new post(s)",
+            )
+
+        yield on_page
 
 
 @cli.command()

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from threading import Event, Lock
 
 import httpx
 
 from .archive import Archive, FileReport
 from .clean import normalize_channel
 from .dates import day_bounds
-from .errors import ChannelUnavailable, OptionError, ParseError
+from .errors import ChannelUnavailable, OptionError, ParseError, TgscopeError
 from .http import FetchPolicy, fetch
 from .sources.web import parse_page
-from .store import SourceInfo, Store
+from .store import SourceInfo, Store, SyncState
 
+NEVER_SHOWN = "never shown (deleted before it was archived, or a message the preview hides)"
+DELETED = "deleted after it was archived"
 _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 
 
@@ -50,20 +55,48 @@ class SyncReport:
     def oldest_id(self) -> int | None:
         return min(self.ids_seen) if self.ids_seen else None
 
+    gone_since: dict[int, str] = field(default_factory=dict)  # archived, now missing: when
+
     @property
     def missing(self) -> list[int]:
-        """Ids in the ranges this sync walked that no page showed (deleted, or service)."""
+        """Ids in the ranges this sync walked that no page showed."""
         spanned = {number for low, high in self.covered for number in range(low, high + 1)}
         return sorted(spanned - self.ids_seen)
 
+    def missing_reasons(self) -> dict[int, str]:
+        """Why each missing id is missing, as far as the archive knows."""
+        return {
+            number: f"{DELETED} (gone since {self.gone_since[number][:10]})"
+            if number in self.gone_since
+            else NEVER_SHOWN
+            for number in self.missing
+        }
+
     def summary(self) -> str:
         span = f"ids {self.oldest_id}..{self.newest_id}" if self.ids_seen else "no posts"
-        gaps = f", {len(self.missing)} id(s) not shown" if self.missing else ""
+        never = sum(1 for number in self.missing if number not in self.gone_since)
+        gaps = f", {never} id(s) not shown" if never else ""
         gone = f", {len(self.deleted)} deleted since archived" if self.deleted else ""
         return (
             f"{self.channel}: {self.pages} page(s), {self.added} added, {self.updated} updated,"
             f" {self.unchanged} unchanged; {span}{gaps}{gone}; {self.stopped}"
         )
+
+    def missing_lines(self, limit: int = 20) -> list[str]:
+        """The missing ids as ranges with their reason, at most ``limit`` lines."""
+        runs: list[list] = []  # [first, last, reason]
+        for number, reason in self.missing_reasons().items():
+            if runs and runs[-1][1] == number - 1 and runs[-1][2] == reason:
+                runs[-1][1] = number
+            else:
+                runs.append([number, number, reason])
+        lines = [
+            f"{first}" + (f"-{last}" if last != first else "") + f": {reason}"
+            for first, last, reason in runs[:limit]
+        ]
+        if len(runs) > limit:
+            lines.append(f"... and {len(runs) - limit} more range(s)")
+        return lines
 
 
 def sync_channel(
@@ -77,12 +110,16 @@ def sync_channel(
     until: str | None = None,
     keep_raw: bool = False,
     on_page: Callable[[SyncReport], None] | None = None,
+    lock: Lock | None = None,
+    stop: Event | None = None,
 ) -> SyncReport:
     """Archive a channel's public posts from its web preview; resumable and incremental.
 
     With ``until`` the walk first seeks the page holding that date by a binary search over
     post ids (a few requests instead of walking down from the newest page), then archives
-    posts from there back to ``since`` (or the first post).
+    posts from there back to ``since`` (or the first post).  Channels may sync side by side
+    in threads sharing one archive: ``lock`` serializes their use of it, and setting ``stop``
+    ends the walk after the page in hand is saved.
     """
     try:
         name = normalize_channel(channel)
@@ -92,15 +129,19 @@ def sync_channel(
     policy = policy or FetchPolicy()
     low, high = day_bounds(since, until)
     report = SyncReport(name)
-    walk = _Walk(archive, client, policy, report, low, high, keep_raw, on_page)
-    state = archive.store.sync_state(name)
-    if all_pages and state["cursor"] is not None:  # start over, whatever was left open
-        archive.store.save_sync_state(name, newest_id=state["newest_id"], cursor=None, target=None)
-        state = archive.store.sync_state(name)
-    if state["cursor"] is not None:  # an interrupted walk (or one cut by --since): go on
-        walk.run(state["cursor"], state["target"])
-        state = archive.store.sync_state(name)
-    walk.left_open = (state["cursor"], state["target"])  # what a --since cut left for later
+    walk = _Walk(
+        archive, client, policy, report, low, high, keep_raw, on_page, lock or Lock(), stop
+    )
+    state = walk.state()
+    if all_pages and (state.cursor is not None or state.held):  # start over
+        walk.save_state(state._replace(cursor=None, target=None, held=()))
+    if walk.state().cursor is not None:  # an interrupted walk goes on first
+        walk.run(walk.state().cursor, walk.state().target)
+    for _ in walk.state().held:  # then the history that a --since left for later
+        state = walk.state()
+        (cursor, target), rest = state.held[0], state.held[1:]
+        walk.save_state(state._replace(cursor=cursor, target=target, held=rest))
+        walk.run(cursor, target)
     if high is not None:
         cursor = walk.seek(high)
         if cursor is None or cursor > 1:  # 1: no post is older than --until
@@ -108,8 +149,52 @@ def sync_channel(
         else:
             report.stopped = "no post before --until"
     else:
-        walk.run(None, None if all_pages else state["newest_id"])
+        walk.run(None, None if all_pages else walk.state().newest_id)
+    with walk.lock:
+        report.gone_since = archive.store.deletion_dates(name, report.missing)
     return report
+
+
+def sync_channels(
+    archive: Archive,
+    channels: list[str],
+    *,
+    client: httpx.Client,
+    jobs: int = 2,
+    on_page: Callable[[SyncReport], None] | None = None,
+    **options,
+) -> Iterator[tuple[str, SyncReport | TgscopeError]]:
+    """Sync several channels side by side, at most ``jobs`` at a time, through one client.
+
+    Yields ``(channel, report)`` as each channel ends, or ``(channel, error)`` for a channel
+    that failed (the others go on).  Each worker keeps the policy's delay between its own
+    requests, so at most ``jobs`` requests are in flight.  An interruption (Ctrl-C) stops every
+    walk after the page in hand is saved; the next sync continues each from its cursor.
+    """
+    lock, stop = Lock(), Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="sync")
+    futures = {
+        pool.submit(
+            sync_channel,
+            archive,
+            name,
+            client=client,
+            on_page=on_page,
+            lock=lock,
+            stop=stop,
+            **options,
+        ): name
+        for name in dict.fromkeys(channels)
+    }
+    try:
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except TgscopeError as error:
+                yield futures[future], error
+    finally:  # also on Ctrl-C, or when the caller stops reading
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -124,7 +209,23 @@ class _Walk:
     until: str | None  # exclusive upper bound (stored-date string)
     keep_raw: bool
     on_page: Callable[[SyncReport], None] | None
-    left_open: tuple[int | None, int | None] = (None, None)
+    lock: Lock
+    stop: Event | None = None
+
+    def _sleep(self, seconds: float) -> None:
+        """Waits between requests end early, as an interruption, once ``stop`` is set."""
+        if self.stop is None:
+            time.sleep(seconds)
+        elif self.stop.wait(seconds):
+            raise KeyboardInterrupt
+
+    def state(self) -> SyncState:
+        with self.lock:
+            return self.archive.store.sync_state(self.report.channel)
+
+    def save_state(self, state: SyncState) -> None:
+        with self.lock, self.archive.store.transaction():
+            self.archive.store.save_sync_state(self.report.channel, state)
 
     def run(self, cursor: int | None, target: int | None) -> None:
         """Pages from ``?before=cursor`` (or the newest page) down to post ``target``.
@@ -133,10 +234,12 @@ class _Walk:
         page; ``cursor`` and ``target`` say where an unfinished walk continues, and to where.
         """
         channel = self.report.channel
-        newest = self.archive.store.sync_state(channel)["newest_id"]
+        newest = self.state().newest_id
         while True:
+            if self.stop is not None and self.stop.is_set():
+                raise KeyboardInterrupt
             path = f"/s/{channel}" + (f"?before={cursor}" if cursor else "")
-            page, body = _fetch_page(self.client, path, self.policy)
+            page, body = _fetch_page(self.client, path, self.policy, self._sleep)
             _only_this_channel(page, channel, str(self.client.base_url.join(path)))
             ids = sorted(page.shown)
             if not ids and cursor is None and page.channel is None:
@@ -154,10 +257,14 @@ class _Walk:
             newest = max([newest or 0, *(post.id for post in kept if post.id)]) or None
             next_cursor = _next_cursor(page.before, ids, cursor)
             done, reason = _walk_ends(page, ids, next_cursor, target, self.since)
-            # a walk cut short by --since is left open: a later sync continues it downwards
-            finished = done and reason != _SINCE
-            cursor_left, target_left = self.left_open if finished else (next_cursor, target)
-            state = {"newest_id": newest, "cursor": cursor_left, "target": target_left}
+            held = self.state().held
+            if done and reason == _SINCE:  # held for a later sync to continue downwards
+                held = tuple(sorted({*held, (next_cursor, target)}, key=lambda pair: -pair[0]))
+            state = (
+                SyncState(newest, None, None, held)
+                if done
+                else SyncState(newest, next_cursor, target, held)
+            )
             self._save(page, kept, body, str(self.client.base_url.join(path)), span, state)
             if self.on_page:
                 self.on_page(self.report)
@@ -169,7 +276,7 @@ class _Walk:
     def seek(self, until: str) -> int | None:
         """The largest ``before=`` cursor whose page holds only posts older than ``until``
         (``None``: the newest page already does)."""
-        page, _ = _fetch_page(self.client, f"/s/{self.report.channel}", self.policy)
+        page, _ = _fetch_page(self.client, f"/s/{self.report.channel}", self.policy, self._sleep)
         self.report.pages += 1
         ids = [post.id for post in page.posts if post.id is not None]
         if not ids or _newest_date(page) < until:
@@ -178,7 +285,7 @@ class _Walk:
         while low < high:
             middle = (low + high + 1) // 2
             probe, _ = _fetch_page(
-                self.client, f"/s/{self.report.channel}?before={middle}", self.policy
+                self.client, f"/s/{self.report.channel}?before={middle}", self.policy, self._sleep
             )
             self.report.pages += 1
             if probe.posts and _newest_date(probe) >= until:
@@ -190,13 +297,13 @@ class _Walk:
     def _wanted(self, post) -> bool:
         return self.until is None or (post.date is not None and post.date < self.until)
 
-    def _save(self, page, posts, body: bytes, url: str, span, state: dict) -> None:
+    def _save(self, page, posts, body: bytes, url: str, span, state: SyncState) -> None:
         """The page's posts, its evidence and the walk's cursor, in one transaction."""
         channel, now = self.report.channel, datetime.now(UTC).isoformat()  # each fetch apart
         digest = hashlib.sha256(body).hexdigest()
 
         def also(store: Store) -> None:
-            store.save_sync_state(channel, **state)
+            store.save_sync_state(channel, state)
             if span:
                 gone = store.mark_missing(channel, span[0], span[1], page.shown, now)
                 self.report.deleted += gone
@@ -204,12 +311,13 @@ class _Walk:
                 store.save_raw_page(url, now, digest, body)
 
         items = [page.channel] if page.channel is not None and page.channel.username else []
-        saved = self.archive.ingest(
-            [*items, *posts],
-            SourceInfo("web", url, digest, now),
-            FileReport(url, "web"),
-            before_commit=also,
-        )
+        with self.lock:
+            saved = self.archive.ingest(
+                [*items, *posts],
+                SourceInfo("web", url, digest, now),
+                FileReport(url, "web"),
+                before_commit=also,
+            )
         self.report.added += saved.added
         self.report.updated += saved.updated
         self.report.unchanged += saved.unchanged
@@ -219,8 +327,8 @@ def _newest_date(page) -> str:
     return max((post.date for post in page.posts if post.date), default="")
 
 
-def _fetch_page(client: httpx.Client, path: str, policy: FetchPolicy):
-    response = fetch(client, path, policy=policy, complete=_is_whole_page)
+def _fetch_page(client: httpx.Client, path: str, policy: FetchPolicy, sleep=time.sleep):
+    response = fetch(client, path, policy=policy, complete=_is_whole_page, sleep=sleep)
     url = str(response.url)
     if response.status_code == 404 or "/s/" not in url:
         raise ChannelUnavailable(

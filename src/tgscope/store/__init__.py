@@ -50,6 +50,15 @@ def fold_hashtag(tag: str) -> str:
     return tag.casefold()
 
 
+class SyncState(NamedTuple):
+    """Where one channel's web sync stands."""
+
+    newest_id: int | None  # the newest post archived: a walk from the top stops there
+    cursor: int | None  # an interrupted walk goes on from ?before=cursor ...
+    target: int | None  # ... down to this post (None: the channel's first post)
+    held: tuple[tuple[int, int | None], ...]  # walks cut by --since: (cursor, target), newest first
+
+
 class IndexDoc(NamedTuple):
     """What the search index holds for one post (a tuple: one is made per post imported)."""
 
@@ -115,11 +124,11 @@ class Store(Protocol):
         self, channel: str, low: int, high: int, shown: set[int], when: str
     ) -> list[int]: ...
 
-    def sync_state(self, channel: str) -> dict[str, int | None]: ...
+    def sync_state(self, channel: str) -> SyncState: ...
 
-    def save_sync_state(
-        self, channel: str, *, newest_id: int | None, cursor: int | None, target: int | None
-    ) -> None: ...
+    def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]: ...
+
+    def save_sync_state(self, channel: str, state: SyncState) -> None: ...
 
     def stats(self, filters: PostFilter) -> Stats: ...
 

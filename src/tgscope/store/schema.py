@@ -136,7 +136,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE sync_state (
         channel TEXT PRIMARY KEY,
         newest_id INTEGER,  -- the newest post archived: a new walk from the top stops there
-        cursor INTEGER,  -- a walk left open (interrupted, or cut by --since) goes on from here
+        cursor INTEGER,  -- an interrupted walk goes on from here
         target INTEGER,  -- ... down to this id (the newest_id when that walk started)
         updated_at TEXT NOT NULL
     );
@@ -159,6 +159,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (post_pk, replaced_at, text)
     );
     ALTER TABLE posts ADD COLUMN deleted_at TEXT;  -- when a sync found the post gone
+    """,
+    # 4: walks cut by --since, kept apart from the walk in progress so neither forgets the other
+    """
+    ALTER TABLE sync_state ADD COLUMN held TEXT NOT NULL DEFAULT '[]';
+    -- held: JSON list of [cursor, target] pairs, newest first: history a --since left
+    -- unwalked, from ?before=cursor down to post target (null: the first post)
     """,
 ]
 

@@ -15,7 +15,7 @@ from typing import Any
 from ..dates import day_bounds
 from ..errors import StoreError
 from ..record import FIELD_NAMES, Channel, Media, Post, Reaction
-from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats, fold_hashtag
+from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats, SyncState, fold_hashtag
 from .schema import migrate
 
 _CHANNEL_COUNTERS = {"subscribers", "photos", "videos", "links", "files"}
@@ -94,7 +94,10 @@ class SQLiteStore:
     def __init__(self, path: str | Path, *, timeout: float = 5.0):
         self.path = Path(path)
         try:
-            self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            # shared across threads only under the caller's lock (see sync.sync_channels)
+            self.db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: big imports spill less
@@ -427,21 +430,46 @@ class SQLiteStore:
         for pk, text, channel, date, tags in cursor:
             yield IndexDoc(pk, text, channel, date, json.loads(tags))
 
-    def sync_state(self, channel: str) -> dict[str, int | None]:
+    def sync_state(self, channel: str) -> SyncState:
         row = self.db.execute(
-            "SELECT newest_id, cursor, target FROM sync_state WHERE channel = ?", (channel,)
+            "SELECT newest_id, cursor, target, held FROM sync_state WHERE channel = ?", (channel,)
         ).fetchone()
-        return dict(zip(("newest_id", "cursor", "target"), row or (None, None, None), strict=True))
+        if row is None:
+            return SyncState(None, None, None, ())
+        held = tuple((cursor, target) for cursor, target in json.loads(row[3]))
+        return SyncState(row[0], row[1], row[2], held)
 
-    def save_sync_state(
-        self, channel: str, *, newest_id: int | None, cursor: int | None, target: int | None
-    ) -> None:
+    def save_sync_state(self, channel: str, state: SyncState) -> None:
         self.db.execute(
-            "INSERT INTO sync_state VALUES (?,?,?,?,?) ON CONFLICT (channel) DO UPDATE SET"
+            "INSERT INTO sync_state (channel, newest_id, cursor, target, held, updated_at)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT (channel) DO UPDATE SET"
             " newest_id = excluded.newest_id, cursor = excluded.cursor,"
-            " target = excluded.target, updated_at = excluded.updated_at",
-            (channel, newest_id, cursor, target, _now()),
+            " target = excluded.target, held = excluded.held, updated_at = excluded.updated_at",
+            (
+                channel,
+                state.newest_id,
+                state.cursor,
+                state.target,
+                json.dumps([list(pair) for pair in state.held]),
+                _now(),
+            ),
         )
+
+    def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]:
+        """Of these ids, the archived posts of ``channel`` marked deleted, and since when."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found.update(
+                self.db.execute(
+                    "SELECT posts.message_id, posts.deleted_at FROM posts"
+                    " JOIN channels ON channels.pk = posts.channel_pk"
+                    " WHERE channels.username = ? AND posts.deleted_at IS NOT NULL"
+                    f" AND posts.message_id IN ({','.join('?' * len(chunk))})",
+                    (channel, *chunk),
+                ).fetchall()
+            )
+        return found
 
     def save_raw_page(self, url: str, fetched_at: str, sha256: str, content: bytes) -> None:
         self.db.execute(
