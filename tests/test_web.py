@@ -169,7 +169,7 @@ def test_an_emoji_image_stays_next_to_the_word_after_it():
     post = one_post(
         '<div class="tgme_widget_message_forwarded_from">Forwarded from '
         '<a class="tgme_widget_message_forwarded_from_name" href="https://t.me/mfa/1">'
-        '<span dir="auto"><i class="emoji"><b>🇷🇺</b></i>MFA<br>Russia</span></a></div>'
+        '<span dir="auto"><i class="emoji"><b>🇷🇺</b></i>MFA Russia</span></a></div>'
         '<div class="tgme_widget_message_text"><i class="emoji"><b>🔥</b></i>News</div>'
     )
     assert post.forwarded_from == {"title": "🇷🇺MFA Russia", "channel": "mfa", "id": 1}

@@ -404,7 +404,7 @@ def _link_preview(parts: _Parts) -> LinkPreview | None:
         "url": preview.attributes.get("href"),
         "site_name": _text(parts.first("link_preview_site_name")) or None,
         "title": _text(parts.first("link_preview_title")) or None,
-        "description": _text(parts.first("link_preview_description")) or None,
+        "description": _one_line_or_more(parts.first("link_preview_description")) or None,
     }
 
 
@@ -441,6 +441,8 @@ def _text_children(node: LexborNode):
 
 
 def _media(parts: _Parts) -> list[Media]:
+    if _MEDIA_CLASSES.isdisjoint(parts.by_class):
+        return []
     media: list[Media] = []
     for photo in parts.all("tgme_widget_message_photo_wrap"):
         media.append({"type": "photo", "url": _background(photo)})
@@ -517,6 +519,20 @@ def _media(parts: _Parts) -> list[Media]:
     return media
 
 
+_MEDIA_CLASSES = frozenset(
+    {
+        "tgme_widget_message_photo_wrap",
+        "tgme_widget_message_video_player",
+        "tgme_widget_message_roundvideo_player",
+        "tgme_widget_message_voice_player",
+        "tgme_widget_message_document_wrap",
+        "tgme_widget_message_sticker_wrap",
+        "tgme_widget_message_poll",
+        "tgme_widget_message_location_wrap",
+        "tgme_widget_message_contact",
+        "message_media_not_supported",
+    }
+)
 _STICKER_TYPES = {"tgs": "application/x-tgsticker", "webm": "video/webm", "webp": "image/webp"}
 
 
@@ -669,19 +685,18 @@ def _shows_its_target(text: str, href: str) -> bool:
     return bool(shown) and shown == target
 
 
+def _one_line_or_more(node: LexborNode | None) -> str:
+    """The text of an element that may hold line breaks (``<br>`` kept as ``\n``)."""
+    return _rich_text(node)[0] if node is not None else ""
+
+
 def _text(node: LexborNode | None) -> str:
-    """The text of a small element on one line: ``<br>`` is a space, and nothing is put
-    between inline parts (an emoji image and the word after it stay together)."""
+    """The text of a small element on one line, with nothing put between inline parts (an
+    emoji image and the word after it stay together).  Multi-line texts go through
+    :func:`_rich_text`."""
     if node is None:
         return ""
-    pieces = []
-    for child in node.traverse(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            pieces.append(child.text_content or "")
-        elif tag == "br":
-            pieces.append(" ")
-    return " ".join("".join(pieces).split())
+    return " ".join(node.text(separator="").split())
 
 
 def _unique(items) -> list:
