@@ -15,6 +15,8 @@ FULL = {
     "text": "🇷🇺🇨🇳 Lavrov’s remarks\nRead in full\n#RussiaChina",
     "entities": [{"type": "text_link", "offset": 20, "length": 12, "url": "https://mid.ru/x"}],
     "views": 12300,
+    "forwards": 31,
+    "replies": 4,
     "reactions": [
         {"emoji": "👍", "count": 11},
         {"custom_emoji_id": "5368324170671202286", "count": 2},
@@ -29,10 +31,12 @@ FULL = {
         "title": "T",
         "description": "D",
     },
+    "buttons": [{"text": "Read", "url": "https://mid.ru/x"}],
     "hashtags": ["RussiaChina"],
     "mentions": [],
     "links": ["https://mid.ru/x"],
     "author": None,
+    "via_bot": "mfa_bot",
     "edited": False,
     "service": None,
     "album_id": None,
@@ -64,7 +68,8 @@ def test_defaults_are_null_or_empty_never_guessed():
         name: (
             []
             if name
-            in {"entities", "reactions", "media", "hashtags", "mentions", "links", "sources"}
+            in {"entities", "reactions", "media", "buttons", "hashtags", "mentions", "links"}
+            | {"sources"}
             else None
         )
         for name in FIELD_NAMES

@@ -174,3 +174,26 @@ def test_an_emoji_image_stays_next_to_the_word_after_it():
     )
     assert post.forwarded_from == {"title": "🇷🇺MFA Russia", "channel": "mfa", "id": 1}
     assert post.text == "🔥News"
+
+
+def test_via_bot_and_inline_buttons():
+    post = one_post(
+        '<a class="tgme_widget_message_reply" href="https://t.me/chan/6">'
+        '<span class="tgme_widget_message_via_bot">@OtherBot</span></a>'
+        '<div class="tgme_widget_message_author accent_color">'
+        '<a class="tgme_widget_message_owner_name" href="https://t.me/chan"><span>Chan</span></a>'
+        '&nbsp;via&nbsp;<a class="tgme_widget_message_via_bot" href="https://t.me/PostBot">'
+        "@PostBot</a></div>"
+        '<div class="tgme_widget_message_text">Vote</div>'
+        '<div class="tgme_widget_message_inline_keyboard">'
+        '<div class="tgme_widget_message_inline_row">'
+        '<a class="tgme_widget_message_inline_button url_button" href="https://mid.ru/x">'
+        '<span class="tgme_widget_message_inline_button_text">Read <i class="emoji"><b>📄</b></i>'
+        "</span></a>"
+        '<div class="tgme_widget_message_inline_button"><span>👍 12</span></div></div></div>'
+    )
+    assert (post.via_bot, post.reply_to) == ("postbot", {"channel": "chan", "id": 6})
+    assert post.buttons == [
+        {"text": "Read 📄", "url": "https://mid.ru/x"},
+        {"text": "👍 12", "url": None},
+    ]

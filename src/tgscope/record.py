@@ -63,6 +63,13 @@ class Media(TypedDict, total=False):
     reason: str
 
 
+class Button(TypedDict):
+    """An inline button under a post: its label and, for a link button, where it leads."""
+
+    text: str
+    url: str | None
+
+
 class LinkPreview(TypedDict):
     url: str | None
     site_name: str | None
@@ -107,15 +114,19 @@ class Post:
     text: str = ""
     entities: list[Entity] = field(default_factory=list)
     views: int | None = None
+    forwards: int | None = None  # times forwarded (the API says; the web preview does not)
+    replies: int | None = None  # comments in the linked discussion group (the API)
     reactions: list[Reaction] = field(default_factory=list)
     forwarded_from: ForwardedFrom | None = None
     reply_to: ReplyTo | None = None
     media: list[Media] = field(default_factory=list)
     link_preview: LinkPreview | None = None
+    buttons: list[Button] = field(default_factory=list)
     hashtags: list[str] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     author: str | None = None
+    via_bot: str | None = None  # the bot the post was sent through (username, no @)
     edited: bool = False
     service: str | None = None
     album_id: str | None = None

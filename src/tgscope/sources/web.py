@@ -17,7 +17,17 @@ from functools import lru_cache
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..clean import parse_count
-from ..record import Channel, Entity, ForwardedFrom, LinkPreview, Media, Post, Reaction, ReplyTo
+from ..record import (
+    Button,
+    Channel,
+    Entity,
+    ForwardedFrom,
+    LinkPreview,
+    Media,
+    Post,
+    Reaction,
+    ReplyTo,
+)
 
 FORMAT = "web"
 
@@ -77,6 +87,8 @@ _INDEXED_CLASSES = _PAGE_CLASSES | {
     "tgme_widget_message_forwarded_from",
     "tgme_widget_message_forwarded_from_name",
     "tgme_widget_message_from_author",
+    "tgme_widget_message_via_bot",
+    "tgme_widget_message_inline_button",
     "tgme_widget_message_grouped_wrap",
     "tgme_widget_message_link_preview",
     "tgme_widget_message_location_wrap",
@@ -320,6 +332,8 @@ def _parse_message(
         media=_media(parts),
         link_preview=_link_preview(parts),
         author=_text(parts.first("tgme_widget_message_from_author")) or None,
+        via_bot=_via_bot(parts, bubble),
+        buttons=_buttons(parts),
         edited="edited" in _text(parts.first("tgme_widget_message_meta")),
         album_id=key if parts.first("tgme_widget_message_grouped_wrap") else None,
     )
@@ -394,6 +408,28 @@ def _reply_to(parts: _Parts) -> ReplyTo | None:
         return None
     match = _TME_POST.match(reply.attributes.get("href") or "")
     return {"channel": match.group(1).lower(), "id": int(match.group(2))} if match else None
+
+
+def _via_bot(parts: _Parts, bubble: LexborNode) -> str | None:
+    """The bot a post was sent through (``via @bot`` by the author or forward line)."""
+    for link in parts.all("tgme_widget_message_via_bot"):
+        if _inside(link, "tgme_widget_message_reply", stop=bubble):
+            continue  # the replied-to message's bot, not this one's
+        match = _TME_CHANNEL.match(link.attributes.get("href") or "")
+        name = match.group(1) if match else _text(link).removeprefix("via").strip().lstrip("@")
+        return name.lower() or None
+    return None
+
+
+def _buttons(parts: _Parts) -> list[Button]:
+    """Inline buttons: a link button's URL; other buttons (callbacks, votes) keep their label."""
+    return [
+        {
+            "text": _text(button),
+            "url": (button.attributes.get("href") or None) if button.tag == "a" else None,
+        }
+        for button in parts.all("tgme_widget_message_inline_button")
+    ]
 
 
 def _link_preview(parts: _Parts) -> LinkPreview | None:

@@ -166,6 +166,13 @@ MIGRATIONS: list[str] = [
     -- held: JSON list of [cursor, target] pairs, newest first: history a --since left
     -- unwalked, from ?before=cursor down to post target (null: the first post)
     """,
+    # 5: what the Telegram API and Desktop exports add to a post
+    """
+    ALTER TABLE posts ADD COLUMN forwards INTEGER;  -- times forwarded
+    ALTER TABLE posts ADD COLUMN replies INTEGER;  -- comments in the discussion group
+    ALTER TABLE posts ADD COLUMN via_bot TEXT;  -- sent through this bot (username)
+    ALTER TABLE posts ADD COLUMN buttons TEXT;  -- JSON list of inline buttons {text, url}
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

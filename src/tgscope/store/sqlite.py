@@ -25,19 +25,19 @@ _POST_COLUMNS = (
     "posts.text, posts.entities, posts.views, posts.forwarded_from_title, "
     "posts.forwarded_from_channel, posts.forwarded_from_id, posts.reply_to_channel, "
     "posts.reply_to_id, posts.link_preview, posts.author, posts.edited, posts.service, "
-    "posts.album_id"
+    "posts.album_id, posts.forwards, posts.replies, posts.via_bot, posts.buttons"
 )
 _INSERT_POST = (
     "INSERT INTO posts (pk, key, channel_pk, message_id, date, text, views, forwarded_from_title,"
     " forwarded_from_channel, forwarded_from_id, reply_to_channel, reply_to_id, author, edited,"
-    " service, album_id, entities, link_preview, seq)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " service, album_id, entities, link_preview, forwards, replies, via_bot, buttons, seq)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _UPDATE_POST = (
     "UPDATE posts SET key=?, channel_pk=?, message_id=?, date=?, text=?, views=?,"
     " forwarded_from_title=?, forwarded_from_channel=?, forwarded_from_id=?, reply_to_channel=?,"
     " reply_to_id=?, author=?, edited=?, service=?, album_id=?, entities=?, link_preview=?,"
-    " seq=? WHERE pk=?"
+    " forwards=?, replies=?, via_bot=?, buttons=?, seq=? WHERE pk=?"
 )
 _CHILD_TABLES = ("reactions", "media", "hashtags", "mentions", "links")
 
@@ -312,6 +312,10 @@ class SQLiteStore:
             post.album_id,
             _to_json(post.entities) if post.entities else "[]",
             _to_json(post.link_preview) if post.link_preview else None,
+            post.forwards,
+            post.replies,
+            post.via_bot,
+            _to_json(post.buttons) if post.buttons else None,
             self._seq,
         )
 
@@ -621,6 +625,10 @@ def _row_to_post(row: tuple, parts: dict[str, dict[int, list]], pk: int) -> Post
         edited,
         service,
         album_id,
+        forwards,
+        replies,
+        via_bot,
+        buttons,
     ) = row
     forward = (
         {"title": fwd_title, "channel": fwd_channel, "id": fwd_id}
@@ -637,15 +645,19 @@ def _row_to_post(row: tuple, parts: dict[str, dict[int, list]], pk: int) -> Post
         text=text,
         entities=json.loads(entities),
         views=views,
+        forwards=forwards,
+        replies=replies,
         reactions=parts["reactions"].get(pk, []),
         forwarded_from=forward,
         reply_to=reply,
         media=parts["media"].get(pk, []),
         link_preview=json.loads(link_preview) if link_preview else None,
+        buttons=json.loads(buttons) if buttons else [],
         hashtags=parts["hashtags"].get(pk, []),
         mentions=parts["mentions"].get(pk, []),
         links=parts["links"].get(pk, []),
         author=author,
+        via_bot=via_bot,
         edited=bool(edited),
         service=service,
         album_id=album_id,
