@@ -55,6 +55,7 @@ def test_topwar_full_page():
     parsed = page("topwar_and_milbloggers/full.html")
     assert parsed.channel.username == "topwar_official"
     assert parsed.channel.title == "Военное обозрение"
+    assert parsed.channel.avatar.startswith("https://cdn4.telegram-cdn.org/file/rdlhZu1d4HGvG3")
     assert parsed.channel.counters == {
         "subscribers": 109000,
         "photos": 19600,
@@ -97,6 +98,7 @@ def test_topwar_full_page():
 @needs_corpus
 def test_page_with_reactions():
     parsed = page("anonymized_with_reactions/telegram-test-channel.html")
+    assert parsed.channel.avatar == "https://cdn4.telesco.pe/file/test-avatar.jpg"
     first, stub, forwarded = parsed.posts
     assert first.text.startswith("This is a test message with multiple photos.")
     assert first.text.endswith("traffic situations.\n\nTelegram | Admin")

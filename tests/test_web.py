@@ -25,6 +25,7 @@ def test_fixture_page_gives_exact_records():
         description="Official channel.\nНовости посольства.",
         verified=True,
         counters={"subscribers": 53500, "photos": 16700},
+        avatar="https://cdn.example/avatar.jpg",
     )
     assert (page.before, page.after) == (500, None)
     assert page.warnings == [

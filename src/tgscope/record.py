@@ -170,3 +170,4 @@ class Channel:
     description: str | None = None
     verified: bool | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    avatar: str | None = None  # URL of the channel's picture

@@ -79,6 +79,7 @@ _INDEXED_CLASSES = _PAGE_CLASSES | {
     "tgme_channel_info_description",
     "tgme_channel_info_header_title",
     "tgme_channel_info_header_username",
+    "tgme_page_photo_image",
     "tgme_reaction",
     "tgme_widget_message_bubble",
     "tgme_widget_message_contact",
@@ -205,7 +206,13 @@ def _channel_info(header: _Parts) -> Channel | None:
         description=_rich_text(description)[0] if description is not None else None,
         verified=header.first("verified-icon") is not None or None,
         counters=counters,
+        avatar=_avatar(header.first("tgme_page_photo_image")),
     )
+
+
+def _avatar(photo: LexborNode | None) -> str | None:
+    image = _find_tag(photo, "img")
+    return (image.attributes.get("src") or None) if image is not None else None
 
 
 def _cursors(page_parts: _Parts) -> tuple[int | None, int | None]:

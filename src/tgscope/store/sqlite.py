@@ -179,6 +179,7 @@ class SQLiteStore:
             "title": channel.title,
             "description": channel.description,
             "verified": channel.verified,
+            "avatar": channel.avatar,
         }
         values.update({k: v for k, v in channel.counters.items() if k in _CHANNEL_COUNTERS})
         values = {k: v for k, v in values.items() if v is not None}
