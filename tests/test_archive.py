@@ -98,8 +98,8 @@ def test_folder_import_takes_every_file(db_path, tmp_path, seed_path):
     [
         (b"", ParseError, "file is empty"),
         (b"\x00\x01\x02garbage\xff\xfe", ParseError, "binary data"),
-        (b'{"name": "x", "messages": []}', UnknownFormat, "JSON input is not supported yet"),
-        (b"<html><body>hi</body></html>", UnknownFormat, "HTML that is not a saved t.me/s page"),
+        (b'{"name": "x", "messages": []}', UnknownFormat, "not a Telegram Desktop export"),
+        (b"<html><body>hi</body></html>", UnknownFormat, "neither a saved t.me/s page nor"),
         (b"shopping list\nmilk\neggs\n", UnknownFormat, "unknown format"),
     ],
 )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 
 import pytest
 
 from tgscope.archive import Archive
-from tgscope.errors import UnknownFormat
 from tgscope.sources.web import parse_page
 
 from .conftest import SHARED
@@ -16,7 +14,6 @@ from .conftest import SHARED
 CORPUS = SHARED / "corpus"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "SOURCES.md")
 WEB = [p for p in FILES if p.parts[-3] == "tme_html"]
-DESKTOP = [p for p in FILES if p.parts[-3] == "desktop_export"]
 needs_corpus = pytest.mark.skipif(not FILES, reason="../shared/corpus is absent")
 
 
@@ -39,15 +36,71 @@ def test_every_saved_page_parses_and_imports(path, db_path):
 
 
 @needs_corpus
-@pytest.mark.parametrize("path", DESKTOP, ids=lambda p: str(p.relative_to(CORPUS)))
-def test_desktop_exports_are_refused_clearly_for_now(path, db_path, seed_path):
+def test_desktop_json_export_of_a_channel(db_path):
+    export = CORPUS / "desktop_export/help_ukrainians_germany/result.json"
     with Archive.open(db_path) as archive:
-        archive.import_paths([seed_path])
-        with pytest.raises(UnknownFormat) as caught:
-            archive.import_file(path)
-    assert str(caught.value).startswith(f"{path}: ")
-    db = sqlite3.connect(db_path)
-    assert db.execute("SELECT count(*) FROM posts").fetchone() == (5,)
+        report = archive.import_file(export, channel="help_ua_germany")
+        again = archive.import_file(export, channel="help_ua_germany")
+        posts = {post.id: post for post in archive.posts()}
+    assert (report.added, again.unchanged, report.warnings) == (
+        72,
+        72,
+        ["dates carry no time zone (an older export): read as UTC; see --timezone"],
+    )
+    assert [number for number, post in posts.items() if post.service] == [1, 2]
+    assert [posts[1].service, posts[2].service] == [
+        "Channel created (Help for Ukrainians in Germany)",
+        "Channel photo updated",
+    ]
+    assert sum(post.edited for post in posts.values()) == 70
+    assert sum(post.author is not None for post in posts.values()) == 23
+    assert {n: p.forwarded_from["title"] for n, p in posts.items() if p.forwarded_from} == {
+        56: "Jen",
+        75: "Aida",
+    }
+    assert posts[63].reply_to == {"channel": "help_ua_germany", "id": 62}
+    assert (posts[63].author, posts[63].date) == ("Andrii Boiko", "2022-03-03T02:42:47+00:00")
+    assert posts[3].text.startswith("Friends! A tax consultant will also join us")
+    lighthouse = posts[75]
+    assert [
+        lighthouse.text[e["offset"] : e["offset"] + e["length"]] for e in lighthouse.entities[:3]
+    ] == ["Для кого?", lighthouse.text[162:253], "тут"]
+    assert lighthouse.entities[2]["url"] == (
+        "https://www.eventbrite.com/e/leuchtturm-ukraine-beacon-of-ukraine-registrierung-308477403217"
+    )
+    kinds = Counter(e["type"] for post in posts.values() for e in post.entities)
+    assert kinds == {
+        "url": 61,
+        "bold": 14,
+        "hashtag": 6,
+        "text_link": 5,
+        "phone": 2,
+        "email": 1,
+        "mention": 1,
+    }
+    media = [m for post in posts.values() for m in post.media]
+    assert Counter(m["type"] for m in media) == {"photo": 8, "document": 4}
+    assert all(m["reason"] == "file not included in the export" for m in media)
+
+
+@needs_corpus
+def test_desktop_html_export_of_a_group(db_path):
+    export = CORPUS / "desktop_export/html_export_small_group/messages.html"
+    with Archive.open(db_path) as archive:
+        report = archive.import_file(export, channel="test_group")
+        posts = sorted((post.to_dict() for post in archive.posts()), key=lambda p: p["id"])
+    assert (report.format, report.added) == ("desktop-html", 4)
+    assert [(p["id"], p["date"], p["author"], p["text"] or p["service"]) for p in posts] == [
+        (
+            245234,
+            None,
+            None,
+            "Lasse Peters created group «Test» with members Lasse Peters and Info",
+        ),
+        (245235, "2020-06-04T14:16:12+00:00", "Lasse Peters", "First message in this chat."),
+        (245236, "2020-06-04T14:16:23+00:00", "Lasse Peters", "Another Message in this chat."),
+        (245237, "2020-06-04T14:16:47+00:00", "Lasse Peters", "Last message! 🎉"),
+    ]
 
 
 @needs_corpus

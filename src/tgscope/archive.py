@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from .clean import normalize_channel
 from .errors import OptionError, ParseError, SourceError, StoreError, TgscopeError
 from .record import Channel, Post
 from .search import IndexBusy, SearchIndex
-from .sources import SOURCES, detect_format
+from .sources import SOURCES, ReadContext, detect_format
 from .store import PostFilter, SourceInfo, Stats, Store
 from .store.sqlite import SQLiteStore
 
@@ -156,11 +158,14 @@ class Archive:
         channel: str | None = None,
         progress: Progress | None = None,
         on_file: Callable[[FileReport], None] | None = None,
+        options: dict[str, object] | None = None,
     ) -> ImportReport:
         """Import files (folders: every file inside, in name order), each in its own transaction.
 
         A file that fails is rolled back and recorded in ``report.failures``; the others are
         still imported.  ``on_file`` is called with each file's report as it completes.
+        ``options`` are format-specific: ``timezone`` (Desktop exports without UTC times),
+        ``chat`` (one chat of a whole-account export), ``mapping`` (CSV/JSONL columns).
         """
         try:
             channel = normalize_channel(channel)
@@ -177,7 +182,9 @@ class Archive:
                     on_file(failed)
             for path in files:
                 try:
-                    done = self.import_file(path, format=format, channel=channel, progress=progress)
+                    done = self.import_file(
+                        path, format=format, channel=channel, progress=progress, options=options
+                    )
                 except SourceError as error:
                     done = FileReport(str(path), format or "?", error=str(error))
                 report.files.append(done)
@@ -192,6 +199,7 @@ class Archive:
         format: str | None = None,
         channel: str | None = None,
         progress: Progress | None = None,
+        options: dict[str, object] | None = None,
     ) -> FileReport:
         """Import one file whole or not at all; importing it again changes nothing."""
         path = Path(path)
@@ -201,9 +209,16 @@ class Archive:
             raise SourceError(f"{path}: unknown format {name!r} (known: {', '.join(SOURCES)})")
         report = FileReport(str(path), name)
         source = SourceInfo(name, str(path.resolve()), digest, observed_at)
-        read = SOURCES[name]
-        items = read(_read_text(path, progress), channel=channel, warn=report.warnings.append)
-        return self.ingest(items, source, report)
+        context = ReadContext(
+            path=str(path),
+            text=lambda: _read_text(path, progress),
+            binary=lambda: _open_binary(path, progress),
+            warn=report.warnings.append,
+            channel=channel,
+            known_channel=self.store.find_channel,
+            options=options or {},
+        )
+        return self.ingest(SOURCES[name](context), source, report)
 
     def ingest(
         self,
@@ -341,6 +356,36 @@ def _read_text(path: Path, progress: Progress | None) -> Iterator[str]:
             offset += len(data)
     if carry:
         yield _decode(carry, path, offset)
+
+
+@contextlib.contextmanager
+def _open_binary(path: Path, progress: Progress | None) -> Iterator[BinaryIO]:
+    """The file's bytes; every read is counted towards the progress display."""
+    with path.open("rb") as handle:
+        yield _CountingReader(handle, progress) if progress else handle  # type: ignore[misc]
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file that reports how many bytes each read took (for progress bars)."""
+
+    def __init__(self, handle: BinaryIO, progress: Progress):
+        self.handle, self.progress = handle, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.progress(len(data))
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        count = self.handle.readinto(buffer)
+        self.progress(count or 0)
+        return count or 0
+
+    def tell(self) -> int:
+        return self.handle.tell()
 
 
 def _decode(data: bytes, path: Path, offset: int) -> str:

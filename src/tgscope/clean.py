@@ -77,3 +77,18 @@ def extract_links(text: str) -> list[str]:
 
 def _unique(items) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def strip_keeping_entities(text: str, entities: list) -> tuple[str, list]:
+    """``text`` without surrounding whitespace, and its entities moved and clamped to match
+    (an entity over nothing but that whitespace is dropped)."""
+    stripped = text.strip()
+    shift = len(text) - len(text.lstrip())
+    kept = []
+    for entity in entities:
+        start = max(entity["offset"] - shift, 0)
+        end = min(entity["offset"] + entity["length"] - shift, len(stripped))
+        if end > start:
+            entity["offset"], entity["length"] = start, end - start
+            kept.append(entity)
+    return stripped, kept

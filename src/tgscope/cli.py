@@ -34,6 +34,7 @@ from .exports import EXPORTERS, export_posts
 from .http import DEFAULT_BASE_URL, FetchPolicy, make_client
 from .record import Post
 from .sources import SOURCES
+from .sources.tabular import parse_mapping
 from .store import PostFilter
 from .sync import sync_channels
 
@@ -94,17 +95,40 @@ def cli() -> None:
 @db_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "format_", type=click.Choice(sorted(SOURCES)), help="Skip detection.")
-@click.option("--channel", help="The channel a text dump was copied from (its username).")
+@click.option(
+    "--channel", help="The channel's username, for files that do not say it (dumps, exports)."
+)
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="Where a Desktop export was made (e.g. Europe/Berlin), for exports without UTC times.",
+)
+@click.option("--chat", type=int, metavar="ID", help="Only this chat of a whole-account export.")
+@click.option(
+    "--map",
+    "mapping",
+    metavar="FIELD=COLUMN,...",
+    help="Columns of another tool's CSV/JSONL file, e.g. id=message_id,text=message.",
+)
 @reports_errors
-def import_command(db: str, paths: tuple[Path, ...], format_: str | None, channel: str | None):
-    """Import text dumps and saved t.me/s pages (files or folders) into the archive.
+def import_command(db, paths, format_, channel, timezone, chat, mapping):
+    """Import files or folders: text dumps, saved t.me/s pages, Telegram Desktop exports
+    (JSON or HTML), tgscope and snscrape JSON Lines, other tools' CSV/JSONL.
 
     The format is detected from each file's content.  Each file is imported whole
     or not at all, and importing the same file again changes nothing.
     """
+    options = {"timezone": timezone, "chat": chat, "mapping": mapping}
+    if mapping:
+        parse_mapping(mapping)  # a bad --map is one error, not one per file
     with Archive.open(db) as archive, _progress(paths) as advance:
         report = archive.import_paths(
-            list(paths), format=format_, channel=channel, progress=advance, on_file=_print_file
+            list(paths),
+            format=format_,
+            channel=channel,
+            progress=advance,
+            on_file=_print_file,
+            options={name: value for name, value in options.items() if value is not None},
         )
     if len(report.files) > 1:
         console.print(f"total: {report.summary()}")

@@ -171,3 +171,4 @@ class Channel:
     verified: bool | None = None
     counters: dict[str, int] = field(default_factory=dict)
     avatar: str | None = None  # URL of the channel's picture
+    telegram_id: int | None = None  # the channel's numeric id (exports and the API give it)

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..clean import parse_count
+from ..clean import parse_count, strip_keeping_entities
 from ..record import (
     Button,
     Channel,
@@ -661,17 +661,7 @@ def _rich_text(node: LexborNode) -> tuple[str, list[Entity]]:
     parts: list[str] = []
     entities: list[Entity] = []
     _walk(node, parts, entities, [0])
-    text = "".join(parts)
-    stripped = text.strip()
-    shift = len(text) - len(text.lstrip())
-    kept = []
-    for entity in entities:  # clamp each entity to the stripped text
-        start = max(entity["offset"] - shift, 0)
-        end = min(entity["offset"] + entity["length"] - shift, len(stripped))
-        if end > start:
-            entity["offset"], entity["length"] = start, end - start
-            kept.append(entity)
-    return stripped, kept
+    return strip_keeping_entities("".join(parts), entities)
 
 
 def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: list[int]) -> None:

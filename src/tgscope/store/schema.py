@@ -173,6 +173,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE posts ADD COLUMN via_bot TEXT;  -- sent through this bot (username)
     ALTER TABLE posts ADD COLUMN buttons TEXT;  -- JSON list of inline buttons {text, url}
     ALTER TABLE channels ADD COLUMN avatar TEXT;  -- URL of the channel's picture
+    ALTER TABLE channels ADD COLUMN telegram_id INTEGER;  -- numeric id (exports, the API)
     """,
 ]
 

@@ -180,6 +180,7 @@ class SQLiteStore:
             "description": channel.description,
             "verified": channel.verified,
             "avatar": channel.avatar,
+            "telegram_id": channel.telegram_id,
         }
         values.update({k: v for k, v in channel.counters.items() if k in _CHANNEL_COUNTERS})
         values = {k: v for k, v in values.items() if v is not None}
@@ -189,6 +190,24 @@ class SQLiteStore:
                 f"UPDATE channels SET {assignments}, updated_at = ? WHERE pk = ?",
                 [*values.values(), _now(), pk],
             )
+
+    def find_channel(self, telegram_id: int | None, title: str | None) -> str | None:
+        """The username of the archived channel with this Telegram id, or else the only one
+        with this title; None when there is no such channel or the title is ambiguous."""
+        if telegram_id is not None:
+            row = self.db.execute(
+                "SELECT username FROM channels WHERE telegram_id IN (?, ?)",
+                (telegram_id, -1_000_000_000_000 - telegram_id),  # the API's form of the id
+            ).fetchone()
+            if row:
+                return row[0]
+        if title:
+            rows = self.db.execute(
+                "SELECT username FROM channels WHERE title = ? LIMIT 2", (title,)
+            ).fetchall()
+            if len(rows) == 1:
+                return rows[0][0]
+        return None
 
     def _channel_pk(self, username: str, title: str | None) -> int:
         known = self._channels.get(username)

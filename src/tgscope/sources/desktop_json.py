@@ -1,0 +1,516 @@
+"""Telegram Desktop's JSON export (``result.json``): one chat, or a whole account.
+
+Streaming: the messages of a one-chat export come from ijson's C item builder one at a
+time, so a multi-gigabyte export imports in bounded memory.  A whole-account export is
+walked event by event (slower) so that each message is filed under its chat.
+
+The export does not name a channel's username, which tgscope's keys need: it comes from
+``--channel``, or from a channel the archive already knows by the chat's id or title.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, tzinfo
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import ijson
+from ijson.common import ObjectBuilder
+
+from ..clean import extract_hashtags, extract_links, extract_mentions
+from ..errors import OptionError, ParseError, SourceError
+from ..record import Button, Channel, Entity, ForwardedFrom, Media, Post, Reaction
+
+FORMAT = "desktop-json"
+
+FILE_NOT_INCLUDED = "(File not included. Change data exporting settings to download.)"
+_CHANNEL_TYPES = {"public_channel", "private_channel"}
+_GROUP_TYPES = {"public_supergroup", "private_supergroup", "private_group"}
+_MEDIA_TYPES = {
+    "sticker": "sticker",
+    "video_message": "round_video",
+    "voice_message": "voice",
+    "animation": "gif",
+    "video_file": "video",
+    "audio_file": "audio",
+}
+# text_entities types that are plain text, and the names tgscope uses for the others
+_ENTITY_TYPES = {"link": "url", "mention_name": "mention_name"}
+_PLAIN = {"plain", ""}
+_EXPORT_HEAD = re.compile(r'"(?:messages|chats|personal_information|left_chats)"\s*:')
+_CHAT_TYPE = re.compile(
+    r'"type"\s*:\s*"(?:public|private)_(?:channel|supergroup|group)|"type"\s*:\s*"'
+    r'(?:personal_chat|bot_chat|saved_messages)"|"personal_information"\s*:'
+)
+
+Known = Callable[[int | None, str | None], str | None]
+Warn = Callable[[str], None]
+
+
+def looks_like_export(head: str) -> bool:
+    """True for the start of a Desktop ``result.json`` (one chat or a whole account)."""
+    return bool(_EXPORT_HEAD.search(head) and _CHAT_TYPE.search(head))
+
+
+def read(context) -> Iterator[Post | Channel]:
+    """The importer's reader (see :class:`tgscope.sources.ReadContext`)."""
+    zone = _zone(context.options.get("timezone"))
+    with context.binary() as stream:
+        header = _chat_header(stream)
+    if header is not None:  # one chat: its messages come from ijson's fast item builder
+        with context.binary() as stream:
+            yield from parse_chat(
+                header,
+                _items(stream, "messages.item", context.path),
+                channel=_resolve(header, context),
+                timezone=zone,
+                warn=context.warn,
+            )
+        return
+    with context.binary() as stream:
+        for chat, messages in _account_chats(stream, context.path):
+            name = _resolve(chat, context, account=True)
+            if name is None:
+                _skip(chat, messages, context.warn)
+                continue
+            yield from parse_chat(chat, messages, channel=name, timezone=zone, warn=context.warn)
+
+
+def parse_chat(
+    chat: dict[str, Any],
+    messages: Iterator[dict[str, Any]],
+    *,
+    channel: str,
+    timezone: tzinfo | None = None,
+    warn: Warn | None = None,
+) -> Iterator[Post | Channel]:
+    """The channel header, then one post per message of one exported chat.
+
+    ``chat`` holds the export's ``name``, ``type`` and ``id``; ``timezone`` is where the
+    exporting computer was, for exports whose dates have no ``date_unixtime`` (UTC if None).
+    """
+    warn = warn or (lambda message: None)
+    yield Channel(username=channel, title=chat.get("name"), telegram_id=_int(chat.get("id")))
+    zone_warned = False
+    is_channel = chat.get("type") in _CHANNEL_TYPES
+    for message in messages:
+        if "date_unixtime" not in message and timezone is None and not zone_warned:
+            warn("dates carry no time zone (an older export): read as UTC; see --timezone")
+            zone_warned = True
+        yield message_to_post(message, channel, chat.get("name"), is_channel, timezone, warn)
+
+
+def message_to_post(
+    message: dict[str, Any],
+    channel: str,
+    title: str | None,
+    is_channel: bool,
+    timezone: tzinfo | None,
+    warn: Warn,
+) -> Post:
+    """One exported message as a post record."""
+    number = _int(message.get("id"))
+    key = f"{channel}/{number}"
+    text, entities = _text(message)
+    kind = message.get("type", "message")
+    post = Post(
+        key=key,
+        channel=channel,
+        channel_title=title,
+        id=number,
+        date=_date(message, "date", timezone),
+        text=text,
+        entities=entities,
+        reactions=_reactions(message.get("reactions") or [], key, warn),
+        forwarded_from=_forwarded_from(message),
+        reply_to=_reply_to(message, channel),
+        media=_media(message),
+        buttons=_buttons(message.get("inline_bot_buttons") or []),
+        author=message.get("author") or (None if is_channel else message.get("from")),
+        via_bot=(message.get("via_bot") or "").lstrip("@").lower() or None,
+        edited=bool(message.get("edited") or message.get("edited_unixtime")),
+    )
+    if kind == "service":
+        post.service = _service_text(message)
+    elif kind != "message":
+        post.service = f"unsupported message ({kind})"
+        warn(f"{key}: a message of unknown type {kind!r}, kept as a service message")
+    if entities:
+        post.hashtags = _unique(_slice(text, e)[1:] for e in entities if e["type"] == "hashtag")
+        post.mentions = _unique(
+            _slice(text, e)[1:].lower() for e in entities if e["type"] == "mention"
+        )
+        post.links = _unique(
+            e.get("url") or _slice(text, e) for e in entities if e["type"] in ("url", "text_link")
+        )
+    else:
+        post.hashtags = extract_hashtags(text)
+        post.mentions = extract_mentions(text)
+        post.links = extract_links(text)
+    return post
+
+
+# -- streaming ---------------------------------------------------------------------------
+
+
+def _chat_header(stream: BinaryIO) -> dict[str, Any] | None:
+    """A one-chat export's ``name``, ``type`` and ``id`` (written before its messages);
+    None for a whole-account export."""
+    header: dict[str, Any] = {}
+    try:
+        for prefix, event, value in ijson.parse(stream):
+            if prefix in ("name", "type", "id") and event in ("string", "number"):
+                header[prefix] = value
+            elif prefix in ("chats", "personal_information", "about", "left_chats"):
+                return None
+            elif prefix == "messages":
+                return header
+    except ijson.JSONError:
+        return header  # the error is reported with its position by the full pass
+    return header
+
+
+def _items(stream: BinaryIO, prefix: str, path: str) -> Iterator[dict[str, Any]]:
+    try:
+        yield from ijson.items(stream, prefix, use_float=True)
+    except ijson.JSONError as error:
+        raise _json_error(error, stream, path) from error
+
+
+def _account_chats(stream: BinaryIO, path: str) -> Iterator[tuple[dict, Iterator[dict]]]:
+    """Each chat of a whole-account export with its messages, walked event by event."""
+    events = ijson.parse(stream, use_float=True)
+    chat_prefixes = ("chats.list.item", "left_chats.list.item")
+    try:
+        for prefix, event, _ in events:
+            if prefix in chat_prefixes and event == "start_map":
+                yield from _one_chat(events, prefix)
+    except ijson.JSONError as error:
+        raise _json_error(error, stream, path) from error
+
+
+def _one_chat(events, chat_prefix: str) -> Iterator[tuple[dict, Iterator[dict]]]:
+    chat: dict[str, Any] = {}
+    for prefix, event, value in events:
+        if prefix == f"{chat_prefix}.messages" and event == "start_array":
+            messages = _messages(events, f"{chat_prefix}.messages.item")
+            yield chat, messages
+            for _ in messages:  # whatever the caller did not read (a skipped chat)
+                pass
+        elif prefix == chat_prefix and event == "end_map":
+            return
+        elif prefix.count(".") == chat_prefix.count(".") + 1 and event in ("string", "number"):
+            chat[prefix.rpartition(".")[2]] = value
+
+
+def _messages(events, item_prefix: str) -> Iterator[dict[str, Any]]:
+    builder: ObjectBuilder | None = None
+    for prefix, event, value in events:
+        if builder is not None:
+            builder.event(event, value)
+            if prefix == item_prefix and event == "end_map":
+                yield builder.value
+                builder = None
+        elif prefix == item_prefix and event == "start_map":
+            builder = ObjectBuilder()
+            builder.event(event, value)
+        elif event == "end_array" and prefix == item_prefix.removesuffix(".item"):
+            return
+
+
+def _json_error(error: Exception, stream: BinaryIO, path: str) -> ParseError:
+    """Malformed or truncated JSON, with the byte offset where it goes wrong.
+
+    The streaming parser only says how far it had read; for a file small enough to read
+    whole, the standard parser finds the exact byte, line and column.
+    """
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    truncated = "premature EOF" in first_line
+    reason = (
+        "the JSON ends before the export does (truncated?)"
+        if truncated
+        else f"malformed JSON: {first_line.removeprefix('parse error: ') or type(error).__name__}"
+    )
+    try:
+        position = stream.tell()
+    except (OSError, ValueError):
+        position = None
+    where = f" (within the {position:,} bytes read)" if position is not None else ""
+    exact = _exact_position(path) if not truncated else None
+    if exact is not None:
+        where = f" at byte {exact[0]:,} (line {exact[1]}, column {exact[2]})"
+    return ParseError(f"{reason}{where}", path=path)
+
+
+def _exact_position(path: str) -> tuple[int, int, int] | None:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_EXACT_LIMIT + 1)
+        if len(data) > _EXACT_LIMIT:
+            return None
+        json.loads(data)
+    except json.JSONDecodeError as error:
+        character = error.doc[: error.pos] if isinstance(error.doc, str) else ""
+        return len(character.encode()), error.lineno, error.colno
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+_EXACT_LIMIT = 64 << 20  # read whole to find the exact place of an error
+
+
+# -- resolving the channel ---------------------------------------------------------------
+
+
+def _resolve(chat: dict[str, Any], context, *, account: bool = False) -> str | None:
+    chat_id, title = _int(chat.get("id")), chat.get("name")
+    wanted = context.options.get("chat")
+    if account and wanted is not None and chat_id != wanted:
+        return None
+    if context.channel and (not account or wanted is not None):
+        return context.channel
+    known = context.known_channel(chat_id, title)
+    if known or account:
+        return known
+    raise SourceError(
+        f"{context.path}: the export does not give the channel's username"
+        f" (chat {title!r}, id {chat_id}): name it with --channel NAME"
+    )
+
+
+def _skip(chat: dict[str, Any], messages: Iterator[dict], warn: Warn) -> None:
+    count = sum(1 for _ in messages)
+    warn(
+        f"skipped chat {chat.get('name')!r} ({chat.get('type')}, id {chat.get('id')},"
+        f" {count} message(s)): no username known; import it with"
+        f" --chat {chat.get('id')} --channel NAME"
+    )
+
+
+def _zone(name: object) -> tzinfo | None:
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise OptionError(f"--timezone: unknown time zone {name!r}") from error
+
+
+# -- fields ------------------------------------------------------------------------------
+
+
+def _date(message: dict[str, Any], name: str, timezone: tzinfo | None) -> str | None:
+    stamp = message.get(f"{name}_unixtime")
+    try:
+        if stamp not in (None, ""):
+            return datetime.fromtimestamp(int(stamp), UTC).isoformat()
+        local = message.get(name)
+        if not local:
+            return None
+        moment = datetime.fromisoformat(local)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone or UTC)
+        return moment.astimezone(UTC).isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _text(message: dict[str, Any]) -> tuple[str, list[Entity]]:
+    """Plain text and entities with offsets in code points.
+
+    ``text_entities`` (newer exports) and an array ``text`` (older ones) both list the
+    text's pieces in order; plain strings are pieces without formatting.
+    """
+    pieces = message.get("text_entities")
+    if pieces is None:
+        pieces = message.get("text", "")
+    if isinstance(pieces, str):
+        return pieces, []
+    parts: list[str] = []
+    entities: list[Entity] = []
+    offset = 0
+    for piece in pieces:
+        if isinstance(piece, str):
+            piece = {"type": "plain", "text": piece}
+        if not isinstance(piece, dict):
+            continue
+        value = str(piece.get("text", ""))
+        kind = str(piece.get("type", "plain"))
+        if kind not in _PLAIN and value:
+            entity: Entity = {"type": _ENTITY_TYPES.get(kind, kind), "offset": offset}  # type: ignore[typeddict-item]
+            entity["length"] = len(value)
+            if kind == "text_link" and piece.get("href"):
+                entity["url"] = piece["href"]
+            elif kind == "link":
+                entity["url"] = value
+            for extra in ("user_id", "document_id", "language"):
+                if piece.get(extra) not in (None, ""):
+                    entity[extra] = piece[extra]  # type: ignore[literal-required]
+            entities.append(entity)
+        parts.append(value)
+        offset += len(value)
+    return "".join(parts), entities
+
+
+def _reactions(items: list[dict[str, Any]], key: str, warn: Warn) -> list[Reaction]:
+    reactions: list[Reaction] = []
+    for item in items:
+        count = _int(item.get("count"))
+        if count is None:
+            continue
+        kind = item.get("type")
+        if kind == "emoji" and item.get("emoji"):
+            reactions.append({"emoji": str(item["emoji"]).replace("\ufe0f", ""), "count": count})
+        elif kind == "custom_emoji":
+            document = str(item.get("document_id") or "")
+            reactions.append(
+                {"custom_emoji_id": document if document.isdigit() else "", "count": count}
+            )
+        elif kind == "paid":
+            reactions.append({"paid": True, "count": count})
+        else:
+            warn(f"{key}: a reaction of unknown type {kind!r} left out")
+    return reactions
+
+
+def _forwarded_from(message: dict[str, Any]) -> ForwardedFrom | None:
+    name = message.get("forwarded_from")
+    if name is None and "forwarded_from" not in message:
+        return None
+    return {"title": name or None, "channel": None, "id": None}
+
+
+def _reply_to(message: dict[str, Any], channel: str) -> dict | None:
+    number = _int(message.get("reply_to_message_id"))
+    if number is None:
+        return None
+    # a reply to another chat names it by id; the username is not known then
+    other = message.get("reply_to_peer_id")
+    return {"channel": None if other else channel, "id": number}
+
+
+def _media(message: dict[str, Any]) -> list[Media]:
+    media: list[Media] = []
+    if "photo" in message and message.get("type") != "service":
+        media.append(_file({"type": "photo"}, message, "photo"))
+    if "file" in message:
+        kind = _MEDIA_TYPES.get(message.get("media_type") or "", "document")
+        item = _file({"type": kind}, message, "file")
+        if message.get("file_name"):
+            item["file_name"] = message["file_name"]
+        if message.get("performer"):
+            item["performer"] = message["performer"]
+        media.append(item)
+    if isinstance(message.get("poll"), dict):
+        poll = message["poll"]
+        media.append(
+            {
+                "type": "poll",
+                "poll": {
+                    "question": poll.get("question"),
+                    "closed": poll.get("closed"),
+                    "total_voters": poll.get("total_voters"),
+                    "options": [
+                        {"text": answer.get("text"), "voters": answer.get("voters")}
+                        for answer in poll.get("answers") or []
+                        if isinstance(answer, dict)
+                    ],
+                },
+            }
+        )
+    if isinstance(message.get("location_information"), dict):
+        place = message["location_information"]
+        item = {"type": "location", "latitude": place.get("latitude")}
+        item["longitude"] = place.get("longitude")
+        for extra in ("place_name", "address"):
+            if message.get(extra):
+                item[extra] = message[extra]
+        media.append(item)  # type: ignore[arg-type]
+    if isinstance(message.get("contact_information"), dict):
+        contact = message["contact_information"]
+        name = " ".join(
+            part for part in (contact.get("first_name"), contact.get("last_name")) if part
+        )
+        media.append(
+            {"type": "contact", "name": name or None, "phone": contact.get("phone_number")}
+        )
+    return media
+
+
+def _file(item: Media, message: dict[str, Any], field: str) -> Media:
+    """A photo or file: its path in the export, or the reason it is not there."""
+    path = message.get(field)
+    if not path or path == FILE_NOT_INCLUDED or path.startswith("(File"):
+        item["url"] = None
+        item["reason"] = "file not included in the export"
+    else:
+        item["url"] = path
+    for name in ("width", "height", "mime_type"):
+        if message.get(name) is not None:
+            item[name] = message[name]  # type: ignore[literal-required]
+    if message.get("duration_seconds") is not None:
+        item["duration"] = _int(message["duration_seconds"])
+    if message.get("file_size") is not None:
+        item["size"] = _int(message["file_size"])
+    return item
+
+
+def _buttons(rows: list) -> list[Button]:
+    buttons: list[Button] = []
+    for row in rows:
+        for button in row if isinstance(row, list) else []:
+            if isinstance(button, dict):
+                buttons.append(
+                    {
+                        "text": str(button.get("text", "")),
+                        "url": button.get("data") if button.get("type") == "url" else None,
+                    }
+                )
+    return buttons
+
+
+def _service_text(message: dict[str, Any]) -> str:
+    """What a service message says, as a short English phrase."""
+    action = message.get("action") or "service"
+    actor = message.get("actor")
+    title = message.get("title")
+    phrases = {
+        "create_channel": f"Channel created{f' ({title})' if title else ''}",
+        "migrate_from_group": "Channel created from a group",
+        "edit_group_title": f"Channel name changed to «{title}»",
+        "edit_group_photo": "Channel photo updated",
+        "delete_group_photo": "Channel photo removed",
+        "pin_message": f"{actor or 'Someone'} pinned message {message.get('message_id')}",
+        "create_group": f"Group created{f' ({title})' if title else ''}",
+        "invite_members": f"{actor or 'Someone'} added {', '.join(message.get('members') or [])}",
+        "join_group_by_link": f"{actor or 'Someone'} joined by link",
+        "remove_members": f"{actor or 'Someone'} removed {', '.join(message.get('members') or [])}",
+    }
+    return phrases.get(action, action.replace("_", " "))
+
+
+def _slice(text: str, entity: Entity) -> str:
+    return text[entity["offset"] : entity["offset"] + entity["length"]]
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _unique(items) -> list:
+    return list(dict.fromkeys(item for item in items if item))
+
+
+__all__ = ["FORMAT", "json", "looks_like_export", "message_to_post", "parse_chat", "read"]

@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tgscope.archive import Archive
+from tgscope.errors import ParseError, SourceError
+from tgscope.record import Channel, Post
+from tgscope.sources import ReadContext
+from tgscope.sources.desktop_json import read
+
+from .conftest import FIXTURES
+
+EXPORT = FIXTURES / "desktop" / "result.json"
+TITLE = "Посольство России в Китае"
+
+
+def record(number: int, **fields) -> dict:
+    base = Post(
+        key=f"rusembchina/{number}", channel="rusembchina", channel_title=TITLE, id=number
+    ).to_dict()
+    base.update(fields)
+    return base
+
+
+def parse(path, **options) -> tuple[list, list[str]]:
+    warnings: list[str] = []
+    context = ReadContext(
+        path=str(path),
+        text=lambda: iter([path.read_text(encoding="utf-8")]),
+        binary=lambda: path.open("rb"),
+        warn=warnings.append,
+        channel=options.pop("channel", "rusembchina"),
+        options=options,
+    )
+    return list(read(context)), warnings
+
+
+def test_new_format_export_gives_exact_records():
+    items, warnings = parse(EXPORT)
+    channel, *posts = items
+    assert channel == Channel(username="rusembchina", title=TITLE, telegram_id=1234567890)
+    assert warnings == [
+        "rusembchina/507: a message of unknown type 'new_kind_of_message', kept as a service"
+        " message"
+    ]
+    by_id = {post.id: post.to_dict() for post in posts}
+    assert list(by_id) == [1, 500, 502, 503, 504, 505, 506, 507]
+    assert by_id[500] == record(
+        500,
+        date="2022-11-15T09:12:00+00:00",  # date_unixtime, not the local time beside it
+        text="🇷🇺 Sergey Lavrov met #RussiaChina partners.\nRead in full · @MFARussia 🤝",
+        entities=[
+            {"type": "bold", "offset": 3, "length": 13},
+            {"type": "hashtag", "offset": 21, "length": 12},
+            {"type": "text_link", "offset": 44, "length": 12, "url": "https://mid.ru/en/1"},
+            {"type": "mention", "offset": 59, "length": 10},
+            {
+                "type": "custom_emoji",
+                "offset": 70,
+                "length": 1,
+                "document_id": "5368324170671202286",
+            },
+        ],
+        reactions=[
+            {"emoji": "👍", "count": 1200},
+            {"custom_emoji_id": "5368324170671202286", "count": 7},
+            {"paid": True, "count": 15},
+        ],
+        forwarded_from={"title": "Russian MFA 🇷🇺", "channel": None, "id": None},
+        media=[
+            {
+                "type": "photo",
+                "url": "photos/photo_1@15-11-2022_12-12-00.jpg",
+                "width": 1280,
+                "height": 853,
+            }
+        ],
+        hashtags=["RussiaChina"],
+        mentions=["mfarussia"],
+        links=["https://mid.ru/en/1"],
+        author="Press Office",
+        edited=True,
+    )
+    assert by_id[502] == record(
+        502,
+        date="2022-11-16T08:00:00+00:00",
+        text="Заявление посольства",
+        reply_to={"channel": "rusembchina", "id": 500},
+        media=[
+            {
+                "type": "document",
+                "url": None,
+                "reason": "file not included in the export",
+                "mime_type": "application/pdf",
+                "size": 2202009,
+                "file_name": "statement.pdf",
+            }
+        ],
+        buttons=[{"text": "Read", "url": "https://mid.ru/en/2"}, {"text": "👍", "url": None}],
+        via_bot="postbot",
+    )
+    assert [by_id[n]["media"] for n in (503, 504, 505)] == [
+        [
+            {
+                "type": "video",
+                "url": "video_files/v.mp4",
+                "width": 1280,
+                "height": 720,
+                "mime_type": "video/mp4",
+                "duration": 95,
+            }
+        ],
+        [
+            {
+                "type": "poll",
+                "poll": {
+                    "question": "Will you come?",
+                    "closed": False,
+                    "total_voters": 10,
+                    "options": [{"text": "Yes", "voters": 7}, {"text": "No", "voters": 3}],
+                },
+            }
+        ],
+        [{"type": "location", "latitude": 39.9522, "longitude": 116.4452}],
+    ]
+    assert [by_id[n]["service"] for n in (1, 506, 507)] == [
+        f"Channel created ({TITLE})",
+        f"{TITLE} pinned message 500",
+        "unsupported message (new_kind_of_message)",
+    ]
+
+
+def test_old_exports_read_local_times_in_the_given_zone(tmp_path):
+    old = tmp_path / "result.json"
+    old.write_text(
+        json.dumps(
+            {
+                "name": "Old",
+                "type": "public_channel",
+                "id": 5,
+                "messages": [
+                    {"id": 1, "type": "message", "date": "2022-02-25T00:15:01", "text": "hi"}
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    (_, as_utc), warned = parse(old)
+    (_, in_berlin), quiet = parse(old, timezone="Europe/Berlin")
+    assert as_utc.date == "2022-02-25T00:15:01+00:00"
+    assert warned == ["dates carry no time zone (an older export): read as UTC; see --timezone"]
+    assert (in_berlin.date, quiet) == ("2022-02-24T23:15:01+00:00", [])
+
+
+def test_the_channel_comes_from_the_archive_when_not_given(db_path):
+    with Archive.open(db_path) as archive:
+        with pytest.raises(SourceError, match=r"result\.json: the export does not give"):
+            archive.import_file(EXPORT)
+        archive.ingest(
+            [Channel(username="rusembchina", title=TITLE)],
+            __import__("tests.helpers", fromlist=["source"]).source(),
+        )
+        report = archive.import_file(EXPORT)
+    assert report.added == 8
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT username, telegram_id FROM channels").fetchall() == [
+        ("rusembchina", 1234567890)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cut", "message"),
+    [
+        (lambda data: data[: len(data) // 2], "the JSON ends before the export does"),
+        (lambda data: data.replace(b'"id": 503,', b'"id": 503,,'), "malformed JSON"),
+    ],
+)
+def test_broken_json_is_one_line_naming_the_file_and_imports_nothing(
+    db_path, tmp_path, cut, message
+):
+    broken = tmp_path / "result.json"
+    broken.write_bytes(cut(EXPORT.read_bytes()))
+    with Archive.open(db_path) as archive, pytest.raises(ParseError, match=message) as caught:
+        archive.import_file(broken, channel="rusembchina")
+    assert str(caught.value).startswith(f"{broken}: ") and "\n" not in str(caught.value)
+    assert ("bytes read" if "ends" in message else "at byte 2,") in str(caught.value)
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT count(*) FROM posts").fetchone() == (0,)
+
+
+def test_whole_account_export_takes_the_chats_it_can_name(db_path, tmp_path):
+    chat = json.loads(EXPORT.read_text(encoding="utf-8"))
+    other = {"name": "Friends", "type": "private_group", "id": 77, "messages": chat["messages"][:2]}
+    account = {
+        "about": "Here is the data you requested.",
+        "personal_information": {"first_name": "A"},
+        "chats": {"about": "chats", "list": [other, chat]},
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(account, ensure_ascii=False), encoding="utf-8")
+    with Archive.open(db_path) as archive:
+        picked = archive.import_file(path, channel="rusembchina", options={"chat": 1234567890})
+    assert picked.added == 8
+    assert picked.warnings[0] == (
+        "skipped chat 'Friends' (private_group, id 77, 2 message(s)): no username known;"
+        " import it with --chat 77 --channel NAME"
+    )
