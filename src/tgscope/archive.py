@@ -294,6 +294,11 @@ class Archive:
     def get(self, key: str) -> Post | None:
         return self.store.get_post(key)
 
+    def provenance(self, key: str) -> list[dict]:
+        """Who said what about a post: per kind of source, its observations (``kind``,
+        ``ref``, ``observed_at``), its own version of the post and the fields it gave."""
+        return self.store.provenance(key)
+
     def posts(self, filters: PostFilter | None = None) -> Iterator[Post]:
         return self.store.iter_posts(filters or PostFilter())
 

@@ -277,17 +277,24 @@ def search(db, query, channel, since, until, hashtag, limit, sort, as_json):
 @db_option
 @click.argument("key")
 @click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
+@click.option(
+    "--sources", "with_sources", is_flag=True, help="Who said what: each source's version."
+)
 @reports_errors
-def show(db, key, as_json):
+def show(db, key, as_json, with_sources):
     """Show one post by its key (as printed by search)."""
     with Archive.open(db, create=False) as archive:
         post = archive.get(key)
+        provenance = archive.provenance(key) if with_sources else []
     if post is None:
         raise click.ClickException(f"{archive.path}: no post with key {key!r}")
     if as_json:
-        click.echo(json.dumps(post.to_dict(), ensure_ascii=False, indent=2))
+        record = post.to_dict() | ({"provenance": provenance} if with_sources else {})
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     _print_post(post)
+    if with_sources:
+        _print_provenance(provenance)
 
 
 @cli.command()
@@ -417,6 +424,18 @@ def _print_post(post: Post) -> None:
             console.print(Text(f"{name}: ", style="dim") + Text(str(value)))
     console.print()
     console.print(Text(post.text))
+
+
+def _print_provenance(provenance: list[dict]) -> None:
+    """Each kind of source: when it last saw the post, its observations, what it gave."""
+    console.print()
+    console.print("Sources:")
+    for source in provenance:
+        console.print(f"  {source['kind']}, last seen {source['latest'] or '-'}")
+        for seen in source["observations"]:
+            console.print(Text(f"    {seen['ref']} at {seen['observed_at']}", style="dim"))
+        given = ", ".join(source["fields"]) or "nothing the others did not"
+        console.print(f"    gave: {given}")
 
 
 def _print_hit(post: Post, snippet: str) -> None:

@@ -125,7 +125,8 @@ class SearchIndex:
             for doc in docs:
                 if not doc.new:
                     writer.delete_documents_by_term("pk", doc.pk)
-                writer.add_document(make_document(doc))
+                if not doc.gone:
+                    writer.add_document(make_document(doc))
         except (OSError, ValueError) as error:  # tantivy's errors: a full disk, say
             raise StoreError(f"{self.path}: cannot write the search index: {error}") from error
 

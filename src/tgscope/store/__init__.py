@@ -68,6 +68,7 @@ class IndexDoc(NamedTuple):
     date: str | None
     hashtags: list[str]
     new: bool = False  # True when the index cannot hold an older version of this post
+    gone: bool = False  # True for a post removed (merged into another): only deleted
 
 
 @dataclass(slots=True)
@@ -125,6 +126,8 @@ class Store(Protocol):
     ) -> list[int]: ...
 
     def find_channel(self, telegram_id: int | None, title: str | None) -> str | None: ...
+
+    def provenance(self, key: str) -> list[dict]: ...
 
     def sync_state(self, channel: str) -> SyncState: ...
 

@@ -175,6 +175,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE channels ADD COLUMN avatar TEXT;  -- URL of the channel's picture
     ALTER TABLE channels ADD COLUMN telegram_id INTEGER;  -- numeric id (exports, the API)
     """,
+    # 6: provenance: each kind of source's version of a post seen by several kinds, and
+    # fingerprints to find a text dump's post (no id) in another source
+    """
+    CREATE TABLE post_sources (
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        kind TEXT NOT NULL,  -- kind of source: web, desktop-json, textdump, ...
+        observed_at TEXT NOT NULL,  -- its latest observation of the post
+        record TEXT NOT NULL,  -- the post as that kind of source last gave it (JSON)
+        PRIMARY KEY (post_pk, kind)
+    ) WITHOUT ROWID;
+    ALTER TABLE posts ADD COLUMN fingerprint TEXT;  -- letters and digits of the text, hashed
+    CREATE INDEX posts_fingerprint ON posts(channel_pk, fingerprint) WHERE fingerprint IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,8 +14,10 @@ from typing import Any
 
 from ..dates import day_bounds
 from ..errors import StoreError
-from ..record import FIELD_NAMES, Channel, Media, Post, Reaction
+from ..record import Channel, Media, Post, Reaction
 from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats, SyncState, fold_hashtag
+from .merge import fingerprint, same_content
+from .provenance import ProvenanceMixin
 from .schema import migrate
 
 _CHANNEL_COUNTERS = {"subscribers", "photos", "videos", "links", "files"}
@@ -30,14 +32,14 @@ _POST_COLUMNS = (
 _INSERT_POST = (
     "INSERT INTO posts (pk, key, channel_pk, message_id, date, text, views, forwarded_from_title,"
     " forwarded_from_channel, forwarded_from_id, reply_to_channel, reply_to_id, author, edited,"
-    " service, album_id, entities, link_preview, forwards, replies, via_bot, buttons, seq)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " service, album_id, entities, link_preview, forwards, replies, via_bot, buttons, fingerprint,"
+    " seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _UPDATE_POST = (
     "UPDATE posts SET key=?, channel_pk=?, message_id=?, date=?, text=?, views=?,"
     " forwarded_from_title=?, forwarded_from_channel=?, forwarded_from_id=?, reply_to_channel=?,"
     " reply_to_id=?, author=?, edited=?, service=?, album_id=?, entities=?, link_preview=?,"
-    " forwards=?, replies=?, via_bot=?, buttons=?, seq=? WHERE pk=?"
+    " forwards=?, replies=?, via_bot=?, buttons=?, fingerprint=?, seq=? WHERE pk=?"
 )
 _CHILD_TABLES = ("reactions", "media", "hashtags", "mentions", "links")
 
@@ -54,41 +56,9 @@ def _now() -> str:
 
 # json.dumps builds an encoder on every call with non-default options: build it once
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
-# what a post says; the channel's title belongs to the channel (a rename is not a post edit)
-_CONTENT_FIELDS = tuple(name for name in FIELD_NAMES if name not in ("sources", "channel_title"))
 
 
-def same_content(a: Post, b: Post) -> bool:
-    """Whether two records say the same, wherever they were seen."""
-    return all(getattr(a, name) == getattr(b, name) for name in _CONTENT_FIELDS)
-
-
-def merge(old: Post, new: Post, *, new_is_older: bool = False) -> Post:
-    """What is known of a post after a new observation of it.
-
-    A newer observation replaces every field it knows (views and reactions change, texts get
-    edited) and the text with everything read from it as one, so an edit that drops a link
-    drops it here too; an older one, imported late, only fills fields that are still empty.
-    """
-    merged = old.to_dict()
-    for name, value in new.to_dict().items():
-        if name == "sources":
-            continue
-        replaces_text = not new_is_older and name in _TEXT_GROUP and bool(new.text or new.media)
-        fills = not _is_empty(value) and (not new_is_older or _is_empty(merged[name]))
-        if replaces_text or fills:
-            merged[name] = value
-    return Post.from_dict(merged)
-
-
-_TEXT_GROUP = {"text", "entities", "hashtags", "mentions", "links", "link_preview"}
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value is False or value == "" or value == []
-
-
-class SQLiteStore:
+class SQLiteStore(ProvenanceMixin):
     """The archive of record in one SQLite file (WAL mode)."""
 
     def __init__(self, path: str | Path, *, timeout: float = 5.0):
@@ -106,6 +76,7 @@ class SQLiteStore:
         except (sqlite3.DatabaseError, RuntimeError) as error:
             raise StoreError(f"{self.path}: cannot open archive: {_describe(error)}") from error
         self._channels: dict[str, tuple[int, str | None]] = {}  # username -> pk, title
+        self._matchable: dict[int, bool] = {}
         self._seq: int | None = None
 
     # -- transactions ---------------------------------------------------------------------
@@ -136,6 +107,7 @@ class SQLiteStore:
         if self.db.in_transaction:  # SQLite may have rolled back already (a full disk, say)
             self.db.execute("ROLLBACK")
         self._channels.clear()
+        self._matchable.clear()
 
     def archive_id(self) -> str:
         """A random id made with the archive: ties the search index to this very file."""
@@ -226,14 +198,20 @@ class SQLiteStore:
         return pk
 
     def save_posts(self, posts: list[Post], source_pk: int) -> SaveResult:
-        """Upsert posts by key and record that ``source_pk`` saw them; idempotent."""
+        """Upsert posts by key and record that ``source_pk`` saw them; idempotent.
+
+        A post without an id whose text a post of its channel has is merged into that post;
+        a post with an id absorbs the copies without ids that say what it says.
+        """
         if self._seq is None:
             raise RuntimeError("save_posts needs a transaction")
         result = SaveResult()
         source = self._source(source_pk)
         existing = self._existing([post.key for post in posts])
+        self._match_copies(posts, existing)
         next_pk = self._next_pk()
         rows, children, observations = [], [], []
+        added: list[tuple[int, Post]] = []
         added_now: set[str] = set()
         seen_again: dict[int, Post] = {}
         for post in posts:
@@ -246,6 +224,7 @@ class SQLiteStore:
                 pk, next_pk = next_pk, next_pk + 1
                 rows.append(self._post_row(pk, post))
                 children.append((pk, post))
+                added.append((pk, post))
                 result.added += 1
                 result.changed.append(_index_doc(pk, post, new=True))
             elif pk in seen_again:  # the same post twice in one batch: keep the first
@@ -253,22 +232,15 @@ class SQLiteStore:
                 continue
             else:
                 seen_again[pk] = post
-            observations.append(_observation(pk, source, post))
-        latest = self._latest_observations(list(seen_again))
-        for pk, old in self.load_posts(list(seen_again)).items():
-            post = merge(old, seen_again[pk], new_is_older=source[1] < latest.get(pk, ""))
+            observations.extend(self._observations(pk, source, post))
+        olds = self.load_posts(list(seen_again))
+        versions = self.versions(olds)
+        for pk, old in olds.items():
+            post = self.observe(pk, old, seen_again[pk], source[2], source[1], versions[pk])
             if same_content(post, old):
                 result.unchanged += 1
                 continue
-            if post.text != old.text:  # an edit: the earlier text is kept, never overwritten
-                self.db.execute(
-                    "INSERT OR IGNORE INTO post_versions VALUES (?,?,?,?)",
-                    (pk, source[1], old.text, _to_json(old.entities)),
-                )
-            self._update_post(pk, post)
-            children.append((pk, post))
-            result.updated += 1
-            result.changed.append(_index_doc(pk, post, new=False))
+            self._replace(pk, old, post, source[1], children, result)
         self.db.executemany(_INSERT_POST, rows)
         self._insert_children(children)
         self.db.executemany(
@@ -276,13 +248,74 @@ class SQLiteStore:
             " VALUES (?, ?, ?, ?, ?)",
             observations,
         )
+        self._absorb_copies(added, source[1], result)
         return result
 
-    def _source(self, source_pk: int) -> tuple[int, str]:
-        (observed_at,) = self.db.execute(
-            "SELECT observed_at FROM sources WHERE pk = ?", (source_pk,)
+    def _replace(self, pk: int, old: Post, post: Post, when: str, children, result) -> None:
+        if post.text != old.text and old.text:  # an edit: the earlier text is kept
+            self.db.execute(
+                "INSERT OR IGNORE INTO post_versions VALUES (?,?,?,?)",
+                (pk, when, old.text, _to_json(old.entities)),
+            )
+        self._update_post(pk, post)
+        children.append((pk, post))
+        result.updated += 1
+        result.changed.append(_index_doc(pk, post, new=False))
+
+    def _match_copies(self, posts: list[Post], existing: dict[str, int]) -> None:
+        """Posts without ids (text dumps) that a post of their channel already says."""
+        for post in posts:
+            if post.id is not None or post.key in existing or not post.channel:
+                continue
+            channel_pk = self._channel_pk(post.channel, post.channel_title)
+            self.start_matching(channel_pk)
+            mark = fingerprint(post.text)
+            found = self.same_text(channel_pk, mark, with_id=True) if mark else []
+            if found:
+                existing[post.key] = found[0]
+
+    def _absorb_copies(self, added: list[tuple[int, Post]], when: str, result) -> None:
+        """New posts with ids take in the posts without ids that say the same."""
+        for pk, post in added:
+            if post.id is None or not post.channel:
+                continue
+            channel_pk = self._channel_pk(post.channel, post.channel_title)
+            mark = fingerprint(post.text) if self.matchable(channel_pk) else None
+            for copy_pk in self.same_text(channel_pk, mark, with_id=False) if mark else []:
+                old = self.load_posts([pk])[pk]
+                merged, gone = self.absorb(pk, copy_pk)
+                result.changed.append(gone)
+                if not same_content(merged, old):
+                    self._replace(pk, old, merged, when, children := [], result)
+                    self._insert_children(children)
+                    result.updated -= 1  # still one post added, not an update
+
+    def _observations(self, pk: int, source: tuple[int, str, str], post: Post) -> list[tuple]:
+        """What this source saw of the post; a tgscope export restores the observations it
+        lists instead (an archive moved through JSON Lines keeps its provenance)."""
+        if source[2] != RESTORED_KIND or not post.sources:
+            return [_observation(pk, source, post)]
+        newest = max(ref["observed_at"] for ref in post.sources)
+        found = []
+        for ref in post.sources:
+            restored = self.add_source(SourceInfo(ref["kind"], ref["ref"], "", ref["observed_at"]))
+            latest = ref["observed_at"] == newest
+            found.append(
+                (
+                    pk,
+                    restored,
+                    ref["observed_at"],
+                    post.views if latest else None,
+                    reactions_json(post.reactions) if latest else "[]",
+                )
+            )
+        return found
+
+    def _source(self, source_pk: int) -> tuple[int, str, str]:
+        observed_at, kind = self.db.execute(
+            "SELECT observed_at, kind FROM sources WHERE pk = ?", (source_pk,)
         ).fetchone()
-        return source_pk, observed_at
+        return source_pk, observed_at, kind
 
     def _latest_observations(self, pks: list[int]) -> dict[int, str]:
         """When each post was last seen, by any source."""
@@ -336,6 +369,7 @@ class SQLiteStore:
             post.replies,
             post.via_bot,
             _to_json(post.buttons) if post.buttons else None,
+            fingerprint(post.text) if post.id is None or self.matchable(channel_pk) else None,
             self._seq,
         )
 
@@ -581,7 +615,10 @@ def _filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _observation(pk: int, source: tuple[int, str], post: Post) -> tuple:
+RESTORED_KIND = "tgscope-jsonl"  # a tgscope export: its posts say who saw them
+
+
+def _observation(pk: int, source: tuple[int, str, str], post: Post) -> tuple:
     return (pk, source[0], source[1], post.views, reactions_json(post.reactions))
 
 

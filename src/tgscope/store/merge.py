@@ -1,0 +1,148 @@
+"""What the archive knows of a post when several sources saw it: one record, field by field.
+
+Each kind of source keeps its own latest version of a post (``post_sources``); the record is
+combined from them.  Counts that change over time (views, reactions, forwards, replies) come
+from the newest observation; the text is the newest one, written out by the best source that
+has that same text (a Desktop export's entities and hidden link URLs beat the web preview's,
+which beat a text dump's); every other field comes from the best source that has it.  Within
+one kind of source a newer observation replaces an older one (:func:`merge`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from typing import Any
+
+from ..record import FIELD_NAMES, Post
+
+#: kinds of source, best first, for the fields that do not change over time
+RANK = (
+    "api",
+    "tgscope-jsonl",
+    "desktop-json",
+    "desktop-html",
+    "web",
+    "snscrape",
+    "jsonl",
+    "csv",
+    "textdump",
+)
+#: the date: the web preview and the API give exact UTC times; old exports only local ones
+DATE_RANK = ("api", "web", "tgscope-jsonl", "desktop-json", "desktop-html", "snscrape")
+COUNTS = ("views", "forwards", "replies", "reactions")
+TEXT_GROUP = ("text", "entities", "hashtags", "mentions", "links")
+_OWN_FIELDS = {"key", "channel", "channel_title", "sources", "edited", "forwarded_from"}
+_CONTENT_FIELDS = tuple(name for name in FIELD_NAMES if name not in ("sources", "channel_title"))
+
+
+def same_content(a: Post, b: Post) -> bool:
+    """Whether two records say the same, wherever they were seen."""
+    return all(getattr(a, name) == getattr(b, name) for name in _CONTENT_FIELDS)
+
+
+def merge(old: Post, new: Post, *, new_is_older: bool = False) -> Post:
+    """One kind of source's post after a new observation of it.
+
+    A newer observation replaces every field it knows (views and reactions change, texts get
+    edited) and the text with everything read from it as one, so an edit that drops a link
+    drops it here too; an older one, imported late, only fills fields that are still empty.
+    """
+    merged = old.to_dict()
+    for name, value in new.to_dict().items():
+        if name == "sources":
+            continue
+        replaces_text = (
+            not new_is_older
+            and name in (*TEXT_GROUP, "link_preview")
+            and bool(new.text or new.media)
+        )
+        fills = not is_empty(value) and (not new_is_older or is_empty(merged[name]))
+        if replaces_text or fills:
+            merged[name] = value
+    return Post.from_dict(merged)
+
+
+def combine(versions: dict[str, tuple[str, Post]], key: str) -> tuple[Post, dict[str, str]]:
+    """The record from each kind's ``(observed_at, post)``, and which kind gave each field."""
+    kinds = sorted(versions, key=rank)
+    newest = sorted(versions, key=lambda kind: (versions[kind][0], -rank(kind)), reverse=True)
+    record: dict[str, Any] = {"key": key}
+    given: dict[str, str] = {}
+
+    def take(name: str, order: list[str]) -> None:
+        for kind in order:
+            value = getattr(versions[kind][1], name)
+            if not is_empty(value):
+                record[name], given[name] = value, kind
+                return
+
+    for name in COUNTS:
+        take(name, newest)
+    _take_text(versions, kinds, newest, record, given)
+    take("date", sorted(versions, key=lambda kind: rank(kind, DATE_RANK)))
+    for name in FIELD_NAMES:
+        if name not in record and name not in _OWN_FIELDS and name not in TEXT_GROUP:
+            take(name, kinds)
+    first = versions[kinds[0]][1]
+    record["channel"] = next(
+        (versions[k][1].channel for k in kinds if versions[k][1].channel), None
+    )
+    record["channel_title"] = first.channel_title
+    record["edited"] = any(version.edited for _, version in versions.values())
+    record["forwarded_from"] = _forwarded_from(versions, kinds, given)
+    return Post.from_dict(record), given
+
+
+def _take_text(versions, kinds, newest, record: dict, given: dict) -> None:
+    """The newest text (a text dump's only if no other source has one), from the best source
+    that has it: its entities, hashtags, mentions and links come with it."""
+    with_text = [kind for kind in newest if versions[kind][1].text or versions[kind][1].media]
+    current = next((k for k in with_text if k != "textdump"), with_text[0] if with_text else None)
+    if current is None:
+        return
+    mark = fingerprint(versions[current][1].text)
+    same = [
+        kind
+        for kind in kinds
+        if kind == current or (mark is not None and fingerprint(versions[kind][1].text) == mark)
+    ]
+    best = same[0]
+    for name in TEXT_GROUP:
+        record[name] = getattr(versions[best][1], name)
+        given[name] = best
+
+
+def _forwarded_from(versions, kinds, given: dict) -> dict | None:
+    """The forward's title from whoever has it, and its channel and post from whoever has
+    those (the web preview and the API know them; exports only know a name)."""
+    merged: dict[str, Any] = {}
+    for kind in kinds:
+        found = versions[kind][1].forwarded_from
+        for name, value in (found or {}).items():
+            if merged.get(name) is None and value is not None:
+                merged[name] = value
+                given[f"forwarded_from.{name}"] = kind
+    if not merged:
+        return None
+    return {"title": merged.get("title"), "channel": merged.get("channel"), "id": merged.get("id")}
+
+
+def fingerprint(text: str | None) -> str | None:
+    """What a post says, for finding the same post in a source that has no ids (a text dump):
+    letters and digits only, case-folded.  None for texts too short to tell posts apart."""
+    if not text:
+        return None
+    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+    if len(letters) < 24:
+        return None
+    return hashlib.blake2b(letters.encode(), digest_size=8).hexdigest()
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == []
+
+
+def rank(kind: str, order: tuple[str, ...] = RANK) -> int:
+    """Where a kind of source stands in ``order`` (best first); unknown kinds last."""
+    return order.index(kind) if kind in order else len(order)
