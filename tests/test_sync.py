@@ -339,7 +339,7 @@ def test_a_top_walk_killed_while_a_since_cut_is_held_forgets_neither(db_path):
         channel.add(100)  # 100 newer posts: the next walk from the top takes 5 pages
 
         def killed_on_the_third_page(report):
-            if report.pages == 3:  # the held cut's probe, then two pages from the top
+            if report.pages == 3:  # the held cut is older than --since: three from the top
                 raise KeyboardInterrupt
 
         with pytest.raises(KeyboardInterrupt):
@@ -354,6 +354,44 @@ def test_a_top_walk_killed_while_a_since_cut_is_held_forgets_neither(db_path):
             state = archive.store.sync_state("embassy_test")
         everything = sync(db_path, server, "embassy_test")
     # the walk from the top stopped midway, and the older history is still held for later
-    assert (state.cursor, state.target, len(state.held), state.held[0][1]) == (261, 200, 1, None)
+    assert (state.cursor, state.target, len(state.held), state.held[0][1]) == (241, 200, 1, None)
     assert [n for n, _ in posts_in(db_path)] == list(range(1, 301))
     assert everything.stopped == "reached post 300, archived before"
+
+
+def test_held_history_survives_date_limited_syncs_and_is_walked_once(db_path):
+    channel = Channel("embassy_test", 200)  # post n is n minutes past midnight
+    since = "2023-01-01T02:30:00+00:00"
+    with ReplayServer([channel]) as server:
+        first = sync(db_path, server, "embassy_test", since=since)
+        again = [sync(db_path, server, "embassy_test", since=since) for _ in range(3)]
+        requests_before = len(server.requests)
+        sync(db_path, server, "embassy_test", until="2023-01-01T01:00:00+00:00")
+        sync(db_path, server, "embassy_test", all_pages=True, until="2023-01-01T00:30:00+00:00")
+        with Archive.open(db_path) as archive:
+            held = archive.store.sync_state("embassy_test").held
+        everything = sync(db_path, server, "embassy_test")
+    assert first.added == 60 and [report.added for report in again] == [0, 0, 0]
+    assert requests_before == 3 + 3  # each later --since sync: one page from the top, no more
+    assert len(held) == 1 and held[0][1] is None  # --until and --all --until left it alone
+    assert [n for n, _ in posts_in(db_path)] == list(range(1, 201))
+    assert everything.added == 200 - 60 - 60  # the --until syncs archived posts 1..60
+
+
+def test_one_channel_spelled_twice_syncs_once_and_a_bad_date_is_one_error(tmp_path):
+    with ReplayServer([Channel("chan_0", 30)]) as server:
+        twice = CliRunner().invoke(
+            cli,
+            [
+                *("sync", "--db", str(tmp_path / "a.db"), "--base-url", server.url),
+                *("--delay", "0", "chan_0", "@CHAN_0", "bad name!"),
+            ],
+        )
+        requests = len(server.requests)
+        bad_date = CliRunner().invoke(
+            cli, ["sync", "--db", str(tmp_path / "a.db"), "--since", "soon", "chan_0", "chan_1"]
+        )
+    summaries = [line for line in twice.output.splitlines() if line.startswith("chan_0:")]
+    assert len(summaries) == 1 and requests == 2
+    assert "Error: not a channel username: 'bad name!'" in twice.output
+    assert bad_date.exit_code == 1 and bad_date.output.count("Error:") == 1

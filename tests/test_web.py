@@ -198,3 +198,22 @@ def test_via_bot_and_inline_buttons():
         {"text": "Read 📄", "url": "https://mid.ru/x"},
         {"text": "👍 12", "url": None},
     ]
+
+
+def test_only_what_is_inside_a_message_belongs_to_it():
+    html = (
+        '<div class="tgme_widget_message" data-post="chan/7">'
+        '<div class="tgme_widget_message_bubble">'
+        '<span class="tgme_widget_message_views">5</span></div></div>'
+        '<div class="tgme_widget_message js-widget_message">'
+        '<div class="tgme_widget_message_text">Other text</div>'
+        '<a class="tgme_widget_message_photo_wrap" style="background-image:url(\'x.jpg\')"></a>'
+        "</div>"
+        '<div class="tgme_widget_message_inline_button">Stray</div>'
+        '<div class="tgme_channel_info"><div class="tgme_channel_info_header_title">Chan</div>'
+        '<div class="tgme_channel_info_header_username">@chan</div></div>'
+    )
+    page = parse_page(html, "")
+    (post,) = page.posts
+    assert (post.text, post.media, post.buttons, post.views) == ("", [], [], 5)
+    assert (page.channel.username, page.channel.title) == ("chan", "Chan")

@@ -77,6 +77,8 @@ class SyncReport:
         never = sum(1 for number in self.missing if number not in self.gone_since)
         gaps = f", {never} id(s) not shown" if never else ""
         gone = f", {len(self.deleted)} deleted since archived" if self.deleted else ""
+        earlier = len(set(self.gone_since) - set(self.deleted))
+        gone += f", {earlier} deleted earlier" if earlier else ""
         return (
             f"{self.channel}: {self.pages} page(s), {self.added} added, {self.updated} updated,"
             f" {self.unchanged} unchanged; {span}{gaps}{gone}; {self.stopped}"
@@ -133,15 +135,12 @@ def sync_channel(
         archive, client, policy, report, low, high, keep_raw, on_page, lock or Lock(), stop
     )
     state = walk.state()
-    if all_pages and (state.cursor is not None or state.held):  # start over
+    if all_pages and high is None:  # start over: nothing left for later matters now
         walk.save_state(state._replace(cursor=None, target=None, held=()))
-    if walk.state().cursor is not None:  # an interrupted walk goes on first
-        walk.run(walk.state().cursor, walk.state().target)
-    for _ in walk.state().held:  # then the history that a --since left for later
-        state = walk.state()
-        (cursor, target), rest = state.held[0], state.held[1:]
-        walk.save_state(state._replace(cursor=cursor, target=target, held=rest))
-        walk.run(cursor, target)
+    elif state.cursor is not None:  # an interrupted walk: held, and continued like the others
+        walk.save_state(walk.hold(state, state.cursor, state.target, None))
+    if high is None:  # a date-limited sync leaves what was held for a sync that is not
+        walk.continue_held(low)
     if high is not None:
         cursor = walk.seek(high)
         if cursor is None or cursor > 1:  # 1: no post is older than --until
@@ -171,6 +170,13 @@ def sync_channels(
     requests, so at most ``jobs`` requests are in flight.  An interruption (Ctrl-C) stops every
     walk after the page in hand is saved; the next sync continues each from its cursor.
     """
+    day_bounds(options.get("since"), options.get("until"))  # a bad date: one error, up front
+    names: dict[str, str] = {}  # normalized -> as given: two spellings are one channel
+    for given in channels:
+        try:
+            names.setdefault(normalize_channel(given) or given, given)
+        except ValueError as error:
+            yield given, OptionError(str(error))
     lock, stop = Lock(), Event()
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="sync")
     futures = {
@@ -184,7 +190,7 @@ def sync_channels(
             stop=stop,
             **options,
         ): name
-        for name in dict.fromkeys(channels)
+        for name in names
     }
     try:
         for future in as_completed(futures):
@@ -194,7 +200,18 @@ def sync_channels(
                 yield futures[future], error
     finally:  # also on Ctrl-C, or when the caller stops reading
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        _shut_down(pool)
+
+
+def _shut_down(pool: ThreadPoolExecutor) -> None:
+    """Wait for every worker to save its page and stop, even through another Ctrl-C: the
+    archive must not close under a worker that is still writing."""
+    while True:
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 @dataclass
@@ -218,6 +235,29 @@ class _Walk:
             time.sleep(seconds)
         elif self.stop.wait(seconds):
             raise KeyboardInterrupt
+
+    def hold(
+        self, state: SyncState, cursor: int | None, target: int | None, date: str | None
+    ) -> SyncState:
+        """``state`` with the walk from ``cursor`` down to ``target`` left for later."""
+        if cursor is None:
+            return state
+        entries = {entry[:2]: entry for entry in state.held}
+        entries[(cursor, target)] = (cursor, target, date)
+        held = tuple(sorted(entries.values(), key=lambda entry: -entry[0]))
+        return state._replace(cursor=None, target=None, held=held)
+
+    def continue_held(self, since: str | None) -> None:
+        """Walk what earlier syncs left for later, each part once, newest first; a part whose
+        posts are all older than ``since`` stays held."""
+        for entry in self.state().held:
+            cursor, target, date = entry
+            if since is not None and date is not None and date <= since:
+                continue
+            state = self.state()
+            rest = tuple(other for other in state.held if other != entry)
+            self.save_state(state._replace(cursor=cursor, target=target, held=rest))
+            self.run(cursor, target)
 
     def state(self) -> SyncState:
         with self.lock:
@@ -257,14 +297,11 @@ class _Walk:
             newest = max([newest or 0, *(post.id for post in kept if post.id)]) or None
             next_cursor = _next_cursor(page.before, ids, cursor)
             done, reason = _walk_ends(page, ids, next_cursor, target, self.since)
-            held = self.state().held
+            state = SyncState(newest, next_cursor, target, self.state().held)
+            if done:
+                state = state._replace(cursor=None, target=None)
             if done and reason == _SINCE:  # held for a later sync to continue downwards
-                held = tuple(sorted({*held, (next_cursor, target)}, key=lambda pair: -pair[0]))
-            state = (
-                SyncState(newest, None, None, held)
-                if done
-                else SyncState(newest, next_cursor, target, held)
-            )
+                state = self.hold(state, next_cursor, target, _oldest_date(page))
             self._save(page, kept, body, str(self.client.base_url.join(path)), span, state)
             if self.on_page:
                 self.on_page(self.report)
@@ -321,6 +358,10 @@ class _Walk:
         self.report.added += saved.added
         self.report.updated += saved.updated
         self.report.unchanged += saved.unchanged
+
+
+def _oldest_date(page) -> str | None:
+    return min((post.date for post in page.posts if post.date), default=None)
 
 
 def _newest_date(page) -> str:

@@ -250,17 +250,19 @@ class _Parts:
 
 
 def _index_page(tree: LexborHTMLParser) -> tuple[_Parts, list[tuple[LexborNode, _Parts]], _Parts]:
-    """One walk over the page: the header's parts, each message's parts, the page's own.
+    """One walk over the page: the parts outside messages (the header), each message's
+    parts, and the page's own (paging links, album items).
 
     A CSS query per field walks the tree again each time and costs several times the
     HTML parse itself; one walk in document order, filing each element under the message
-    it follows, keeps extraction within a small factor of it.  Messages never nest, so
-    an element belongs to the last message that started before it.
+    it is inside, keeps extraction within a small factor of it.
     """
-    header, page = _Parts(), _Parts()
+    outside, page = _Parts(), _Parts()  # outside: the header, and whatever is not a message
     messages: list[tuple[LexborNode, _Parts]] = []
-    current = header
+    current, end = outside, None  # end: the first element after the current message
     for node in tree.root.traverse(include_text=False) if tree.root is not None else ():
+        if end is not None and node.mem_id == end:
+            current, end = outside, None
         if node.tag in _NEVER_INDEXED_TAGS:
             continue
         attributes = node.attributes
@@ -272,12 +274,27 @@ def _index_page(tree: LexborHTMLParser) -> tuple[_Parts, list[tuple[LexborNode, 
         names = _indexed_names(classes)
         if not names:
             continue
-        if names[0] == "tgme_widget_message" and "data-post" in attributes:
-            current = _Parts()
-            messages.append((node, current))
+        if names[0] == "tgme_widget_message":
+            if "data-post" in attributes:
+                current, end = _Parts(), _after(node)
+                messages.append((node, current))
+            else:  # a message-like block without a post id: none of a post's parts
+                current, end = _Parts(), _after(node)
         for name in names:
             (page if name in _PAGE_CLASSES else current).add(name, node)
-    return header, messages, page
+    return outside, messages, page
+
+
+def _after(node: LexborNode) -> int | None:
+    """The ``mem_id`` of the first element after ``node`` and everything inside it."""
+    while node is not None:
+        following = node.next
+        while following is not None and following.tag in ("-text", "-comment"):
+            following = following.next
+        if following is not None:
+            return following.mem_id
+        node = node.parent
+    return None
 
 
 @lru_cache(maxsize=4096)

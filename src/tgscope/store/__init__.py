@@ -56,7 +56,9 @@ class SyncState(NamedTuple):
     newest_id: int | None  # the newest post archived: a walk from the top stops there
     cursor: int | None  # an interrupted walk goes on from ?before=cursor ...
     target: int | None  # ... down to this post (None: the channel's first post)
-    held: tuple[tuple[int, int | None], ...]  # walks cut by --since: (cursor, target), newest first
+    # history left for later, newest first: (cursor, target, date) walks from ?before=cursor
+    # down to post target; date: every post below the cursor is older (None: not known)
+    held: tuple[tuple[int, int | None, str | None], ...]
 
 
 class IndexDoc(NamedTuple):

@@ -32,6 +32,8 @@ RANK = (
 DATE_RANK = ("api", "web", "tgscope-jsonl", "desktop-json", "desktop-html", "snscrape")
 COUNTS = ("views", "forwards", "replies", "reactions")
 TEXT_GROUP = ("text", "entities", "hashtags", "mentions", "links")
+# read from the text's message as one: an edit that drops a preview or buttons drops them too
+_REPLACED_WITH_TEXT = (*TEXT_GROUP, "link_preview", "buttons")
 _OWN_FIELDS = {"key", "channel", "channel_title", "sources", "edited", "forwarded_from"}
 _CONTENT_FIELDS = tuple(name for name in FIELD_NAMES if name not in ("sources", "channel_title"))
 
@@ -53,9 +55,7 @@ def merge(old: Post, new: Post, *, new_is_older: bool = False) -> Post:
         if name == "sources":
             continue
         replaces_text = (
-            not new_is_older
-            and name in (*TEXT_GROUP, "link_preview")
-            and bool(new.text or new.media)
+            not new_is_older and name in _REPLACED_WITH_TEXT and bool(new.text or new.media)
         )
         fills = not is_empty(value) and (not new_is_older or is_empty(merged[name]))
         if replaces_text or fills:

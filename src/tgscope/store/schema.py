@@ -163,8 +163,9 @@ MIGRATIONS: list[str] = [
     # 4: walks cut by --since, kept apart from the walk in progress so neither forgets the other
     """
     ALTER TABLE sync_state ADD COLUMN held TEXT NOT NULL DEFAULT '[]';
-    -- held: JSON list of [cursor, target] pairs, newest first: history a --since left
-    -- unwalked, from ?before=cursor down to post target (null: the first post)
+    -- held: JSON list of [cursor, target, date], newest first: history left unwalked (cut
+    -- by --since, or interrupted), from ?before=cursor down to post target (null: the first
+    -- post); every post below the cursor is older than date (null: not known)
     """,
     # 5: what the Telegram API and Desktop exports add to a post
     """

@@ -494,7 +494,7 @@ class SQLiteStore(ProvenanceMixin):
         ).fetchone()
         if row is None:
             return SyncState(None, None, None, ())
-        held = tuple((cursor, target) for cursor, target in json.loads(row[3]))
+        held = tuple(tuple([*entry, None][:3]) for entry in json.loads(row[3]))
         return SyncState(row[0], row[1], row[2], held)
 
     def save_sync_state(self, channel: str, state: SyncState) -> None:
@@ -508,7 +508,7 @@ class SQLiteStore(ProvenanceMixin):
                 state.newest_id,
                 state.cursor,
                 state.target,
-                json.dumps([list(pair) for pair in state.held]),
+                json.dumps([list(entry) for entry in state.held]),
                 _now(),
             ),
         )
