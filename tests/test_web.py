@@ -61,7 +61,7 @@ def test_fixture_page_gives_exact_records():
             views=937,
             forwarded_from={"title": "Hidden Reader", "channel": None, "id": None},
             reply_to={"channel": "rusembchina", "id": 500},
-            media=[{"type": "document", "file_name": "statement.pdf", "size": "2.1 MB"}],
+            media=[{"type": "document", "file_name": "statement.pdf", "size": 2202010}],
             author="Press Office",
         ),
         record(

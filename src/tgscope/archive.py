@@ -299,8 +299,13 @@ class Archive:
         ``ref``, ``observed_at``), its own version of the post and the fields it gave."""
         return self.store.provenance(key)
 
-    def posts(self, filters: PostFilter | None = None) -> Iterator[Post]:
-        return self.store.iter_posts(filters or PostFilter())
+    def posts(
+        self, filters: PostFilter | None = None, *, query: str | None = None
+    ) -> Iterator[Post]:
+        """Posts in archive order (by date); with ``query``, only those the search finds."""
+        filters = filters or PostFilter()
+        only = self._index_for_reading().matching_pks(query, filters) if query else None
+        return self.store.iter_posts(filters, only)
 
     def stats(self, filters: PostFilter | None = None) -> Stats:
         return self.store.stats(filters or PostFilter())

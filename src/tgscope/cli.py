@@ -310,12 +310,14 @@ def show(db, key, as_json, with_sources):
     help="Write to FILE instead of standard output.",
 )
 @click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 byte order mark (for Excel).")
+@click.option("--query", "-q", help="Only posts matching this search (as in tgscope search).")
 @reports_errors
-def export(db, channel, since, until, hashtag, format_, output, bom):
-    """Export posts as JSON Lines (the full record) or CSV (one flat row per post)."""
+def export(db, channel, since, until, hashtag, format_, output, bom, query):
+    """Export posts as JSON Lines (the full record, lossless), CSV (one flat row per post)
+    or Parquet (typed columns, for pandas, DuckDB, R)."""
     filters = PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
     with Archive.open(db, create=False) as archive:
-        count = export_posts(archive.posts(filters), format_, output, bom=bom)
+        count = export_posts(archive.posts(filters, query=query), format_, output, bom=bom)
     if output:
         err_console.print(f"{count} post(s) written to {output}")
 

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TextIO
 
-from .errors import TgscopeError
+from .errors import OptionError, TgscopeError
 from .record import Post
 
 CSV_COLUMNS = (
@@ -110,13 +110,15 @@ def _media_label(media) -> str:
     return f"{label} {media['url']}" if media.get("url") else label
 
 
-EXPORTERS = {"jsonl": write_jsonl, "csv": write_csv}
+EXPORTERS = {"jsonl": write_jsonl, "csv": write_csv, "parquet": None}
 
 
 def export_posts(
     posts: Iterable[Post], format: str, output: Path | None = None, *, bom: bool = False
 ) -> int:
     """Write ``posts`` to ``output`` (standard output when None); return how many."""
+    if format == "parquet":
+        return _export_parquet(posts, output)
     writer = EXPORTERS[format]
     encoding = "utf-8-sig" if bom else "utf-8"
     try:
@@ -133,3 +135,14 @@ def export_posts(
         raise TgscopeError(
             f"{output or '<stdout>'}: cannot write: {error.strerror or error}"
         ) from error
+
+
+def _export_parquet(posts: Iterable[Post], output: Path | None) -> int:
+    from .parquet import write_parquet  # pyarrow loads in a second: only when asked
+
+    if output is None:
+        raise OptionError("--format parquet writes a file: give it with --output FILE")
+    try:
+        return write_parquet(posts, output)
+    except OSError as error:
+        raise TgscopeError(f"{output}: cannot write: {error.strerror or error}") from error

@@ -265,6 +265,16 @@ class SearchIndex:
             hits.append(Hit(document["pk"][0], score, snippet))
         return Hits(result.count or 0, hits)
 
+    def matching_pks(self, query: str, filters: PostFilter) -> set[int]:
+        """Every post matching ``query`` and the filters (for exports), not just the top."""
+        parsed = self.parse(query, filters)
+        searcher = self.index.searcher()
+        total = searcher.search(parsed, 1).count or 0
+        if total == 0:
+            return set()
+        result = searcher.search(parsed, total)
+        return {searcher.doc(address)["pk"][0] for _, address in result.hits}
+
 
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _OPERATORS = {"OR", "AND"}

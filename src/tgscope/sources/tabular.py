@@ -25,7 +25,7 @@ from ..clean import (
     normalize_channel,
     parse_count,
 )
-from ..errors import OptionError, ParseError
+from ..errors import OptionError, ParseError, SourceError
 from ..record import FIELD_NAMES, Channel, Post
 
 TGSCOPE_JSONL = "tgscope-jsonl"
@@ -154,7 +154,7 @@ def resolve_mapping(spec: object, columns: Iterable[str], path: str) -> dict[str
     given = parse_mapping(spec) if isinstance(spec, str) else dict(spec or {})  # type: ignore[arg-type]
     missing = [column for column in given.values() if column not in columns]
     if missing:
-        raise OptionError(
+        raise SourceError(
             f"{path}: --map names column(s) the file does not have: {', '.join(missing)}"
             f" (it has: {', '.join(columns)})"
         )
@@ -165,7 +165,7 @@ def resolve_mapping(spec: object, columns: Iterable[str], path: str) -> dict[str
             if found is not None:
                 mapping[field] = found
     if "text" not in mapping and "id" not in mapping and "url" not in mapping:
-        raise OptionError(
+        raise SourceError(
             f"{path}: no column for the post's text or id (columns: {', '.join(columns)});"
             " name them with --map text=COLUMN,id=COLUMN"
         )

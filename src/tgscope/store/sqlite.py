@@ -461,8 +461,9 @@ class SQLiteStore(ProvenanceMixin):
             parts["sources"][post_pk].append({"kind": kind, "ref": ref, "observed_at": observed_at})
         return parts
 
-    def iter_posts(self, filters: PostFilter) -> Iterator[Post]:
-        """Matching posts in archive order (by date, then the order they were imported)."""
+    def iter_posts(self, filters: PostFilter, only: set[int] | None = None) -> Iterator[Post]:
+        """Matching posts in archive order (by date, then the order they were imported);
+        ``only``: just these posts (those a search found)."""
         where, params = _filter_sql(filters)
         pks = [
             row[0]
@@ -471,6 +472,7 @@ class SQLiteStore(ProvenanceMixin):
                 " ORDER BY posts.date IS NULL, posts.date, posts.pk",
                 params,
             )
+            if only is None or row[0] in only
         ]
         for start in range(0, len(pks), _BATCH):
             chunk = pks[start : start + _BATCH]
