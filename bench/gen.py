@@ -131,3 +131,61 @@ def write_dump(path, target_bytes: int, seed: int = 7) -> int:
             written += len(chunk.encode())
             posts += 1
     return posts
+
+
+def write_desktop_export(path, count: int, seed: int = 11) -> int:
+    """Write a Telegram Desktop JSON export (the newer format) of one channel with ``count``
+    messages: entity arrays, Unix times, reactions, edits, photos and forwards.  Streamed:
+    one message at a time, whatever ``count`` is.  Returns the bytes written."""
+    import json
+
+    generator = PostGenerator(seed)
+    moment = int(datetime(2019, 1, 1, tzinfo=UTC).timestamp())
+    dumps = json.JSONEncoder(ensure_ascii=False, indent=None).encode
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
+
+        def put(text: str) -> None:
+            nonlocal written
+            out.write(text)
+            written += len(text.encode())
+
+        put('{\n "name": "Bench Channel",\n "type": "public_channel",\n "id": 1700000001,\n')
+        put(' "messages": [\n')
+        for number in range(1, count + 1):
+            moment += generator.random.randint(30, 300)
+            lines, tags = generator.body_lines()
+            body = "\n".join(lines[: generator.random.randint(1, 2)])
+            pieces = [{"type": "plain", "text": body}]
+            if generator.random.random() < 0.3:
+                pieces += [{"type": "plain", "text": "\n"}]
+                pieces += [{"type": "text_link", "text": "mid.ru", "href": "https://mid.ru/en/"}]
+            for tag in tags:
+                pieces += [{"type": "plain", "text": " "}, {"type": "hashtag", "text": f"#{tag}"}]
+            stamp = datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            message = {
+                "id": number,
+                "type": "message",
+                "date": stamp,
+                "date_unixtime": str(moment),
+                "from": "Bench Channel",
+                "from_id": "channel1700000001",
+                "text": [p if p["type"] != "plain" else p["text"] for p in pieces],
+                "text_entities": pieces,
+            }
+            if generator.random.random() < 0.2:
+                message["edited"] = stamp
+                message["edited_unixtime"] = str(moment + 60)
+            if generator.random.random() < 0.5:
+                message["forwarded_from"] = "Russian MFA 🇷🇺"
+            if generator.random.random() < 0.3:
+                message["photo"] = f"photos/photo_{number}@01-01-2019.jpg"
+                message["width"], message["height"] = 1280, 853
+            if generator.random.random() < 0.8:
+                message["reactions"] = [
+                    {"type": "emoji", "count": generator.random.randint(1, 2000), "emoji": "👍"},
+                    {"type": "emoji", "count": generator.random.randint(1, 300), "emoji": "❤"},
+                ]
+            put(("  " if number == 1 else ",\n  ") + dumps(message))
+        put("\n ]\n}\n")
+    return written

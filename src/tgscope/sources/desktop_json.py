@@ -139,18 +139,28 @@ def message_to_post(
         post.service = f"unsupported message ({kind})"
         warn(f"{key}: a message of unknown type {kind!r}, kept as a service message")
     if entities:
-        post.hashtags = _unique(_slice(text, e)[1:] for e in entities if e["type"] == "hashtag")
-        post.mentions = _unique(
-            _slice(text, e)[1:].lower() for e in entities if e["type"] == "mention"
-        )
-        post.links = _unique(
-            e.get("url") or _slice(text, e) for e in entities if e["type"] in ("url", "text_link")
-        )
+        post.hashtags, post.mentions, post.links = _extracted(text, entities)
     else:
         post.hashtags = extract_hashtags(text)
         post.mentions = extract_mentions(text)
         post.links = extract_links(text)
     return post
+
+
+def _extracted(text: str, entities: list[Entity]) -> tuple[list, list, list]:
+    """Hashtags, mentions and links as the entities mark them, each once, in order."""
+    hashtags: dict[str, None] = {}
+    mentions: dict[str, None] = {}
+    links: dict[str, None] = {}
+    for entity in entities:
+        kind = entity["type"]
+        if kind == "hashtag":
+            hashtags[_slice(text, entity)[1:]] = None
+        elif kind == "mention":
+            mentions[_slice(text, entity)[1:].lower()] = None
+        elif kind == "url" or kind == "text_link":
+            links[entity.get("url") or _slice(text, entity)] = None
+    return [*filter(None, hashtags)], [*filter(None, mentions)], [*filter(None, links)]
 
 
 # -- streaming ---------------------------------------------------------------------------
@@ -498,6 +508,8 @@ def _slice(text: str, entity: Entity) -> str:
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
