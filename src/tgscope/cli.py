@@ -165,13 +165,20 @@ def import_command(db, paths, format_, channel, timezone, chat, mapping):
     help="Channels synced at the same time (each waits --delay between its requests).",
 )
 @click.option("--gaps", is_flag=True, help="List the missing ids and why, after the summary.")
+@click.option(
+    "--api", "use_api", is_flag=True, help="Through the Telegram API (tgscope auth first)."
+)
 @reports_errors
-def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay, jobs, gaps):
-    """Archive public channels from their web preview (t.me/s), without an account.
+def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay, jobs, gaps, use_api):
+    """Archive public channels from their web preview (t.me/s), without an account,
+    or with --api through the Telegram API (exact views, forwards, comments).
 
     Walks from the newest post back; by default stops at the newest post already archived.
     Each page is saved with its cursor, so an interrupted sync continues where it stopped.
     """
+    if use_api:
+        _sync_api(db, channels, all_pages)
+        return
     policy = FetchPolicy(delay=delay)
     failed = False
     with (
@@ -202,6 +209,49 @@ def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay, jobs,
                 console.print(f"  missing {line}")
     if failed:
         sys.exit(1)
+
+
+def _sync_api(db: str | None, channels: tuple[str, ...], all_pages: bool) -> None:
+    from .api_sync import load_credentials, make_client, sync_api_channel
+
+    client = make_client(load_credentials())
+    failed = False
+    with Archive.open(db) as archive, client:
+        if not client.is_user_authorized():
+            raise click.ClickException("not logged in to Telegram: run tgscope auth first")
+        for channel in channels:
+            try:
+                report = sync_api_channel(archive, channel, client=client, all_pages=all_pages)
+            except TgscopeError as error:  # one channel failing does not stop the others
+                err_console.print(f"Error: {error}")
+                failed = True
+                continue
+            console.print(report.summary())
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--api-id", type=int, prompt="API id (from my.telegram.org)", help="API id.")
+@click.option(
+    "--api-hash", prompt="API hash", hide_input=True, help="API hash (never shown or logged)."
+)
+@click.option("--phone", prompt="Phone number (international format)", help="For the login.")
+@reports_errors
+def auth(api_id, api_hash, phone):
+    """Log in to the Telegram API once, for sync --api.
+
+    The API id and hash and the login session are stored in ~/.config/tgscope (or
+    $TGSCOPE_CONFIG), readable by you only, never in the archive.
+    """
+    from .api_sync import Credentials, make_client, save_credentials
+
+    credentials = Credentials(api_id, api_hash)
+    client = make_client(credentials)
+    client.start(phone=phone)  # asks for the code Telegram sends (and a password if set)
+    client.disconnect()
+    path = save_credentials(credentials)
+    console.print(f"logged in; credentials and session stored in {path.parent}")
 
 
 @contextmanager
