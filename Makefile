@@ -25,6 +25,9 @@ demo: install
 	@echo "== search in any word form, English and Russian"
 	$(BIN)/tgscope search --db demo.db meetings --limit 3
 	$(BIN)/tgscope search --db demo.db Лавров --channel mid_russia --limit 3
+	@echo "== a saved web-preview page and a Desktop export of the same channel: one record per post"
+	$(BIN)/tgscope import --db demo.db samples/rusembchina_page.html samples/rusembchina_export.json
+	$(BIN)/tgscope show --db demo.db --sources rusembchina/500
 	@echo "== what the archive holds"
 	$(BIN)/tgscope stats --db demo.db
 
@@ -43,6 +46,8 @@ bench: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_web_parse.py
+	$(BIN)/python bench/bench_desktop_import.py
 	$(BIN)/python bench/bench_web_parse.py
 
 clean:

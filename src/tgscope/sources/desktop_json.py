@@ -39,7 +39,6 @@ _MEDIA_TYPES = {
 }
 # text_entities types that are plain text, and the names tgscope uses for the others
 _ENTITY_TYPES = {"link": "url", "mention_name": "mention_name"}
-_PLAIN = {"plain", ""}
 _EXPORT_HEAD = re.compile(r'"(?:messages|chats|personal_information|left_chats)"\s*:')
 _CHAT_TYPE = re.compile(
     r'"type"\s*:\s*"(?:public|private)_(?:channel|supergroup|group)|"type"\s*:\s*"'
@@ -344,31 +343,43 @@ def _text(message: dict[str, Any]) -> tuple[str, list[Entity]]:
     entities: list[Entity] = []
     offset = 0
     for piece in pieces:
-        if isinstance(piece, str):
-            piece = {"type": "plain", "text": piece}
+        if type(piece) is str:
+            parts.append(piece)
+            offset += len(piece)
+            continue
         if not isinstance(piece, dict):
             continue
-        value = str(piece.get("text", ""))
-        kind = str(piece.get("type", "plain"))
-        if kind not in _PLAIN and value:
-            entity: Entity = {"type": _ENTITY_TYPES.get(kind, kind), "offset": offset}  # type: ignore[typeddict-item]
-            entity["length"] = len(value)
-            if kind == "text_link" and piece.get("href"):
-                entity["url"] = piece["href"]
-            elif kind == "link":
-                entity["url"] = value
-            for extra in ("user_id", "document_id", "language"):
-                if piece.get(extra) not in (None, ""):
-                    entity[extra] = piece[extra]  # type: ignore[literal-required]
-            entities.append(entity)
+        value = piece.get("text", "")
+        if type(value) is not str:
+            value = str(value)
+        kind = piece.get("type") or "plain"
+        if value and kind != "plain":
+            entities.append(_entity(piece, str(kind), value, offset))
         parts.append(value)
         offset += len(value)
     return "".join(parts), entities
 
 
+def _entity(piece: dict[str, Any], kind: str, value: str, offset: int) -> Entity:
+    entity: dict[str, Any] = {"type": _ENTITY_TYPES.get(kind, kind), "offset": offset}
+    entity["length"] = len(value)
+    if kind == "text_link" and piece.get("href"):
+        entity["url"] = piece["href"]
+    elif kind == "link":
+        entity["url"] = value
+    if len(piece) > 2:  # more than type and text: a user, a custom emoji, a language
+        for extra in ("user_id", "document_id", "language"):
+            if piece.get(extra) not in (None, ""):
+                entity[extra] = piece[extra]
+    return entity  # type: ignore[return-value]
+
+
 def _reactions(items: list[dict[str, Any]], key: str, warn: Warn) -> list[Reaction]:
     reactions: list[Reaction] = []
     for item in items:
+        if item.get("type") == "emoji" and type(item.get("count")) is int and item.get("emoji"):
+            reactions.append({"emoji": item["emoji"].replace("\ufe0f", ""), "count": item["count"]})
+            continue
         count = _int(item.get("count"))
         if count is None:
             continue
