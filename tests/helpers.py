@@ -60,3 +60,18 @@ POSTS = [
     ),
     post("embassy/4", "A post about something else entirely", channel="embassy"),
 ]
+
+
+EMBASSY_TITLE = "Посольство России в Китае"
+
+
+def embassy_record(number: int, **fields) -> dict:
+    """The record of post ``number`` of the fixtures' embassy channel, with these fields set."""
+    base = Post(
+        key=f"rusembchina/{number}",
+        channel="rusembchina",
+        channel_title=EMBASSY_TITLE,
+        id=number,
+    ).to_dict()
+    base.update(fields)
+    return base

@@ -7,22 +7,16 @@ import pytest
 
 from tgscope.archive import Archive
 from tgscope.errors import ParseError, SourceError
-from tgscope.record import Channel, Post
+from tgscope.record import Channel
 from tgscope.sources import ReadContext
 from tgscope.sources.desktop_json import read
 
 from .conftest import FIXTURES
+from .helpers import EMBASSY_TITLE, embassy_record
 
 EXPORT = FIXTURES / "desktop" / "result.json"
-TITLE = "Посольство России в Китае"
-
-
-def record(number: int, **fields) -> dict:
-    base = Post(
-        key=f"rusembchina/{number}", channel="rusembchina", channel_title=TITLE, id=number
-    ).to_dict()
-    base.update(fields)
-    return base
+TITLE = EMBASSY_TITLE
+record = embassy_record
 
 
 def parse(path, **options) -> tuple[list, list[str]]:
@@ -208,3 +202,27 @@ def test_whole_account_export_takes_the_chats_it_can_name(db_path, tmp_path):
         "skipped chat 'Friends' (private_group, id 77, 2 message(s)): no username known;"
         " import it with --chat 77 --channel NAME"
     )
+
+
+def test_a_message_without_an_id_is_an_error_naming_it(db_path, tmp_path):
+    broken = tmp_path / "result.json"
+    broken.write_text(
+        json.dumps(
+            {
+                "name": "X",
+                "type": "public_channel",
+                "id": 1,
+                "messages": [
+                    {"id": 1, "type": "message", "date": "2022-01-01T00:00:00", "text": "a"},
+                    {"type": "message", "text": "b"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    with (
+        Archive.open(db_path) as archive,
+        pytest.raises(ParseError, match="message 2 of chat 'X' has no id"),
+    ):
+        archive.import_file(broken, channel="chan_x")
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM posts").fetchone() == (0,)

@@ -5,16 +5,14 @@ from tgscope.record import Channel, Post
 from tgscope.sources.web import parse_page
 
 from .conftest import FIXTURES
+from .helpers import EMBASSY_TITLE, embassy_record
 
 PAGE = FIXTURES / "embassy_page.html"
-TITLE = "Посольство России в Китае"
+TITLE = EMBASSY_TITLE
 
 
 def record(key: str, **fields) -> dict:
-    channel, _, number = key.partition("/")
-    base = Post(key=key, channel=channel, channel_title=TITLE, id=int(number)).to_dict()
-    base.update(fields)
-    return base
+    return embassy_record(int(key.partition("/")[2]), **fields)
 
 
 def test_fixture_page_gives_exact_records():

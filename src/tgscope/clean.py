@@ -35,6 +35,18 @@ def parse_count(text: str) -> int:
     return round(float(number.replace(",", ".")) * _MULTIPLIER[suffix.lower()])
 
 
+_SIZE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([KMGT]?)B$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int | None:
+    """``"2.1 MB"`` -> 2202010 bytes (Telegram counts in 1024s); None for what is not a size."""
+    match = _SIZE.match(text.strip())
+    if not match:
+        return None
+    number, unit = match.groups()
+    return round(float(number.replace(",", ".")) * 1024 ** " KMGT".index(unit.upper() or " "))
+
+
 def normalize_channel(channel: str | None) -> str | None:
     """``@MID_Russia`` → ``mid_russia``; ValueError for what cannot be a username."""
     if channel is None:

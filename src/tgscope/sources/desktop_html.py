@@ -20,6 +20,7 @@ from ..clean import (
     extract_links,
     extract_mentions,
     parse_count,
+    parse_size,
     strip_keeping_entities,
 )
 from ..errors import SourceError
@@ -32,6 +33,7 @@ _MESSAGE_ID = re.compile(r"^message(-?\d+)$")
 _DATE_TITLE = re.compile(
     r"^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})(?: UTC([+-])(\d{2}):(\d{2}))?$"
 )
+_LAYOUT_BREAK = re.compile(r"[ \t]*\n\s*")
 _GO_TO_MESSAGE = re.compile(r"#go_to_message(\d+)$")
 _VIA_BOT = re.compile(r"\s+via @([A-Za-z0-9_]+)\s*$")
 _ONCLICK_ENTITY = {
@@ -160,7 +162,7 @@ class _State:
         sender = _child_with_class(body, "from_name")
         if sender is not None:
             self.sender, self.via_bot = _name_and_bot(_plain(sender))
-        content = _child_with_class(body, "forwarded") or body
+        content = _child_with_class(body, "forwarded", "body") or body
         forwarded = None
         if content is not body:
             original = _child_with_class(content, "from_name")
@@ -227,13 +229,13 @@ class _State:
 # -- parts of a message ------------------------------------------------------------------
 
 
-def _child_with_class(node: LexborNode | None, name: str) -> LexborNode | None:
-    """The first direct child of ``node`` with the class ``name``."""
+def _child_with_class(node: LexborNode | None, *names: str) -> LexborNode | None:
+    """The first direct child of ``node`` that has every one of the classes ``names``."""
+    wanted = set(names)
     child = node.child if node is not None else None
     while child is not None:
-        if (
-            child.tag not in ("-text", "-comment")
-            and name in (child.attributes.get("class") or "").split()
+        if child.tag not in ("-text", "-comment") and wanted <= set(
+            (child.attributes.get("class") or "").split()
         ):
             return child
         child = child.next
@@ -303,6 +305,10 @@ def _media_block(block: LexborNode, classes: list[str]) -> Media:
         return item  # the link to the map holds the place
     if description.startswith(_NOT_INCLUDED):
         item["reason"] = "file not included in the export"
+    if kind == "document" and status:
+        size = parse_size(status.split(",")[-1].strip())
+        if size is not None:
+            item["size"] = size
     if kind in ("voice", "round_video", "audio") and status:
         item["duration"] = _duration(status.split(",")[0])
     if kind == "audio" and " – " in title:
@@ -365,9 +371,13 @@ def _rich_text(node: LexborNode) -> tuple[str, list[Entity]]:
 def _walk(node: LexborNode, parts: list[str], entities: list[Entity]) -> None:
     child = node.child
     while child is not None:
-        if child.tag == "-text":
+        if child.tag == "-text":  # the export writes line breaks as <br>: newlines are layout
             value = child.text_content or ""
-            parts.append(" ".join(value.split("\n")) if "\n" in value else value)
+            if "\n" in value:
+                value = _LAYOUT_BREAK.sub(" ", value)
+                if parts and parts[-1].endswith("\n"):
+                    value = value.lstrip(" ")
+            parts.append(value)
         elif child.tag == "br":
             parts.append("\n")
         elif child.tag != "-comment":

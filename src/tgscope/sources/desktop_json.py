@@ -67,6 +67,7 @@ def read(context) -> Iterator[Post | Channel]:
                 channel=_resolve(header, context),
                 timezone=zone,
                 warn=context.warn,
+                path=context.path,
             )
         return
     with context.binary() as stream:
@@ -75,7 +76,9 @@ def read(context) -> Iterator[Post | Channel]:
             if name is None:
                 _skip(chat, messages, context.warn)
                 continue
-            yield from parse_chat(chat, messages, channel=name, timezone=zone, warn=context.warn)
+            yield from parse_chat(
+                chat, messages, channel=name, timezone=zone, warn=context.warn, path=context.path
+            )
 
 
 def parse_chat(
@@ -85,6 +88,7 @@ def parse_chat(
     channel: str,
     timezone: tzinfo | None = None,
     warn: Warn | None = None,
+    path: str | None = None,
 ) -> Iterator[Post | Channel]:
     """The channel header, then one post per message of one exported chat.
 
@@ -95,7 +99,13 @@ def parse_chat(
     yield Channel(username=channel, title=chat.get("name"), telegram_id=_int(chat.get("id")))
     zone_warned = False
     is_channel = chat.get("type") in _CHANNEL_TYPES
-    for message in messages:
+    for position, message in enumerate(messages, start=1):
+        if not isinstance(message, dict) or _int(message.get("id")) is None:
+            raise ParseError(
+                f"message {position} of chat {chat.get('name')!r} has no id: not a Telegram"
+                " Desktop export, or a damaged one",
+                path=path or "",
+            )
         if "date_unixtime" not in message and timezone is None and not zone_warned:
             warn("dates carry no time zone (an older export): read as UTC; see --timezone")
             zone_warned = True

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..clean import parse_count, strip_keeping_entities
+from ..clean import parse_count, parse_size, strip_keeping_entities
 from ..record import (
     Button,
     Channel,
@@ -35,7 +35,6 @@ _BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)
 _TME_POST = re.compile(r"^https?://t\.me/(?:s/)?([A-Za-z0-9_]+)/(\d+)")
 _TME_CHANNEL = re.compile(r"^https?://t\.me/([A-Za-z0-9_]+)/?$")
 _SOURCE_LINE_BREAK = re.compile(r"\s*\n\s*")  # a line break in the HTML source, not a <br>
-_SIZE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([KMGT]?)B$", re.IGNORECASE)
 
 # what each kind of markup in a message bubble is, for the "did we understand it" check
 _KNOWN_PARTS = (
@@ -534,7 +533,7 @@ def _media(parts: _Parts) -> list[Media]:
             "file_name": _text(document.css_first(".tgme_widget_message_document_title")) or None,
         }
         extra = _text(document.css_first(".tgme_widget_message_document_extra"))
-        size = _bytes(extra)
+        size = parse_size(extra)
         if size is not None:  # a file's size ("2.1 MB"), in bytes as other sources give it
             item["size"] = size
         elif extra:  # an audio file's performer
@@ -630,15 +629,6 @@ def _player(node: LexborNode, kind: str, tag: str, duration: str) -> Media:
 def _background(node: LexborNode) -> str | None:
     match = _BACKGROUND_URL.search(node.attributes.get("style") or "")
     return match.group(1) if match else None
-
-
-def _bytes(text: str) -> int | None:
-    """``"2.1 MB"`` -> 2202010 (Telegram counts in 1024s); None for what is not a size."""
-    match = _SIZE.match(text)
-    if not match:
-        return None
-    number, unit = match.groups()
-    return round(float(number.replace(",", ".")) * 1024 ** (" KMGT".index(unit.upper() or " ")))
 
 
 def _duration(text: str) -> int | None:
