@@ -226,3 +226,46 @@ def test_a_message_without_an_id_is_an_error_naming_it(db_path, tmp_path):
     ):
         archive.import_file(broken, channel="chan_x")
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM posts").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("fields", "media"),
+    [
+        (
+            {"file": "stickers/s.webp", "media_type": "sticker", "mime_type": "image/webp"},
+            {"type": "sticker", "url": "stickers/s.webp", "mime_type": "image/webp"},
+        ),
+        (
+            {"file": "round/r.mp4", "media_type": "video_message", "duration_seconds": 9},
+            {"type": "round_video", "url": "round/r.mp4", "duration": 9},
+        ),
+        (
+            {"file": "voice/v.ogg", "media_type": "voice_message", "duration_seconds": 4},
+            {"type": "voice", "url": "voice/v.ogg", "duration": 4},
+        ),
+        (
+            {"file": "gif/g.mp4", "media_type": "animation", "width": 320, "height": 240},
+            {"type": "gif", "url": "gif/g.mp4", "width": 320, "height": 240},
+        ),
+        (
+            {"file": "audio/a.mp3", "media_type": "audio_file", "performer": "Choir"},
+            {"type": "audio", "url": "audio/a.mp3", "performer": "Choir"},
+        ),
+        (
+            {
+                "contact_information": {
+                    "first_name": "Press",
+                    "last_name": "Office",
+                    "phone_number": "+86 10 6532 1381",
+                }
+            },
+            {"type": "contact", "name": "Press Office", "phone": "+86 10 6532 1381"},
+        ),
+    ],
+)
+def test_media_kinds(fields, media):
+    from tgscope.sources.desktop_json import message_to_post
+
+    message = {"id": 9, "type": "message", "date_unixtime": "1668503520", "text": ""} | fields
+    post = message_to_post(message, "rusembchina", TITLE, True, None, lambda _: None)
+    assert post.media == [media]
