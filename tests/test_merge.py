@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from tgscope.archive import Archive
 from tgscope.cli import cli
+from tgscope.errors import SourceError
+from tgscope.exports import export_posts
 
 from .conftest import FIXTURES
 
@@ -127,3 +129,137 @@ def test_show_sources_says_who_said_what(db_path, sources):
     assert [p["kind"] for p in provenance] == ["desktop-json", "web"]
     assert provenance[1]["record"]["views"] == 12300
     assert provenance[0]["record"]["views"] is None
+
+
+BRIEFING = "Брифинг официального представителя МИД России М.В.Захаровой"
+
+
+def write(path, text: str, when: int):
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (when, when))
+    return path
+
+
+def import_all(db_path, *paths):
+    with Archive.open(db_path) as archive:
+        reports = [archive.import_file(p, channel="mfarussia") for p in paths]
+        return reports, {post.key: post for post in archive.posts()}
+
+
+def test_dump_copies_merge_only_into_one_unambiguous_post_of_the_same_author(tmp_path):
+    table = write(
+        tmp_path / "posts.csv",
+        f"id,text,channel\n100,{BRIEFING},mfarussia\n200,{BRIEFING},mfarussia\n"
+        f"41,Заявление МИД России о переговорах в Пекине,mfarussia\n",
+        1_700_000_000,
+    )
+    dump = write(
+        tmp_path / "dump.txt",
+        f"{BRIEFING}\n👍50\n{BRIEFING}\n👍70\n"
+        "Forwarded from Russian MFA 🇷🇺\nЗаявление МИД России о переговорах в Пекине\n👍5\n",
+        1_700_000_100,
+    )
+    for order in ((table, dump), (dump, table)):
+        db = tmp_path / f"{order[0].suffix[1:]}.db"
+        _, posts = import_all(db, *(str(p) for p in order))
+        copies = [key for key in posts if "/dump-" in key]
+        assert len(copies) == 3, order  # ambiguous (two posts say it) or another author
+        assert posts["mfarussia/41"].forwarded_from is None
+
+
+def test_a_later_edit_takes_in_the_dump_copy_it_now_matches(tmp_path):
+    first = write(
+        tmp_path / "v1.csv", "id,text\n300,Первая редакция заявления МИД\n", 1_700_000_000
+    )
+    dump = write(
+        tmp_path / "dump.txt", "Вторая редакция заявления МИД России\n👍9\n", 1_700_000_050
+    )
+    second = write(
+        tmp_path / "v2.csv", "id,text\n300,Вторая редакция заявления МИД России\n", 1_700_000_100
+    )
+    reports, posts = import_all(tmp_path / "a.db", first, dump, second)
+    assert list(posts) == ["mfarussia/300"]
+    assert posts["mfarussia/300"].reactions == [{"emoji": "👍", "count": 9}]
+    assert reports[2].merged == 1 and "1 copies without ids merged" in reports[2].summary()
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert db.execute("SELECT text FROM post_versions").fetchall() == [
+        ("Первая редакция заявления МИД",)
+    ]
+
+
+def test_an_older_text_imported_late_is_kept_as_a_version(tmp_path):
+    older = write(tmp_path / "old.csv", "id,text\n300,Первая редакция\n", 1_700_000_000)
+    newer = write(tmp_path / "new.csv", "id,text\n300,Вторая редакция\n", 1_700_000_100)
+    _, posts = import_all(tmp_path / "a.db", newer, older)
+    assert posts["mfarussia/300"].text == "Вторая редакция"
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert db.execute("SELECT text FROM post_versions").fetchall() == [("Первая редакция",)]
+
+
+def test_a_forward_from_a_hidden_sender_is_kept_and_reimports_unchanged(tmp_path):
+    export = tmp_path / "result.json"
+    export.write_text(
+        json.dumps(
+            {
+                "name": "Chan",
+                "type": "public_channel",
+                "id": 5,
+                "messages": [
+                    {
+                        "id": 1,
+                        "type": "message",
+                        "date_unixtime": "1668503520",
+                        "forwarded_from": None,
+                        "text": "A forward from someone hidden",
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    with Archive.open(tmp_path / "a.db") as archive:
+        archive.import_file(export, channel="chan_a")
+        again = archive.import_file(export, channel="chan_a")
+        post = archive.get("chan_a/1")
+    assert (again.unchanged, again.updated) == (1, 0)
+    assert post.forwarded_from == {"title": None, "channel": None, "id": None}
+
+
+def test_an_export_is_matched_by_title_only_to_a_channel_without_another_id(tmp_path, sources):
+    _, export, _ = sources
+    other = json.loads(export.read_text(encoding="utf-8"))
+    other["id"] = 999999
+    other_path = tmp_path / "other.json"
+    other_path.write_text(json.dumps(other, ensure_ascii=False), encoding="utf-8")
+    with Archive.open(tmp_path / "a.db") as archive:
+        archive.import_file(export, channel="rusembchina")
+        with pytest.raises(SourceError, match="does not give the channel's username"):
+            archive.import_file(other_path)
+        channels = archive.store.db.execute("SELECT username, telegram_id FROM channels").fetchall()
+    assert channels == [("rusembchina", 1234567890)]
+
+
+def test_a_restored_archive_keeps_what_each_source_gave(tmp_path, sources):
+    page, export, _ = sources
+    original, restored = tmp_path / "original.db", tmp_path / "restored.db"
+    imported(original, [export, page])
+    jsonl = tmp_path / "all.jsonl"
+    with Archive.open(original) as archive:
+        export_posts(archive.posts(), "jsonl", jsonl)
+    later = tmp_path / "later.html"
+    later.write_bytes(page.read_bytes())
+    os.utime(later, (1_700_000_900, 1_700_000_900))
+    with Archive.open(original) as archive:
+        again = archive.import_file(jsonl)  # into the archive it came from: nothing new
+        observations = archive.store.db.execute("SELECT count(*) FROM observations").fetchone()
+    with Archive.open(restored) as archive:
+        archive.import_file(jsonl)
+        report = archive.import_file(later, channel="rusembchina")
+        post, reply = archive.get("rusembchina/500"), archive.get("rusembchina/502")
+    assert again.unchanged == 8 and observations == (12,)
+    assert post.entities[-1]["type"] == "custom_emoji"  # the export's, as before
+    assert reply.buttons == [
+        {"text": "Read", "url": "https://mid.ru/en/2"},
+        {"text": "👍", "url": None},
+    ]
+    assert report.updated == 0

@@ -46,6 +46,7 @@ class FileReport:
     updated: int = 0
     unchanged: int = 0
     channels: int = 0
+    merged: int = 0  # copies without ids (text dumps) merged into posts with ids
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # why the file was not imported (then nothing of it was)
 
@@ -56,9 +57,10 @@ class FileReport:
     def summary(self) -> str:
         if self.error:
             return self.error
+        merged = f"; {self.merged} copies without ids merged into posts" if self.merged else ""
         return (
             f"{self.path} ({self.format}): {self.posts} post(s): {self.added} added, "
-            f"{self.updated} updated, {self.unchanged} unchanged"
+            f"{self.updated} updated, {self.unchanged} unchanged{merged}"
         )
 
 
@@ -262,6 +264,7 @@ class Archive:
         report.added += result.added
         report.updated += result.updated
         report.unchanged += result.unchanged
+        report.merged += result.merged
         index.stage(result.changed)
 
     # -- reading --------------------------------------------------------------------------

@@ -84,6 +84,8 @@ def detect_format(head: bytes, *, path: str) -> str:
         raise UnknownFormat(
             f"{path}: HTML that is neither a saved t.me/s page nor a Telegram Desktop export"
         )
+    if tabular.looks_like_csv(text):
+        return tabular.CSV
     if textdump.looks_like_textdump(text):
         return textdump.FORMAT
     raise UnknownFormat(

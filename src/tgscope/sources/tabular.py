@@ -63,6 +63,19 @@ def looks_like_snscrape(head: str) -> bool:
     )
 
 
+def looks_like_csv(head: str) -> bool:
+    """A table whose header names a post's text, id or link in a way tgscope knows."""
+    line = head.lstrip("\ufeff").split("\n", 1)[0].strip()
+    if "," not in line:
+        return False
+    try:
+        names = {name.strip().lower() for name in next(csv.reader([line]))}
+    except (csv.Error, StopIteration):
+        return False
+    known = {*MAPPABLE["text"], *MAPPABLE["id"], *MAPPABLE["url"]}
+    return len(names) >= 2 and bool(names & known)
+
+
 def _first_line_object(head: str) -> dict | None:
     line = head.lstrip("\ufeff").split("\n", 1)[0]
     try:

@@ -80,6 +80,7 @@ class SaveResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    merged: int = 0  # posts without ids found to be posts already archived, and merged
     changed: list[IndexDoc] = field(default_factory=list)
 
 

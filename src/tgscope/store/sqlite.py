@@ -157,7 +157,11 @@ class SQLiteStore(ProvenanceMixin):
         values.update({k: v for k, v in channel.counters.items() if k in _CHANNEL_COUNTERS})
         values = {k: v for k, v in values.items() if v is not None}
         if values:
-            assignments = ", ".join(f"{name} = ?" for name in values)
+            # a channel's Telegram id, once known, is not replaced by another source's
+            assignments = ", ".join(
+                "telegram_id = coalesce(telegram_id, ?)" if name == "telegram_id" else f"{name} = ?"
+                for name in values
+            )
             self.db.execute(
                 f"UPDATE channels SET {assignments}, updated_at = ? WHERE pk = ?",
                 [*values.values(), _now(), pk],
@@ -165,17 +169,21 @@ class SQLiteStore(ProvenanceMixin):
 
     def find_channel(self, telegram_id: int | None, title: str | None) -> str | None:
         """The username of the archived channel with this Telegram id, or else the only one
-        with this title; None when there is no such channel or the title is ambiguous."""
-        if telegram_id is not None:
+        with this title and no other id; None when there is none or the title is ambiguous."""
+        ids = (telegram_id, -1_000_000_000_000 - telegram_id) if telegram_id is not None else ()
+        if ids:
             row = self.db.execute(
                 "SELECT username FROM channels WHERE telegram_id IN (?, ?)",
-                (telegram_id, -1_000_000_000_000 - telegram_id),  # the API's form of the id
+                ids,  # API form too
             ).fetchone()
             if row:
                 return row[0]
         if title:
             rows = self.db.execute(
-                "SELECT username FROM channels WHERE title = ? LIMIT 2", (title,)
+                "SELECT username FROM channels WHERE title = ? AND (telegram_id IS NULL"
+                + (" OR telegram_id IN (?, ?))" if ids else ")")
+                + " LIMIT 2",
+                (title, *ids),
             ).fetchall()
             if len(rows) == 1:
                 return rows[0][0]
@@ -200,15 +208,17 @@ class SQLiteStore(ProvenanceMixin):
     def save_posts(self, posts: list[Post], source_pk: int) -> SaveResult:
         """Upsert posts by key and record that ``source_pk`` saw them; idempotent.
 
-        A post without an id whose text a post of its channel has is merged into that post;
+        A post without an id whose text one post of its channel has is merged into that post;
         a post with an id absorbs the copies without ids that say what it says.
         """
         if self._seq is None:
             raise RuntimeError("save_posts needs a transaction")
         result = SaveResult()
         source = self._source(source_pk)
+        restoring = source[2] == RESTORED_KIND
         existing = self._existing([post.key for post in posts])
-        self._match_copies(posts, existing)
+        if not restoring:  # a tgscope export is put back as it was, not merged anew
+            result.merged += self._match_copies(posts, existing, source_pk)
         next_pk = self._next_pk()
         rows, children, observations = [], [], []
         added: list[tuple[int, Post]] = []
@@ -235,35 +245,51 @@ class SQLiteStore(ProvenanceMixin):
             observations.extend(self._observations(pk, source, post))
         olds = self.load_posts(list(seen_again))
         versions = self.versions(olds)
+        latest = self._latest_observations(list(seen_again))
+        updated: list[tuple[int, Post]] = []
         for pk, old in olds.items():
-            post = self.observe(pk, old, seen_again[pk], source[2], source[1], versions[pk])
+            new, at = seen_again[pk], _observed_at(source, seen_again[pk])
+            if at < latest.get(pk, "") and new.text and new.text != old.text:
+                self._keep_version(pk, at, new)  # an older text, imported late
+            post = self.observe(pk, old, new, _kind(source), at, versions[pk])
             if same_content(post, old):
                 result.unchanged += 1
                 continue
-            self._replace(pk, old, post, source[1], children, result)
+            self._replace(pk, old, post, at, children, result)
+            updated.append((pk, post))
         self.db.executemany(_INSERT_POST, rows)
         self._insert_children(children)
+        if restoring:
+            for pk, post in added:
+                self._save_versions(pk, {RESTORED_KIND: (_observed_at(source, post), post)})
         self.db.executemany(
             "INSERT OR IGNORE INTO observations (post_pk, source_pk, observed_at, views, reactions)"
             " VALUES (?, ?, ?, ?, ?)",
             observations,
         )
-        self._absorb_copies(added, source[1], result)
+        if not restoring:
+            self._absorb_copies([*added, *updated], source[1], result)
         return result
+
+    def _keep_version(self, pk: int, when: str, post: Post) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO post_versions VALUES (?,?,?,?)",
+            (pk, when, post.text, _to_json(post.entities)),
+        )
 
     def _replace(self, pk: int, old: Post, post: Post, when: str, children, result) -> None:
         if post.text != old.text and old.text:  # an edit: the earlier text is kept
-            self.db.execute(
-                "INSERT OR IGNORE INTO post_versions VALUES (?,?,?,?)",
-                (pk, when, old.text, _to_json(old.entities)),
-            )
+            self._keep_version(pk, when, old)
         self._update_post(pk, post)
         children.append((pk, post))
         result.updated += 1
         result.changed.append(_index_doc(pk, post, new=False))
 
-    def _match_copies(self, posts: list[Post], existing: dict[str, int]) -> None:
-        """Posts without ids (text dumps) that a post of their channel already says."""
+    def _match_copies(self, posts: list[Post], existing: dict[str, int], source_pk: int) -> int:
+        """Posts without ids (text dumps) that one post of their channel already says: the
+        same text, forwarded from the same author.  Two copies in one source stay apart."""
+        matched = 0
+        claimed: set[int] = set()
         for post in posts:
             if post.id is not None or post.key in existing or not post.channel:
                 continue
@@ -271,24 +297,51 @@ class SQLiteStore(ProvenanceMixin):
             self.start_matching(channel_pk)
             mark = fingerprint(post.text)
             found = self.same_text(channel_pk, mark, with_id=True) if mark else []
-            if found:
-                existing[post.key] = found[0]
+            if len(found) != 1 or found[0] in claimed or not self._same_author(found[0], post):
+                continue
+            if self._seen_by(found[0], source_pk):
+                continue  # this source already gave this post: another copy, kept apart
+            existing[post.key] = found[0]
+            claimed.add(found[0])
+            matched += 1
+        return matched
 
-    def _absorb_copies(self, added: list[tuple[int, Post]], when: str, result) -> None:
-        """New posts with ids take in the posts without ids that say the same."""
-        for pk, post in added:
+    def _absorb_copies(self, posts: list[tuple[int, Post]], when: str, result) -> None:
+        """Posts with ids (new or with a new text) take in the posts without ids that say the
+        same, unless another post with an id says it too."""
+        for pk, post in posts:
             if post.id is None or not post.channel:
                 continue
             channel_pk = self._channel_pk(post.channel, post.channel_title)
             mark = fingerprint(post.text) if self.matchable(channel_pk) else None
-            for copy_pk in self.same_text(channel_pk, mark, with_id=False) if mark else []:
+            if mark is None or len(self.same_text(channel_pk, mark, with_id=True)) != 1:
+                continue
+            for copy_pk in self.same_text(channel_pk, mark, with_id=False):
+                copy = self.load_posts([copy_pk])[copy_pk]
+                if not _same_forward(copy, post):
+                    continue
                 old = self.load_posts([pk])[pk]
                 merged, gone = self.absorb(pk, copy_pk)
                 result.changed.append(gone)
+                result.merged += 1
                 if not same_content(merged, old):
-                    self._replace(pk, old, merged, when, children := [], result)
-                    self._insert_children(children)
-                    result.updated -= 1  # still one post added, not an update
+                    self._update_post(pk, merged)
+                    self._insert_children([(pk, merged)])
+                    result.changed.append(_index_doc(pk, merged, new=False))
+
+    def _same_author(self, pk: int, copy: Post) -> bool:
+        row = self.db.execute(
+            "SELECT forwarded_from_title FROM posts WHERE pk = ?", (pk,)
+        ).fetchone()
+        title = row[0] if row else None
+        return _same_forward(copy, Post(key="", forwarded_from=_forward_of(title)))
+
+    def _seen_by(self, pk: int, source_pk: int) -> bool:
+        return bool(
+            self.db.execute(
+                "SELECT 1 FROM observations WHERE post_pk = ? AND source_pk = ?", (pk, source_pk)
+            ).fetchone()
+        )
 
     def _observations(self, pk: int, source: tuple[int, str, str], post: Post) -> list[tuple]:
         """What this source saw of the post; a tgscope export restores the observations it
@@ -297,8 +350,11 @@ class SQLiteStore(ProvenanceMixin):
             return [_observation(pk, source, post)]
         newest = max(ref["observed_at"] for ref in post.sources)
         found = []
+        seen: dict[tuple[str, str, str], int] = {}
         for ref in post.sources:
-            restored = self.add_source(SourceInfo(ref["kind"], ref["ref"], "", ref["observed_at"]))
+            triple = (ref["kind"], ref["ref"], ref["observed_at"])
+            occurrence = seen[triple] = seen.get(triple, -1) + 1
+            restored = self._restored_source(triple, occurrence)
             latest = ref["observed_at"] == newest
             found.append(
                 (
@@ -310,6 +366,18 @@ class SQLiteStore(ProvenanceMixin):
                 )
             )
         return found
+
+    def _restored_source(self, triple: tuple[str, str, str], occurrence: int) -> int:
+        """The source row an exported observation names: the same one when the archive has
+        it (a file read twice at one time is two rows, matched in order), else a new one."""
+        rows = self.db.execute(
+            "SELECT pk FROM sources WHERE kind = ? AND ref = ? AND observed_at = ? ORDER BY pk",
+            triple,
+        ).fetchall()
+        if occurrence < len(rows):
+            return rows[occurrence][0]
+        kind, ref, observed_at = triple
+        return self.add_source(SourceInfo(kind, ref, f"restored-{occurrence}", observed_at))
 
     def _source(self, source_pk: int) -> tuple[int, str, str]:
         observed_at, kind = self.db.execute(
@@ -354,7 +422,8 @@ class SQLiteStore(ProvenanceMixin):
             post.date,
             post.text,
             post.views,
-            forward.get("title"),
+            # a forward from a hidden sender has no title: "" marks that it is a forward
+            forward.get("title") or ("" if post.forwarded_from is not None else None),
             forward.get("channel"),
             forward.get("id"),
             reply.get("channel"),
@@ -620,6 +689,32 @@ def _filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
 RESTORED_KIND = "tgscope-jsonl"  # a tgscope export: its posts say who saw them
 
 
+def _kind(source: tuple[int, str, str]) -> str:
+    return source[2]
+
+
+def _observed_at(source: tuple[int, str, str], post: Post) -> str:
+    """When the source saw the post: for a tgscope export, the newest observation it lists
+    (not when the export file was written)."""
+    if source[2] == RESTORED_KIND and post.sources:
+        return max(ref["observed_at"] for ref in post.sources)
+    return source[1]
+
+
+def _forward_of(title: str | None) -> dict | None:
+    return None if title is None else {"title": title or None, "channel": None, "id": None}
+
+
+def _same_forward(a: Post, b: Post) -> bool:
+    """Whether two copies agree on whether (and from whom) the post was forwarded."""
+    if (a.forwarded_from is None) != (b.forwarded_from is None):
+        return False
+    if a.forwarded_from is None or b.forwarded_from is None:
+        return True
+    first, second = a.forwarded_from.get("title"), b.forwarded_from.get("title")
+    return not first or not second or first.casefold().split() == second.casefold().split()
+
+
 def _observation(pk: int, source: tuple[int, str, str], post: Post) -> tuple:
     return (pk, source[0], source[1], post.views, reactions_json(post.reactions))
 
@@ -690,8 +785,8 @@ def _row_to_post(row: tuple, parts: dict[str, dict[int, list]], pk: int) -> Post
         buttons,
     ) = row
     forward = (
-        {"title": fwd_title, "channel": fwd_channel, "id": fwd_id}
-        if fwd_title or fwd_channel
+        {"title": fwd_title or None, "channel": fwd_channel, "id": fwd_id}
+        if fwd_title is not None or fwd_channel or fwd_id is not None
         else None
     )
     reply = {"channel": reply_channel, "id": reply_id} if reply_id is not None else None
