@@ -243,8 +243,8 @@ def test_an_import_stopped_midway_leaves_the_archive_as_it_was(tmp_path, seed_pa
     )
     big = tmp_path / "big.txt"
     body = "a long line of text about the meeting " * 40
-    with big.open("w", encoding="utf-8") as out:
-        for n in range(40_000):
+    with big.open("w", encoding="utf-8") as out:  # big enough to outlast the first cache spill
+        for n in range(60_000):
             out.write(f"Forwarded from X\nPost {n} {body}\n👍{n}\n")
     process = subprocess.Popen(
         [*tgscope, "import", "--db", str(db), str(big)],

@@ -269,3 +269,18 @@ def test_media_kinds(fields, media):
     message = {"id": 9, "type": "message", "date_unixtime": "1668503520", "text": ""} | fields
     post = message_to_post(message, "rusembchina", TITLE, True, None, lambda _: None)
     assert post.media == [media]
+
+
+def test_control_characters_written_as_x_escapes_are_read(db_path, tmp_path):
+    export = tmp_path / "result.json"
+    export.write_bytes(
+        b'{"name": "X", "type": "public_channel", "id": 1, "messages": [{"id": 1, "type":'
+        b' "message", "date_unixtime": "1668503520", "text": "page\\x0Cbreak, \\\\x41 kept"},'
+        b' {"id": 2, "type": "unsupported", "text": ""}]}'
+    )
+    with Archive.open(db_path) as archive:
+        report = archive.import_file(export, channel="chan_x")
+        posts = [archive.get("chan_x/1"), archive.get("chan_x/2")]
+    assert (report.added, report.warnings) == (2, [])
+    assert posts[0].text == "page\x0cbreak, \\x41 kept"
+    assert posts[1].media == [{"type": "unsupported", "unsupported": True, "reason": None}]

@@ -117,3 +117,17 @@ def test_a_bad_mapping_option_is_refused():
         parse_mapping("colour=c")
     with pytest.raises(OptionError, match="'id' is not FIELD=COLUMN"):
         parse_mapping("id")
+
+
+def test_ids_from_links_when_a_row_number_column_disagrees(db_path, tmp_path):
+    table = tmp_path / "links.csv"
+    table.write_text(
+        "id,url,text\n1,https://t.me/mfarussia/5,Пятый\n2,https://t.me/mfarussia/9,Девятый\n",
+        encoding="utf-8",
+    )
+    with Archive.open(db_path) as archive:
+        with pytest.raises(ParseError, match=r"links\.csv:2: id 1 and the link's id 5 disagree"):
+            archive.import_file(table)
+        archive.import_file(table, options={"mapping": "url=url"})
+        keys = [post.key for post in archive.posts()]
+    assert keys == ["mfarussia/5", "mfarussia/9"]

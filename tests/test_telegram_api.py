@@ -270,3 +270,34 @@ def test_credentials_are_private_and_never_shown(tmp_path, monkeypatch):
     assert "0123456789abcdef" not in repr(loaded) and "12345" not in repr(loaded)
     monkeypatch.setenv("TGSCOPE_API_HASH", "fromtheenvironment")
     assert load_credentials().api_hash == "fromtheenvironment"
+
+
+def test_media_that_is_gone_or_empty_does_not_stop_the_mapping():
+    posts = [
+        message_to_post(m, "chan")
+        for m in (
+            message(1, media=types.MessageMediaDocument(document=None)),
+            message(2, media=types.MessageMediaDocument(document=types.DocumentEmpty(id=5))),
+            message(3, media=types.MessageMediaGeo(geo=types.GeoPointEmpty())),
+        )
+    ]
+    assert [post.media for post in posts] == [
+        [{"type": "document", "unsupported": True, "reason": "no longer available"}],
+        [{"type": "document", "unsupported": True, "reason": "no longer available"}],
+        [{"type": "location"}],
+    ]
+
+
+def test_the_session_folder_is_private(tmp_path, monkeypatch):
+    from tgscope.api_sync import keep_private, private_folder
+
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o755)
+    monkeypatch.setenv("TGSCOPE_CONFIG", str(folder))
+    session = folder / "telegram.session"
+    session.write_text("secret")
+    session.chmod(0o644)
+    private_folder()
+    keep_private(session)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(session.stat().st_mode) == 0o600

@@ -26,7 +26,7 @@ from typing import Any
 from .archive import Archive, FileReport
 from .clean import normalize_channel
 from .errors import ChannelUnavailable, FetchError, OptionError, TgscopeError
-from .record import Channel
+from .record import Channel, Post
 from .sources.telegram_api import Names, message_to_post
 from .store import SourceInfo, Store, SyncState
 from .sync import SyncReport
@@ -54,9 +54,7 @@ def session_path() -> Path:
 
 def save_credentials(credentials: Credentials) -> Path:
     """Store the API id and hash for later syncs, readable by the user only."""
-    folder = config_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / "credentials.json"
+    path = private_folder() / "credentials.json"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         json.dump({"api_id": credentials.api_id, "api_hash": credentials.api_hash}, out)
@@ -95,8 +93,23 @@ def make_client(credentials: Credentials) -> Any:
         raise OptionError(
             "the Telegram API needs Telethon: pip install 'tgscope[telegram]'"
         ) from error
-    session_path().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return TelegramClient(str(session_path()), credentials.api_id, credentials.api_hash)
+    private_folder()
+    client = TelegramClient(str(session_path()), credentials.api_id, credentials.api_hash)
+    keep_private(session_path())
+    return client
+
+
+def private_folder() -> Path:
+    """The config folder, readable by the user only (the session grants account access)."""
+    folder = config_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def keep_private(path: Path) -> None:
+    if path.exists():
+        os.chmod(path, 0o600)
 
 
 def sync_api_channel(
@@ -153,7 +166,7 @@ def sync_api_channel(
             _save(archive, report, header, [], SyncState(newest, None, None, ()), state_key)
             return report
         names = _names(batch)
-        posts = [message_to_post(m, name, header.title, names) for m in batch]
+        posts = [_post(m, name, header.title, names, report) for m in batch]
         lowest = min(m.id for m in batch)
         newest = max([newest or 0, *(m.id for m in batch)])
         report.ids_seen.update(m.id for m in batch)
@@ -162,6 +175,25 @@ def sync_api_channel(
         if on_batch:
             on_batch(report)
         cursor = lowest
+
+
+def _post(message: Any, channel: str, title: str | None, names: Names, report: SyncReport):
+    """The message as a post; one this version cannot read is kept with what is certain
+    (id, date, text) and a warning, so the sync goes past it."""
+    try:
+        return message_to_post(message, channel, title, names)
+    except (AttributeError, TypeError, ValueError) as error:
+        report.warnings.append(
+            f"{channel}/{message.id}: partly unreadable ({error}); kept its text"
+        )
+        return Post(
+            key=f"{channel}/{message.id}",
+            channel=channel,
+            channel_title=title,
+            id=message.id,
+            date=message.date.isoformat() if getattr(message, "date", None) else None,
+            text=getattr(message, "message", None) or "",
+        )
 
 
 def _entity(client: Any, name: str) -> Any:

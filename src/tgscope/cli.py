@@ -212,23 +212,41 @@ def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay, jobs,
 
 
 def _sync_api(db: str | None, channels: tuple[str, ...], all_pages: bool) -> None:
-    from .api_sync import load_credentials, make_client, sync_api_channel
+    from .api_sync import (
+        keep_private,
+        load_credentials,
+        make_client,
+        session_path,
+    )
 
     client = make_client(load_credentials())
     failed = False
-    with Archive.open(db) as archive, client:
+    client.connect()  # not start(): that would ask for a phone number here
+    try:
         if not client.is_user_authorized():
             raise click.ClickException("not logged in to Telegram: run tgscope auth first")
-        for channel in channels:
-            try:
-                report = sync_api_channel(archive, channel, client=client, all_pages=all_pages)
-            except TgscopeError as error:  # one channel failing does not stop the others
-                err_console.print(f"Error: {error}")
-                failed = True
-                continue
-            console.print(report.summary())
+        with Archive.open(db) as archive:
+            failed = _sync_api_channels(archive, client, channels, all_pages)
+    finally:
+        client.disconnect()
+        keep_private(session_path())
     if failed:
         sys.exit(1)
+
+
+def _sync_api_channels(archive, client, channels, all_pages) -> bool:
+    from .api_sync import sync_api_channel
+
+    failed = False
+    for channel in channels:
+        try:
+            report = sync_api_channel(archive, channel, client=client, all_pages=all_pages)
+        except TgscopeError as error:  # one channel failing does not stop the others
+            err_console.print(f"Error: {error}")
+            failed = True
+            continue
+        console.print(report.summary())
+    return failed
 
 
 @cli.command()
@@ -244,12 +262,13 @@ def auth(api_id, api_hash, phone):
     The API id and hash and the login session are stored in ~/.config/tgscope (or
     $TGSCOPE_CONFIG), readable by you only, never in the archive.
     """
-    from .api_sync import Credentials, make_client, save_credentials
+    from .api_sync import Credentials, keep_private, make_client, save_credentials, session_path
 
     credentials = Credentials(api_id, api_hash)
     client = make_client(credentials)
     client.start(phone=phone)  # asks for the code Telegram sends (and a password if set)
     client.disconnect()
+    keep_private(session_path())
     path = save_credentials(credentials)
     console.print(f"logged in; credentials and session stored in {path.parent}")
 

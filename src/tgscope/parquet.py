@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import TgscopeError
 from .record import Post
 
 _BATCH = 5000
@@ -53,6 +54,8 @@ SCHEMA = pa.schema(
                         ("length", _INT),
                         ("url", _STRING),
                         ("document_id", _STRING),
+                        ("user_id", _INT),
+                        ("language", _STRING),
                     ]
                 )
             ),
@@ -105,7 +108,22 @@ SCHEMA = pa.schema(
 
 
 def write_parquet(posts: Iterable[Post], output: Path) -> int:
-    """Write ``posts`` to the Parquet file ``output``; return how many."""
+    """Write ``posts`` to the Parquet file ``output``; return how many.  The file appears
+    whole or not at all: it is written beside and renamed when complete."""
+    partial = output.with_name(output.name + ".partial")
+    try:
+        count = _write(posts, partial)
+    except (pa.ArrowException, ValueError, TypeError) as error:
+        partial.unlink(missing_ok=True)
+        raise TgscopeError(f"{output}: cannot write Parquet: {error}") from error
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(output)
+    return count
+
+
+def _write(posts: Iterable[Post], output: Path) -> int:
     count = 0
     with pq.ParquetWriter(output, SCHEMA, compression="zstd") as writer:
         rows: list[dict[str, Any]] = []

@@ -106,7 +106,12 @@ def parse_chat(
                 " Desktop export, or a damaged one",
                 path=path or "",
             )
-        if "date_unixtime" not in message and timezone is None and not zone_warned:
+        if (
+            "date_unixtime" not in message
+            and "date" in message
+            and not timezone
+            and not zone_warned
+        ):
             warn("dates carry no time zone (an older export): read as UTC; see --timezone")
             zone_warned = True
         yield message_to_post(message, channel, chat.get("name"), is_channel, timezone, warn)
@@ -144,6 +149,8 @@ def message_to_post(
     )
     if kind == "service":
         post.service = _service_text(message)
+    elif kind == "unsupported":  # a message this Telegram Desktop could not export
+        post.media = [*post.media, {"type": "unsupported", "unsupported": True, "reason": None}]
     elif kind != "message":
         post.service = f"unsupported message ({kind})"
         warn(f"{key}: a message of unknown type {kind!r}, kept as a service message")
@@ -194,14 +201,46 @@ def _chat_header(stream: BinaryIO) -> dict[str, Any] | None:
 
 def _items(stream: BinaryIO, prefix: str, path: str) -> Iterator[dict[str, Any]]:
     try:
-        yield from ijson.items(stream, prefix, use_float=True)
+        yield from ijson.items(_EscapeFixer(stream), prefix, use_float=True)
     except ijson.JSONError as error:
         raise _json_error(error, stream, path) from error
 
 
+class _EscapeFixer:
+    r"""Telegram Desktop writes some control characters as ``\xNN``, which JSON does not
+    allow: they are read as ``\u00NN``.  Chunks without a backslash pass untouched."""
+
+    _BAD = re.compile(rb"(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})")
+
+    def __init__(self, stream: BinaryIO):
+        self.stream, self.carry = stream, b""
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            raw = self.stream.read(size)
+            data, self.carry = self.carry + raw, b""
+            if not raw or size == -1:  # the end: nothing can follow an escape cut short
+                return self._fix(data)
+            # keep back an escape the chunk may have cut, with the backslashes before it
+            slash = data.rfind(b"\\", max(len(data) - 4, 0))
+            if slash >= 0:
+                cut = slash
+                while cut > 0 and data[cut - 1] == 0x5C:
+                    cut -= 1
+                data, self.carry = data[:cut], data[cut:]
+            if data:
+                return self._fix(data)
+
+    def _fix(self, data: bytes) -> bytes:
+        return self._BAD.sub(rb"\1\\u00\2", data) if b"\\x" in data else data
+
+    def tell(self) -> int:
+        return self.stream.tell() - len(self.carry)
+
+
 def _account_chats(stream: BinaryIO, path: str) -> Iterator[tuple[dict, Iterator[dict]]]:
     """Each chat of a whole-account export with its messages, walked event by event."""
-    events = ijson.parse(stream, use_float=True)
+    events = ijson.parse(_EscapeFixer(stream), use_float=True)
     chat_prefixes = ("chats.list.item", "left_chats.list.item")
     try:
         for prefix, event, _ in events:

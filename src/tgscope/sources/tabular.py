@@ -173,6 +173,8 @@ def resolve_mapping(spec: object, columns: Iterable[str], path: str) -> dict[str
         )
     mapping = dict(given)
     for field, aliases in MAPPABLE.items():
+        if field == "id" and "url" in given:
+            continue  # ids from the links the user named, not from a column that looks like one
         if field not in mapping:
             found = next((column for column in aliases if column in columns), None)
             if found is not None:
@@ -207,6 +209,13 @@ def row_to_post(row: dict[str, Any], mapping: dict[str, str], context, line: int
             line=line,
         )
     number = _count(cell("id"), "id", context.path, line)
+    if from_url and number is not None and number != int(from_url.group(2)):
+        raise ParseError(
+            f"id {number} and the link's id {from_url.group(2)} disagree (--map url=COLUMN"
+            " takes ids from the links, --map id=COLUMN from a column)",
+            path=context.path,
+            line=line,
+        )
     if number is None and from_url:
         number = int(from_url.group(2))
     text = str(cell("text") or "")

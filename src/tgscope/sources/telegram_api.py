@@ -178,13 +178,21 @@ def _media(media: Any) -> tuple[list[Media], dict | None]:
     if kind == "MessageMediaPhoto":
         return [{"type": "photo", "url": None}], None
     if kind == "MessageMediaDocument":
+        if type(getattr(media, "document", None)).__name__ != "Document":
+            return [
+                {"type": "document", "unsupported": True, "reason": "no longer available"}
+            ], None
         return [_document(media.document, media)], None
     if kind == "MessageMediaPoll":
         return [_poll(media)], None
     if kind in ("MessageMediaGeo", "MessageMediaGeoLive", "MessageMediaVenue"):
         geo = media.geo
         item: Media = {"type": "location"}
-        item["latitude"], item["longitude"] = geo.lat, geo.long  # type: ignore[typeddict-unknown-key]
+        if type(geo).__name__ == "GeoPoint":
+            item["latitude"], item["longitude"] = geo.lat, geo.long  # type: ignore[typeddict-unknown-key]
+        for name in ("title", "address"):
+            if getattr(media, name, None):
+                item["place_name" if name == "title" else name] = getattr(media, name)  # type: ignore[literal-required]
         return [item], None
     if kind == "MessageMediaContact":
         name = " ".join(part for part in (media.first_name, media.last_name) if part)
