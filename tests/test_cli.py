@@ -274,4 +274,4 @@ def test_an_import_stopped_midway_leaves_the_archive_as_it_was(tmp_path, seed_pa
     rerun = subprocess.run(
         [*tgscope, "import", "--db", str(db), str(big)], capture_output=True, text=True
     )
-    assert rerun.stdout == f"{big} (textdump): 40000 post(s): 40000 added, 0 updated, 0 unchanged\n"
+    assert rerun.stdout == f"{big} (textdump): 60000 post(s): 60000 added, 0 updated, 0 unchanged\n"
