@@ -197,10 +197,20 @@ def test_whole_account_export_takes_the_chats_it_can_name(db_path, tmp_path):
     path.write_text(json.dumps(account, ensure_ascii=False), encoding="utf-8")
     with Archive.open(db_path) as archive:
         picked = archive.import_file(path, channel="rusembchina", options={"chat": 1234567890})
-    assert picked.added == 8
-    assert picked.warnings[0] == (
-        "skipped chat 'Friends' (private_group, id 77, 2 message(s)): no username known;"
-        " import it with --chat 77 --channel NAME"
+    unknown_type = (
+        "rusembchina/507: a message of unknown type 'new_kind_of_message', kept as a service"
+        " message"
+    )
+    assert (picked.added, picked.warnings) == (8, [unknown_type])  # no word of the group
+    with Archive.open(db_path) as archive:
+        every = archive.import_file(path)  # the channel is known now; the group is not
+    assert (every.unchanged, every.warnings) == (
+        8,
+        [
+            "skipped chat 'Friends' (private_group, id 77, 2 message(s)): no username known;"
+            " import it with --chat 77 --channel NAME",
+            unknown_type,
+        ],
     )
 
 

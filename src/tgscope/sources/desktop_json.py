@@ -71,7 +71,10 @@ def read(context) -> Iterator[Post | Channel]:
             )
         return
     with context.binary() as stream:
+        wanted = context.options.get("chat")
         for chat, messages in _account_chats(stream, context.path):
+            if wanted is not None and _int(chat.get("id")) != wanted:
+                continue  # not the chat asked for with --chat: left out, as asked
             name = _resolve(chat, context, account=True)
             if name is None:
                 _skip(chat, messages, context.warn)
