@@ -402,7 +402,7 @@ def test_dump_with_a_header_reimports_unchanged(db_path, tmp_path):
 def test_reactions_json_matches_the_json_module():
     import json
 
-    from tgscope.store.sqlite import reactions_json
+    from tgscope.store.provenance import reactions_json
 
     for reactions in (
         [],

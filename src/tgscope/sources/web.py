@@ -16,25 +16,30 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..clean import parse_count, parse_size, strip_keeping_entities
+from ..clean import parse_count
 from ..record import (
     Button,
     Channel,
-    Entity,
     ForwardedFrom,
     LinkPreview,
-    Media,
     Post,
     Reaction,
     ReplyTo,
 )
+from .web_markup import (
+    find_class,
+    find_tag,
+    inside,
+    line_text,
+    one_line_or_more,
+    rich_text,
+)
+from .web_media import message_media
 
 FORMAT = "web"
 
-_BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)")
 _TME_POST = re.compile(r"^https?://t\.me/(?:s/)?([A-Za-z0-9_]+)/(\d+)")
 _TME_CHANNEL = re.compile(r"^https?://t\.me/([A-Za-z0-9_]+)/?$")
-_SOURCE_LINE_BREAK = re.compile(r"\s*\n\s*")  # a line break in the HTML source, not a <br>
 
 # what each kind of markup in a message bubble is, for the "did we understand it" check
 _KNOWN_PARTS = (
@@ -111,19 +116,6 @@ _NEVER_INDEXED_TAGS = frozenset(
     | {"img", "video", "source", "svg", "g", "path", "circle", "rect", "use", "defs"}
     | {"polygon", "tg-emoji"}
 )
-_FORMATTING = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "s": "strikethrough",
-    "del": "strikethrough",
-    "code": "code",
-    "pre": "pre",
-    "blockquote": "blockquote",
-    "tg-spoiler": "spoiler",
-}
 
 
 @dataclass
@@ -189,11 +181,11 @@ def _channel_info(header: _Parts) -> Channel | None:
         or header.first("tgme_channel_info_counter")
     ):
         return None
-    username = _text(header.first("tgme_channel_info_header_username")).lstrip("@").lower()
+    username = line_text(header.first("tgme_channel_info_header_username")).lstrip("@").lower()
     counters = {}
     for counter in header.all("tgme_channel_info_counter"):
-        value = _text(_find(counter, "counter_value"))
-        kind = _text(_find(counter, "counter_type")).rstrip("s") + "s"
+        value = line_text(find_class(counter, "counter_value"))
+        kind = line_text(find_class(counter, "counter_type")).rstrip("s") + "s"
         try:
             counters[kind] = parse_count(value)
         except ValueError:
@@ -201,8 +193,8 @@ def _channel_info(header: _Parts) -> Channel | None:
     description = header.first("tgme_channel_info_description")
     return Channel(
         username=username or None,
-        title=_text(header.first("tgme_channel_info_header_title")) or None,
-        description=_rich_text(description)[0] if description is not None else None,
+        title=line_text(header.first("tgme_channel_info_header_title")) or None,
+        description=rich_text(description)[0] if description is not None else None,
         verified=header.first("verified-icon") is not None or None,
         counters=counters,
         avatar=_avatar(header.first("tgme_page_photo_image")),
@@ -210,7 +202,7 @@ def _channel_info(header: _Parts) -> Channel | None:
 
 
 def _avatar(photo: LexborNode | None) -> str | None:
-    image = _find_tag(photo, "img")
+    image = find_tag(photo, "img")
     return (image.attributes.get("src") or None) if image is not None else None
 
 
@@ -306,27 +298,6 @@ def _indexed_names(classes: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _find(node: LexborNode | None, name: str) -> LexborNode | None:
-    """The first element under ``node`` with the class ``name`` (a small subtree)."""
-    if node is None:
-        return None
-    for child in node.traverse(include_text=False):
-        classes = child.attributes.get("class")
-        if classes and name in classes.split():
-            return child
-    return None
-
-
-def _find_tag(node: LexborNode | None, tag: str) -> LexborNode | None:
-    """The first element under ``node`` (or ``node`` itself) with the tag ``tag``."""
-    if node is None:
-        return None
-    for child in node.traverse(include_text=False):
-        if child.tag == tag:
-            return child
-    return None
-
-
 def _parse_message(
     node: LexborNode, parts: _Parts, channel_title: str | None, warnings: list[str]
 ) -> Post | None:
@@ -339,11 +310,11 @@ def _parse_message(
     text, entities = "", []
     text_node = _own_text_node(parts, bubble)
     if text_node is not None:
-        text, entities = _rich_text(text_node)
+        text, entities = rich_text(text_node)
     post = Post(
         key=key,
         channel=channel.lower(),
-        channel_title=_text(parts.first("tgme_widget_message_owner_name")) or channel_title,
+        channel_title=line_text(parts.first("tgme_widget_message_owner_name")) or channel_title,
         id=int(number),
         date=_date(parts),
         text=text,
@@ -352,12 +323,12 @@ def _parse_message(
         reactions=_reactions(parts, key, warnings),
         forwarded_from=_forwarded_from(parts),
         reply_to=_reply_to(parts),
-        media=_media(parts),
+        media=message_media(parts),
         link_preview=_link_preview(parts),
-        author=_text(parts.first("tgme_widget_message_from_author")) or None,
+        author=line_text(parts.first("tgme_widget_message_from_author")) or None,
         via_bot=_via_bot(parts, bubble),
         buttons=_buttons(parts),
-        edited="edited" in _text(parts.first("tgme_widget_message_meta")),
+        edited="edited" in line_text(parts.first("tgme_widget_message_meta")),
         album_id=key if parts.first("tgme_widget_message_grouped_wrap") else None,
     )
     if "service_message" in (node.attributes.get("class") or ""):
@@ -380,7 +351,7 @@ def _parse_message(
 def _own_text_node(parts: _Parts, bubble: LexborNode) -> LexborNode | None:
     """The post's own text: not the quoted text of a reply or of a link preview."""
     for candidate in parts.all("tgme_widget_message_text"):
-        if not _inside(candidate, "tgme_widget_message_reply", stop=bubble) and not _inside(
+        if not inside(candidate, "tgme_widget_message_reply", stop=bubble) and not inside(
             candidate, "link_preview", stop=bubble
         ):
             return candidate
@@ -389,7 +360,7 @@ def _own_text_node(parts: _Parts, bubble: LexborNode) -> LexborNode | None:
 
 def _date(parts: _Parts) -> str | None:
     link = parts.first("tgme_widget_message_date")
-    time = _find_tag(link, "time")
+    time = find_tag(link, "time")
     if time is None or not time.attributes.get("datetime"):
         return None
     try:
@@ -402,7 +373,7 @@ def _date(parts: _Parts) -> str | None:
 
 
 def _views(parts: _Parts) -> int | None:
-    views = _text(parts.first("tgme_widget_message_views"))
+    views = line_text(parts.first("tgme_widget_message_views"))
     try:
         return parse_count(views) if views else None
     except ValueError:
@@ -414,7 +385,11 @@ def _forwarded_from(parts: _Parts) -> ForwardedFrom | None:
     if block is None:
         return None
     name = parts.first("tgme_widget_message_forwarded_from_name")
-    title = _text(name) if name is not None else _text(block).removeprefix("Forwarded from").strip()
+    title = (
+        line_text(name)
+        if name is not None
+        else line_text(block).removeprefix("Forwarded from").strip()
+    )
     href = (name.attributes.get("href") if name is not None else None) or ""
     post, channel = _TME_POST.match(href), _TME_CHANNEL.match(href)
     source = post or channel
@@ -436,10 +411,10 @@ def _reply_to(parts: _Parts) -> ReplyTo | None:
 def _via_bot(parts: _Parts, bubble: LexborNode) -> str | None:
     """The bot a post was sent through (``via @bot`` by the author or forward line)."""
     for link in parts.all("tgme_widget_message_via_bot"):
-        if _inside(link, "tgme_widget_message_reply", stop=bubble):
+        if inside(link, "tgme_widget_message_reply", stop=bubble):
             continue  # the replied-to message's bot, not this one's
         match = _TME_CHANNEL.match(link.attributes.get("href") or "")
-        name = match.group(1) if match else _text(link).removeprefix("via").strip().lstrip("@")
+        name = match.group(1) if match else line_text(link).removeprefix("via").strip().lstrip("@")
         return name.lower() or None
     return None
 
@@ -448,7 +423,7 @@ def _buttons(parts: _Parts) -> list[Button]:
     """Inline buttons: a link button's URL; other buttons (callbacks, votes) keep their label."""
     return [
         {
-            "text": _text(button),
+            "text": line_text(button),
             "url": (button.attributes.get("href") or None) if button.tag == "a" else None,
         }
         for button in parts.all("tgme_widget_message_inline_button")
@@ -461,9 +436,9 @@ def _link_preview(parts: _Parts) -> LinkPreview | None:
         return None
     return {
         "url": preview.attributes.get("href"),
-        "site_name": _text(parts.first("link_preview_site_name")) or None,
-        "title": _text(parts.first("link_preview_title")) or None,
-        "description": _one_line_or_more(parts.first("link_preview_description")) or None,
+        "site_name": line_text(parts.first("link_preview_site_name")) or None,
+        "title": line_text(parts.first("link_preview_title")) or None,
+        "description": one_line_or_more(parts.first("link_preview_description")) or None,
     }
 
 
@@ -476,14 +451,14 @@ def _reactions(parts: _Parts, key: str, warnings: list[str]) -> list[Reaction]:
         except ValueError:
             warnings.append(f"{key}: reaction without a count: {item.html[:80]!r}")
             continue
-        custom = _find_tag(item, "tg-emoji")
+        custom = find_tag(item, "tg-emoji")
         classes = item.attributes.get("class") or ""
-        if "paid" in classes or _find(item, "icon-telegram-stars") is not None:
+        if "paid" in classes or find_class(item, "icon-telegram-stars") is not None:
             reactions.append({"paid": True, "count": count})
         elif custom is not None and custom.attributes.get("emoji-id"):
             reactions.append({"custom_emoji_id": custom.attributes["emoji-id"], "count": count})
         else:
-            emoji = _text(_find_tag(item, "b")) or _text(_find(item, "emoji"))
+            emoji = line_text(find_tag(item, "b")) or line_text(find_class(item, "emoji"))
             reactions.append({"emoji": emoji.replace("\ufe0f", ""), "count": count})
     return reactions
 
@@ -494,167 +469,6 @@ def _text_children(node: LexborNode):
         if child.tag == "-text":
             yield child
         child = child.next
-
-
-# -- media -----------------------------------------------------------------------------
-
-
-def _media(parts: _Parts) -> list[Media]:
-    if _MEDIA_CLASSES.isdisjoint(parts.by_class):
-        return []
-    media: list[Media] = []
-    for photo in parts.all("tgme_widget_message_photo_wrap"):
-        media.append({"type": "photo", "url": _background(photo)})
-    for video in parts.all("tgme_widget_message_video_player"):
-        source = video.css_first("video")
-        is_gif = "message_video_gif" in (video.attributes.get("class") or "") or (
-            source is not None and "autoplay" in (source.attributes or {})
-        )
-        item: Media = {
-            "type": "gif" if is_gif and not video.css_first(".message_video_duration") else "video",
-            "url": source.attributes.get("src") if source is not None else None,
-            "duration": _duration(_text(video.css_first(".message_video_duration"))),
-        }
-        # every player holds a "not supported in your browser" stub, shown only when needed:
-        # the video is missing only when the player says so, or has no <video> at all
-        if "not_supported" in (video.attributes.get("class") or "") or source is None:
-            item["unsupported"] = True
-            if "too big" in _text(video).lower():
-                item["reason"] = "too_big"
-        media.append(item)
-    for rounded in parts.all("tgme_widget_message_roundvideo_player"):
-        media.append(_player(rounded, "round_video", "video", "roundvideo_duration"))
-    for voice in parts.all("tgme_widget_message_voice_player"):
-        media.append(_player(voice, "voice", "audio", "voice_duration"))
-    for document in parts.all("tgme_widget_message_document_wrap"):
-        kind = "audio" if document.css_first(".audio") is not None else "document"
-        item = {
-            "type": kind,
-            "file_name": _text(document.css_first(".tgme_widget_message_document_title")) or None,
-        }
-        extra = _text(document.css_first(".tgme_widget_message_document_extra"))
-        size = parse_size(extra)
-        if size is not None:  # a file's size ("2.1 MB"), in bytes as other sources give it
-            item["size"] = size
-        elif extra:  # an audio file's performer
-            item["performer"] = extra
-        media.append(item)
-    for sticker in parts.all("tgme_widget_message_sticker_wrap"):
-        media.append(_sticker(sticker))
-    for poll in parts.all("tgme_widget_message_poll"):
-        options = [
-            {
-                "text": _text(option.css_first(".tgme_widget_message_poll_option_text")),
-                "percent": _percent(
-                    _text(option.css_first(".tgme_widget_message_poll_option_percent"))
-                ),
-            }
-            for option in poll.css(".tgme_widget_message_poll_option")
-        ]
-        media.append(
-            {
-                "type": "poll",
-                "poll": {
-                    "question": _text(poll.css_first(".tgme_widget_message_poll_question")),
-                    "kind": _text(poll.css_first(".tgme_widget_message_poll_type")) or None,
-                    "options": options,
-                },
-            }
-        )
-    for location in parts.all("tgme_widget_message_location_wrap"):
-        media.append({"type": "location", "url": location.attributes.get("href")})
-    for contact in parts.all("tgme_widget_message_contact"):
-        media.append(
-            {
-                "type": "contact",
-                "name": _text(contact.css_first(".tgme_widget_message_contact_name")) or None,
-                "phone": _text(contact.css_first(".tgme_widget_message_contact_phone")) or None,
-            }
-        )
-    for stub in parts.all("message_media_not_supported"):
-        if stub.parent is not None and _inside(stub, "tgme_widget_message_video_player"):
-            continue
-        label = _text(stub.css_first(".message_media_not_supported_label"))
-        if media and _inside(stub, "media_not_supported_cont"):
-            continue  # the part of a post the browser can show is already listed
-        media.append({"type": "unsupported", "unsupported": True, "reason": label or None})
-    return media
-
-
-_MEDIA_CLASSES = frozenset(
-    {
-        "tgme_widget_message_photo_wrap",
-        "tgme_widget_message_video_player",
-        "tgme_widget_message_roundvideo_player",
-        "tgme_widget_message_voice_player",
-        "tgme_widget_message_document_wrap",
-        "tgme_widget_message_sticker_wrap",
-        "tgme_widget_message_poll",
-        "tgme_widget_message_location_wrap",
-        "tgme_widget_message_contact",
-        "message_media_not_supported",
-    }
-)
-_STICKER_TYPES = {"tgs": "application/x-tgsticker", "webm": "video/webm", "webp": "image/webp"}
-
-
-def _sticker(wrap: LexborNode) -> Media:
-    """A sticker: a still image (``data-webp``), an animated one (``.tgs`` in a ``<source
-    srcset>``) or a video sticker (``<video src>``); inline ``data:`` placeholders skipped."""
-    for node in wrap.traverse(include_text=False):
-        if node.tag not in ("i", "img", "picture", "source", "video"):
-            continue
-        attributes = node.attributes
-        url = attributes.get("data-webp") or attributes.get("src") or attributes.get("srcset")
-        url = (url or "").split(" ")[0] or _background(node)
-        if url and not url.startswith("data:"):
-            item: Media = {"type": "sticker", "url": url}
-            extension = url.partition("?")[0].rpartition(".")[2].lower()
-            if extension in _STICKER_TYPES:
-                item["mime_type"] = _STICKER_TYPES[extension]
-            return item
-    return {"type": "sticker", "url": None}
-
-
-def _player(node: LexborNode, kind: str, tag: str, duration: str) -> Media:
-    """A round video or voice message: its file and its duration."""
-    source = node.css_first(tag)
-    return {
-        "type": kind,
-        "url": source.attributes.get("src") if source is not None else None,
-        "duration": _duration(_text(node.css_first(f".tgme_widget_message_{duration}"))),
-    }
-
-
-def _background(node: LexborNode) -> str | None:
-    match = _BACKGROUND_URL.search(node.attributes.get("style") or "")
-    return match.group(1) if match else None
-
-
-def _duration(text: str) -> int | None:
-    if not text:
-        return None
-    seconds = 0
-    for part in text.split(":"):
-        if not part.strip().isdigit():
-            return None
-        seconds = seconds * 60 + int(part)
-    return seconds
-
-
-def _percent(text: str) -> int | None:
-    text = text.strip().rstrip("%")
-    return int(text) if text.isdigit() else None
-
-
-def _inside(node: LexborNode, class_name: str, *, stop: LexborNode | None = None) -> bool:
-    """Whether an ancestor of ``node`` (below ``stop``) has a class containing ``class_name``."""
-    parent = node.parent
-    while parent is not None and (stop is None or parent.mem_id != stop.mem_id):
-        if class_name in (parent.attributes.get("class") or ""):
-            return True
-        parent = parent.parent
-    return False
 
 
 def _check_parts(bubble: LexborNode, key: str, warnings: list[str]) -> None:
@@ -670,85 +484,6 @@ def _check_parts(bubble: LexborNode, key: str, warnings: list[str]) -> None:
 @lru_cache(maxsize=1024)
 def _is_known_part(classes: str) -> bool:
     return any(part in classes for part in _KNOWN_PARTS)
-
-
-# -- text with its entities ------------------------------------------------------------
-
-
-def _rich_text(node: LexborNode) -> tuple[str, list[Entity]]:
-    """Plain text (``<br>`` as line breaks) and entities with offsets in code points."""
-    parts: list[str] = []
-    entities: list[Entity] = []
-    _walk(node, parts, entities, [0])
-    return strip_keeping_entities("".join(parts), entities)
-
-
-def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: list[int]) -> None:
-    child = node.child
-    while child is not None:
-        tag = child.tag
-        if tag == "-text":
-            value = child.text_content or ""
-            value = _SOURCE_LINE_BREAK.sub(" ", value) if "\n" in value else value
-            parts.append(value)
-            length[0] += len(value)
-        elif tag == "br":
-            parts.append("\n")
-            length[0] += 1
-        elif tag == "i" and "emoji" in (child.attributes.get("class") or ""):
-            value = _text(child)
-            parts.append(value)
-            length[0] += len(value)
-        else:
-            start = length[0]
-            _walk(child, parts, entities, length)
-            entity = _entity(child, parts, start, length[0] - start)
-            if entity is not None:
-                entities.append(entity)
-        child = child.next
-
-
-def _entity(node: LexborNode, parts: list[str], offset: int, size: int) -> Entity | None:
-    """The entity that ``node`` marks over the last ``size`` code points of ``parts``."""
-    if node.tag == "a":
-        text = "".join(parts)[offset:]
-        href = node.attributes.get("href") or ""
-        if href.startswith("?q=%23") or (href.startswith("?q=") and text.startswith("#")):
-            return {"type": "hashtag", "offset": offset, "length": size}
-        if href.startswith("?q=%24"):
-            return {"type": "cashtag", "offset": offset, "length": size}
-        if text.startswith("@") and "t.me/" in href:
-            return {"type": "mention", "offset": offset, "length": size}
-        href = href.replace("&amp;", "&")
-        kind = "url" if _shows_its_target(text, href) else "text_link"
-        return {"type": kind, "offset": offset, "length": size, "url": href}
-    kind = _FORMATTING.get(node.tag)
-    if kind is None and "tg-spoiler" in (node.attributes.get("class") or ""):
-        kind = "spoiler"
-    return {"type": kind, "offset": offset, "length": size} if kind else None
-
-
-def _shows_its_target(text: str, href: str) -> bool:
-    """A plain URL (its text is the address, maybe shortened with …), not a named link."""
-    shown = text.strip().rstrip("/").removeprefix("https://").removeprefix("http://")
-    target = href.rstrip("/").removeprefix("https://").removeprefix("http://")
-    if shown.endswith("…"):
-        return len(shown) > 12 and target.startswith(shown[:-1])
-    return bool(shown) and shown == target
-
-
-def _one_line_or_more(node: LexborNode | None) -> str:
-    """The text of an element that may hold line breaks (``<br>`` kept as ``\n``)."""
-    return _rich_text(node)[0] if node is not None else ""
-
-
-def _text(node: LexborNode | None) -> str:
-    """The text of a small element on one line, with nothing put between inline parts (an
-    emoji image and the word after it stay together).  Multi-line texts go through
-    :func:`_rich_text`."""
-    if node is None:
-        return ""
-    return " ".join(node.text(separator="").split())
 
 
 def _unique(items) -> list:

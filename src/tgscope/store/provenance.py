@@ -13,10 +13,12 @@ import json
 import sqlite3
 from typing import Any
 
-from ..record import Post, SourceRef
-from . import IndexDoc
-from .merge import combine, fingerprint, merge, rank
+from ..record import Post, Reaction, SourceRef
+from . import IndexDoc, SourceInfo
+from .merge import combine, fingerprint, merge, rank, same_content
 
+# json.dumps builds an encoder on every call with non-default options: build it once
+to_json = json.JSONEncoder(ensure_ascii=False).encode
 Versions = dict[str, tuple[str, Post]]  # kind of source -> (observed_at, its version)
 
 
@@ -110,6 +112,102 @@ class ProvenanceMixin:
             )
         return found
 
+    # -- copies without ids: matching and absorbing ------------------------------------
+
+    def _match_copies(self, posts: list[Post], existing: dict[str, int], source_pk: int) -> int:
+        """Posts without ids (text dumps) that one post of their channel already says: the
+        same text, forwarded from the same author.  Two copies in one source stay apart."""
+        matched = 0
+        claimed: set[int] = set()
+        for post in posts:
+            if post.id is not None or post.key in existing or not post.channel:
+                continue
+            channel_pk = self._channel_pk(post.channel, post.channel_title)
+            self.start_matching(channel_pk)
+            mark = fingerprint(post.text)
+            found = self.same_text(channel_pk, mark, with_id=True) if mark else []
+            if len(found) != 1 or found[0] in claimed or not self._same_author(found[0], post):
+                continue
+            if self._seen_by(found[0], source_pk):
+                continue  # this source already gave this post: another copy, kept apart
+            existing[post.key] = found[0]
+            claimed.add(found[0])
+            matched += 1
+        return matched
+
+    def _absorb_copies(self, posts: list[tuple[int, Post]], when: str, result) -> None:
+        """Posts with ids (new or with a new text) take in the posts without ids that say the
+        same, unless another post with an id says it too."""
+        for pk, post in posts:
+            if post.id is None or not post.channel:
+                continue
+            channel_pk = self._channel_pk(post.channel, post.channel_title)
+            mark = fingerprint(post.text) if self.matchable(channel_pk) else None
+            if mark is None or len(self.same_text(channel_pk, mark, with_id=True)) != 1:
+                continue
+            for copy_pk in self.same_text(channel_pk, mark, with_id=False):
+                copy = self.load_posts([copy_pk])[copy_pk]
+                if not _same_forward(copy, post):
+                    continue
+                old = self.load_posts([pk])[pk]
+                merged, gone = self.absorb(pk, copy_pk)
+                result.changed.append(gone)
+                result.merged += 1
+                if not same_content(merged, old):
+                    self._update_post(pk, merged)
+                    self._insert_children([(pk, merged)])
+                    result.changed.append(_index_doc(pk, merged, new=False))
+
+    def _same_author(self, pk: int, copy: Post) -> bool:
+        row = self.db.execute(
+            "SELECT forwarded_from_title FROM posts WHERE pk = ?", (pk,)
+        ).fetchone()
+        title = row[0] if row else None
+        return _same_forward(copy, Post(key="", forwarded_from=_forward_of(title)))
+
+    def _seen_by(self, pk: int, source_pk: int) -> bool:
+        return bool(
+            self.db.execute(
+                "SELECT 1 FROM observations WHERE post_pk = ? AND source_pk = ?", (pk, source_pk)
+            ).fetchone()
+        )
+
+    def _observations(self, pk: int, source: tuple[int, str, str], post: Post) -> list[tuple]:
+        """What this source saw of the post; a tgscope export restores the observations it
+        lists instead (an archive moved through JSON Lines keeps its provenance)."""
+        if source[2] != RESTORED_KIND or not post.sources:
+            return [_observation(pk, source, post)]
+        newest = max(ref["observed_at"] for ref in post.sources)
+        found = []
+        seen: dict[tuple[str, str, str], int] = {}
+        for ref in post.sources:
+            triple = (ref["kind"], ref["ref"], ref["observed_at"])
+            occurrence = seen[triple] = seen.get(triple, -1) + 1
+            restored = self._restored_source(triple, occurrence)
+            latest = ref["observed_at"] == newest
+            found.append(
+                (
+                    pk,
+                    restored,
+                    ref["observed_at"],
+                    post.views if latest else None,
+                    reactions_json(post.reactions) if latest else "[]",
+                )
+            )
+        return found
+
+    def _restored_source(self, triple: tuple[str, str, str], occurrence: int) -> int:
+        """The source row an exported observation names: the same one when the archive has
+        it (a file read twice at one time is two rows, matched in order), else a new one."""
+        rows = self.db.execute(
+            "SELECT pk FROM sources WHERE kind = ? AND ref = ? AND observed_at = ? ORDER BY pk",
+            triple,
+        ).fetchall()
+        if occurrence < len(rows):
+            return rows[occurrence][0]
+        kind, ref, observed_at = triple
+        return self.add_source(SourceInfo(kind, ref, f"restored-{occurrence}", observed_at))
+
     # -- copies without ids --------------------------------------------------------------
 
     def matchable(self, channel_pk: int | None) -> bool:
@@ -197,3 +295,53 @@ def _record_json(post: Post) -> str:
     record = post.to_dict()
     record.pop("sources", None)
     return json.dumps(record, ensure_ascii=False)
+
+
+RESTORED_KIND = "tgscope-jsonl"  # a tgscope export: its posts say who saw them
+
+
+def _kind(source: tuple[int, str, str]) -> str:
+    return source[2]
+
+
+def _observed_at(source: tuple[int, str, str], post: Post) -> str:
+    """When the source saw the post: for a tgscope export, the newest observation it lists
+    (not when the export file was written)."""
+    if source[2] == RESTORED_KIND and post.sources:
+        return max(ref["observed_at"] for ref in post.sources)
+    return source[1]
+
+
+def _forward_of(title: str | None) -> dict | None:
+    return None if title is None else {"title": title or None, "channel": None, "id": None}
+
+
+def _same_forward(a: Post, b: Post) -> bool:
+    """Whether two copies agree on whether (and from whom) the post was forwarded."""
+    if (a.forwarded_from is None) != (b.forwarded_from is None):
+        return False
+    if a.forwarded_from is None or b.forwarded_from is None:
+        return True
+    first, second = a.forwarded_from.get("title"), b.forwarded_from.get("title")
+    return not first or not second or first.casefold().split() == second.casefold().split()
+
+
+def _observation(pk: int, source: tuple[int, str, str], post: Post) -> tuple:
+    return (pk, source[0], source[1], post.views, reactions_json(post.reactions))
+
+
+def reactions_json(reactions: list[Reaction]) -> str:
+    """The reactions as JSON, written directly for the usual shapes (json.dumps costs 10 µs
+    a post); anything unusual goes through the json module."""
+    parts = []
+    for reaction in reactions:
+        emoji = reaction.get("emoji")
+        if len(reaction) == 2 and emoji is not None and emoji.isprintable() and '"' not in emoji:
+            parts.append(f'{{"emoji": "{emoji}", "count": {int(reaction["count"])}}}')
+        else:
+            parts.append(to_json(reaction))
+    return "[" + ", ".join(parts) + "]"
+
+
+def _index_doc(pk: int, post: Post, *, new: bool) -> IndexDoc:
+    return IndexDoc(pk, post.text, post.channel, post.date, post.hashtags, new)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,9 +14,17 @@ from typing import Any
 from ..dates import day_bounds
 from ..errors import StoreError
 from ..record import Channel, Media, Post, Reaction
-from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats, SyncState, fold_hashtag
+from . import IndexDoc, PostFilter, SaveResult, SourceInfo, Stats, fold_hashtag
+from .collector import CollectorMixin
 from .merge import fingerprint, same_content
-from .provenance import ProvenanceMixin
+from .provenance import (
+    RESTORED_KIND,
+    ProvenanceMixin,
+    _index_doc,
+    _kind,
+    _observed_at,
+)
+from .provenance import to_json as _to_json
 from .schema import migrate
 
 _CHANNEL_COUNTERS = {"subscribers", "photos", "videos", "links", "files"}
@@ -54,11 +61,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-# json.dumps builds an encoder on every call with non-default options: build it once
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
-
-
-class SQLiteStore(ProvenanceMixin):
+class SQLiteStore(ProvenanceMixin, CollectorMixin):
     """The archive of record in one SQLite file (WAL mode)."""
 
     def __init__(self, path: str | Path, *, timeout: float = 5.0):
@@ -285,100 +288,6 @@ class SQLiteStore(ProvenanceMixin):
         result.updated += 1
         result.changed.append(_index_doc(pk, post, new=False))
 
-    def _match_copies(self, posts: list[Post], existing: dict[str, int], source_pk: int) -> int:
-        """Posts without ids (text dumps) that one post of their channel already says: the
-        same text, forwarded from the same author.  Two copies in one source stay apart."""
-        matched = 0
-        claimed: set[int] = set()
-        for post in posts:
-            if post.id is not None or post.key in existing or not post.channel:
-                continue
-            channel_pk = self._channel_pk(post.channel, post.channel_title)
-            self.start_matching(channel_pk)
-            mark = fingerprint(post.text)
-            found = self.same_text(channel_pk, mark, with_id=True) if mark else []
-            if len(found) != 1 or found[0] in claimed or not self._same_author(found[0], post):
-                continue
-            if self._seen_by(found[0], source_pk):
-                continue  # this source already gave this post: another copy, kept apart
-            existing[post.key] = found[0]
-            claimed.add(found[0])
-            matched += 1
-        return matched
-
-    def _absorb_copies(self, posts: list[tuple[int, Post]], when: str, result) -> None:
-        """Posts with ids (new or with a new text) take in the posts without ids that say the
-        same, unless another post with an id says it too."""
-        for pk, post in posts:
-            if post.id is None or not post.channel:
-                continue
-            channel_pk = self._channel_pk(post.channel, post.channel_title)
-            mark = fingerprint(post.text) if self.matchable(channel_pk) else None
-            if mark is None or len(self.same_text(channel_pk, mark, with_id=True)) != 1:
-                continue
-            for copy_pk in self.same_text(channel_pk, mark, with_id=False):
-                copy = self.load_posts([copy_pk])[copy_pk]
-                if not _same_forward(copy, post):
-                    continue
-                old = self.load_posts([pk])[pk]
-                merged, gone = self.absorb(pk, copy_pk)
-                result.changed.append(gone)
-                result.merged += 1
-                if not same_content(merged, old):
-                    self._update_post(pk, merged)
-                    self._insert_children([(pk, merged)])
-                    result.changed.append(_index_doc(pk, merged, new=False))
-
-    def _same_author(self, pk: int, copy: Post) -> bool:
-        row = self.db.execute(
-            "SELECT forwarded_from_title FROM posts WHERE pk = ?", (pk,)
-        ).fetchone()
-        title = row[0] if row else None
-        return _same_forward(copy, Post(key="", forwarded_from=_forward_of(title)))
-
-    def _seen_by(self, pk: int, source_pk: int) -> bool:
-        return bool(
-            self.db.execute(
-                "SELECT 1 FROM observations WHERE post_pk = ? AND source_pk = ?", (pk, source_pk)
-            ).fetchone()
-        )
-
-    def _observations(self, pk: int, source: tuple[int, str, str], post: Post) -> list[tuple]:
-        """What this source saw of the post; a tgscope export restores the observations it
-        lists instead (an archive moved through JSON Lines keeps its provenance)."""
-        if source[2] != RESTORED_KIND or not post.sources:
-            return [_observation(pk, source, post)]
-        newest = max(ref["observed_at"] for ref in post.sources)
-        found = []
-        seen: dict[tuple[str, str, str], int] = {}
-        for ref in post.sources:
-            triple = (ref["kind"], ref["ref"], ref["observed_at"])
-            occurrence = seen[triple] = seen.get(triple, -1) + 1
-            restored = self._restored_source(triple, occurrence)
-            latest = ref["observed_at"] == newest
-            found.append(
-                (
-                    pk,
-                    restored,
-                    ref["observed_at"],
-                    post.views if latest else None,
-                    reactions_json(post.reactions) if latest else "[]",
-                )
-            )
-        return found
-
-    def _restored_source(self, triple: tuple[str, str, str], occurrence: int) -> int:
-        """The source row an exported observation names: the same one when the archive has
-        it (a file read twice at one time is two rows, matched in order), else a new one."""
-        rows = self.db.execute(
-            "SELECT pk FROM sources WHERE kind = ? AND ref = ? AND observed_at = ? ORDER BY pk",
-            triple,
-        ).fetchall()
-        if occurrence < len(rows):
-            return rows[occurrence][0]
-        kind, ref, observed_at = triple
-        return self.add_source(SourceInfo(kind, ref, f"restored-{occurrence}", observed_at))
-
     def _source(self, source_pk: int) -> tuple[int, str, str]:
         observed_at, kind = self.db.execute(
             "SELECT observed_at, kind FROM sources WHERE pk = ?", (source_pk,)
@@ -559,76 +468,6 @@ class SQLiteStore(ProvenanceMixin):
         for pk, text, channel, date, tags in cursor:
             yield IndexDoc(pk, text, channel, date, json.loads(tags))
 
-    def sync_state(self, channel: str) -> SyncState:
-        row = self.db.execute(
-            "SELECT newest_id, cursor, target, held FROM sync_state WHERE channel = ?", (channel,)
-        ).fetchone()
-        if row is None:
-            return SyncState(None, None, None, ())
-        held = tuple(tuple([*entry, None][:3]) for entry in json.loads(row[3]))
-        return SyncState(row[0], row[1], row[2], held)
-
-    def save_sync_state(self, channel: str, state: SyncState) -> None:
-        self.db.execute(
-            "INSERT INTO sync_state (channel, newest_id, cursor, target, held, updated_at)"
-            " VALUES (?,?,?,?,?,?) ON CONFLICT (channel) DO UPDATE SET"
-            " newest_id = excluded.newest_id, cursor = excluded.cursor,"
-            " target = excluded.target, held = excluded.held, updated_at = excluded.updated_at",
-            (
-                channel,
-                state.newest_id,
-                state.cursor,
-                state.target,
-                json.dumps([list(entry) for entry in state.held]),
-                _now(),
-            ),
-        )
-
-    def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]:
-        """Of these ids, the archived posts of ``channel`` marked deleted, and since when."""
-        found: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            found.update(
-                self.db.execute(
-                    "SELECT posts.message_id, posts.deleted_at FROM posts"
-                    " JOIN channels ON channels.pk = posts.channel_pk"
-                    " WHERE channels.username = ? AND posts.deleted_at IS NOT NULL"
-                    f" AND posts.message_id IN ({','.join('?' * len(chunk))})",
-                    (channel, *chunk),
-                ).fetchall()
-            )
-        return found
-
-    def save_raw_page(self, url: str, fetched_at: str, sha256: str, content: bytes) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO raw_pages (url, fetched_at, sha256, content) VALUES (?,?,?,?)",
-            (url, fetched_at, sha256, zlib.compress(content, 6)),
-        )
-
-    def mark_missing(
-        self, channel: str, low: int, high: int, shown: set[int], when: str
-    ) -> list[int]:
-        """Posts of ``channel`` with ids in ``low..high`` that a page no longer shows: deleted.
-
-        Posts shown again lose their mark.  Returns the ids newly marked.
-        """
-        rows = self.db.execute(
-            "SELECT posts.pk, posts.message_id, posts.deleted_at FROM posts"
-            " JOIN channels ON channels.pk = posts.channel_pk"
-            " WHERE channels.username = ? AND posts.message_id BETWEEN ? AND ?",
-            (channel, low, high),
-        ).fetchall()
-        gone = [(pk, number) for pk, number, deleted in rows if number not in shown and not deleted]
-        back = [pk for pk, number, deleted in rows if number in shown and deleted]
-        self.db.executemany(
-            "UPDATE posts SET deleted_at = ? WHERE pk = ?", [(when, pk) for pk, _ in gone]
-        )
-        self.db.executemany(
-            "UPDATE posts SET deleted_at = NULL WHERE pk = ?", [(pk,) for pk in back]
-        )
-        return [number for _, number in gone]
-
     def count_undated(self, filters: PostFilter) -> int:
         """Posts in the channel/hashtag scope of ``filters`` that have no date."""
         scope = PostFilter(channel=filters.channel, hashtag=filters.hashtag)
@@ -684,56 +523,6 @@ def _filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
         clauses.append("posts.pk IN (SELECT post_pk FROM hashtags WHERE folded = ?)")
         params.append(filters.hashtag)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-RESTORED_KIND = "tgscope-jsonl"  # a tgscope export: its posts say who saw them
-
-
-def _kind(source: tuple[int, str, str]) -> str:
-    return source[2]
-
-
-def _observed_at(source: tuple[int, str, str], post: Post) -> str:
-    """When the source saw the post: for a tgscope export, the newest observation it lists
-    (not when the export file was written)."""
-    if source[2] == RESTORED_KIND and post.sources:
-        return max(ref["observed_at"] for ref in post.sources)
-    return source[1]
-
-
-def _forward_of(title: str | None) -> dict | None:
-    return None if title is None else {"title": title or None, "channel": None, "id": None}
-
-
-def _same_forward(a: Post, b: Post) -> bool:
-    """Whether two copies agree on whether (and from whom) the post was forwarded."""
-    if (a.forwarded_from is None) != (b.forwarded_from is None):
-        return False
-    if a.forwarded_from is None or b.forwarded_from is None:
-        return True
-    first, second = a.forwarded_from.get("title"), b.forwarded_from.get("title")
-    return not first or not second or first.casefold().split() == second.casefold().split()
-
-
-def _observation(pk: int, source: tuple[int, str, str], post: Post) -> tuple:
-    return (pk, source[0], source[1], post.views, reactions_json(post.reactions))
-
-
-def reactions_json(reactions: list[Reaction]) -> str:
-    """The reactions as JSON, written directly for the usual shapes (json.dumps costs 10 µs
-    a post); anything unusual goes through the json module."""
-    parts = []
-    for reaction in reactions:
-        emoji = reaction.get("emoji")
-        if len(reaction) == 2 and emoji is not None and emoji.isprintable() and '"' not in emoji:
-            parts.append(f'{{"emoji": "{emoji}", "count": {int(reaction["count"])}}}')
-        else:
-            parts.append(_to_json(reaction))
-    return "[" + ", ".join(parts) + "]"
-
-
-def _index_doc(pk: int, post: Post, *, new: bool) -> IndexDoc:
-    return IndexDoc(pk, post.text, post.channel, post.date, post.hashtags, new)
 
 
 def _reaction(row: tuple) -> Reaction:

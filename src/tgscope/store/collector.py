@@ -1,0 +1,90 @@
+"""The SQLite side of the collectors: where each walk stands, deletions, fetched pages."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from datetime import UTC, datetime
+
+from . import SyncState
+
+
+class CollectorMixin:
+    """Methods of :class:`~tgscope.store.sqlite.SQLiteStore` that the collectors use."""
+
+    db: sqlite3.Connection
+
+    def sync_state(self, channel: str) -> SyncState:
+        row = self.db.execute(
+            "SELECT newest_id, cursor, target, held FROM sync_state WHERE channel = ?", (channel,)
+        ).fetchone()
+        if row is None:
+            return SyncState(None, None, None, ())
+        held = tuple(tuple([*entry, None][:3]) for entry in json.loads(row[3]))
+        return SyncState(row[0], row[1], row[2], held)
+
+    def save_sync_state(self, channel: str, state: SyncState) -> None:
+        self.db.execute(
+            "INSERT INTO sync_state (channel, newest_id, cursor, target, held, updated_at)"
+            " VALUES (?,?,?,?,?,?) ON CONFLICT (channel) DO UPDATE SET"
+            " newest_id = excluded.newest_id, cursor = excluded.cursor,"
+            " target = excluded.target, held = excluded.held, updated_at = excluded.updated_at",
+            (
+                channel,
+                state.newest_id,
+                state.cursor,
+                state.target,
+                json.dumps([list(entry) for entry in state.held]),
+                _now(),
+            ),
+        )
+
+    def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]:
+        """Of these ids, the archived posts of ``channel`` marked deleted, and since when."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found.update(
+                self.db.execute(
+                    "SELECT posts.message_id, posts.deleted_at FROM posts"
+                    " JOIN channels ON channels.pk = posts.channel_pk"
+                    " WHERE channels.username = ? AND posts.deleted_at IS NOT NULL"
+                    f" AND posts.message_id IN ({','.join('?' * len(chunk))})",
+                    (channel, *chunk),
+                ).fetchall()
+            )
+        return found
+
+    def save_raw_page(self, url: str, fetched_at: str, sha256: str, content: bytes) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO raw_pages (url, fetched_at, sha256, content) VALUES (?,?,?,?)",
+            (url, fetched_at, sha256, zlib.compress(content, 6)),
+        )
+
+    def mark_missing(
+        self, channel: str, low: int, high: int, shown: set[int], when: str
+    ) -> list[int]:
+        """Posts of ``channel`` with ids in ``low..high`` that a page no longer shows: deleted.
+
+        Posts shown again lose their mark.  Returns the ids newly marked.
+        """
+        rows = self.db.execute(
+            "SELECT posts.pk, posts.message_id, posts.deleted_at FROM posts"
+            " JOIN channels ON channels.pk = posts.channel_pk"
+            " WHERE channels.username = ? AND posts.message_id BETWEEN ? AND ?",
+            (channel, low, high),
+        ).fetchall()
+        gone = [(pk, number) for pk, number, deleted in rows if number not in shown and not deleted]
+        back = [pk for pk, number, deleted in rows if number in shown and deleted]
+        self.db.executemany(
+            "UPDATE posts SET deleted_at = ? WHERE pk = ?", [(when, pk) for pk, _ in gone]
+        )
+        self.db.executemany(
+            "UPDATE posts SET deleted_at = NULL WHERE pk = ?", [(pk,) for pk in back]
+        )
+        return [number for _, number in gone]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
