@@ -34,7 +34,7 @@ from .web_markup import (
     one_line_or_more,
     rich_text,
 )
-from .web_media import message_media
+from .web_media import MEDIA_CLASSES, message_media
 
 FORMAT = "web"
 
@@ -51,16 +51,7 @@ _KNOWN_PARTS = (
     "tgme_widget_message_footer",
     "tgme_widget_message_reactions",
     "tgme_widget_message_link_preview",
-    "tgme_widget_message_photo_wrap",
     "tgme_widget_message_grouped_wrap",
-    "tgme_widget_message_video_player",
-    "tgme_widget_message_roundvideo_player",
-    "tgme_widget_message_voice_player",
-    "tgme_widget_message_document_wrap",
-    "tgme_widget_message_sticker_wrap",
-    "tgme_widget_message_poll",
-    "tgme_widget_message_location_wrap",
-    "tgme_widget_message_contact",
     "tgme_widget_message_via_bot",
     "tgme_widget_message_inline_keyboard",
     "message_media_not_supported_wrap",
@@ -68,6 +59,7 @@ _KNOWN_PARTS = (
     "media_not_supported_cont",
     "tgme_widget_message_service_date_wrap",
     "tgme_widget_message_service_photo",
+    *sorted(MEDIA_CLASSES),
 )
 # the classes that extraction looks up; every other element is skipped by the index
 _PAGE_CLASSES = frozenset({"tme_messages_more"})

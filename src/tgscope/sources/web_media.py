@@ -18,7 +18,7 @@ _BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)
 
 
 def message_media(parts: _Parts) -> list[Media]:
-    if _MEDIA_CLASSES.isdisjoint(parts.by_class):
+    if MEDIA_CLASSES.isdisjoint(parts.by_class):
         return []
     media: list[Media] = []
     for photo in parts.all("tgme_widget_message_photo_wrap"):
@@ -100,7 +100,8 @@ def message_media(parts: _Parts) -> list[Media]:
     return media
 
 
-_MEDIA_CLASSES = frozenset(
+#: the classes of a message's media elements (the parser also checks a bubble's parts by them)
+MEDIA_CLASSES = frozenset(
     {
         "tgme_widget_message_photo_wrap",
         "tgme_widget_message_video_player",
