@@ -11,7 +11,9 @@ one kind of source a newer observation replaces an older one (:func:`merge`).
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from ..record import FIELD_NAMES, Post
@@ -128,15 +130,19 @@ def _forwarded_from(versions, kinds, given: dict) -> dict | None:
     return {"title": merged.get("title"), "channel": merged.get("channel"), "id": merged.get("id")}
 
 
+@lru_cache(maxsize=4096)  # a post's text is fingerprinted to match it, then to store it
 def fingerprint(text: str | None) -> str | None:
     """What a post says, for finding the same post in a source that has no ids (a text dump):
     letters and digits only, case-folded.  None for texts too short to tell posts apart."""
     if not text:
         return None
-    letters = "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
+    letters = _NOT_LETTERS.sub("", unicodedata.normalize("NFKC", text).casefold())
     if len(letters) < 24:
         return None
     return hashlib.blake2b(letters.encode(), digest_size=8).hexdigest()
+
+
+_NOT_LETTERS = re.compile(r"[\W_]+")
 
 
 def is_empty(value: Any) -> bool:

@@ -26,7 +26,7 @@ class ProvenanceMixin:
     """Methods of :class:`~tgscope.store.sqlite.SQLiteStore` that keep provenance."""
 
     db: sqlite3.Connection
-    _matchable: dict[int, bool]  # channel pk -> whether it holds posts without ids
+    _matching: dict[int, list[bool]]  # channel pk -> [has posts with ids, without, fingerprinted]
 
     # -- each kind's version -------------------------------------------------------------
 
@@ -123,7 +123,8 @@ class ProvenanceMixin:
             if post.id is not None or post.key in existing or not post.channel:
                 continue
             channel_pk = self._channel_pk(post.channel, post.channel_title)
-            self.start_matching(channel_pk)
+            if not self.fingerprinted(channel_pk, with_id=False):
+                continue  # no post with an id to match yet
             mark = fingerprint(post.text)
             found = self.same_text(channel_pk, mark, with_id=True) if mark else []
             if len(found) != 1 or found[0] in claimed or not self._same_author(found[0], post):
@@ -142,7 +143,7 @@ class ProvenanceMixin:
             if post.id is None or not post.channel:
                 continue
             channel_pk = self._channel_pk(post.channel, post.channel_title)
-            mark = fingerprint(post.text) if self.matchable(channel_pk) else None
+            mark = fingerprint(post.text) if self.fingerprinted(channel_pk, with_id=True) else None
             if mark is None or len(self.same_text(channel_pk, mark, with_id=True)) != 1:
                 continue
             for copy_pk in self.same_text(channel_pk, mark, with_id=False):
@@ -210,25 +211,31 @@ class ProvenanceMixin:
 
     # -- copies without ids --------------------------------------------------------------
 
-    def matchable(self, channel_pk: int | None) -> bool:
-        """Whether posts of this channel need fingerprints: it holds posts without ids."""
+    def fingerprinted(self, channel_pk: int | None, *, with_id: bool) -> bool:
+        """Whether posts of this channel carry fingerprints, a post ``with_id`` (or without)
+        arriving: only once it holds posts both with and without ids, when copies can match.
+        The post that brings the second kind has the channel's posts fingerprinted first, so
+        a dump imported alone pays nothing for matching."""
         if channel_pk is None:
             return False
-        known = self._matchable.get(channel_pk)
-        if known is None:
-            known = bool(
-                self.db.execute(
-                    "SELECT 1 FROM posts WHERE channel_pk = ? AND message_id IS NULL LIMIT 1",
+        state = self._matching.get(channel_pk)
+        if state is None:
+            kinds = {
+                has_id
+                for (has_id,) in self.db.execute(
+                    "SELECT DISTINCT message_id IS NOT NULL FROM posts WHERE channel_pk = ?",
                     (channel_pk,),
-                ).fetchone()
-            )
-            self._matchable[channel_pk] = known
-        return known
+                )
+            }
+            state = self._matching[channel_pk] = [1 in kinds, 0 in kinds, False]
+        has_ids, has_copies, on = state
+        if not on and (has_ids or with_id) and (has_copies or not with_id):
+            self._fingerprint_channel(channel_pk)
+            state[2] = on = True
+        state[0 if with_id else 1] = True
+        return on
 
-    def start_matching(self, channel_pk: int) -> None:
-        """The channel gets its first post without an id: fingerprint the posts it has."""
-        if self.matchable(channel_pk):
-            return
+    def _fingerprint_channel(self, channel_pk: int) -> None:
         rows = self.db.execute(
             "SELECT pk, text FROM posts WHERE channel_pk = ? AND fingerprint IS NULL",
             (channel_pk,),
@@ -237,7 +244,6 @@ class ProvenanceMixin:
             "UPDATE posts SET fingerprint = ? WHERE pk = ?",
             [(fingerprint(text), pk) for pk, text in rows],
         )
-        self._matchable[channel_pk] = True
 
     def same_text(self, channel_pk: int, mark: str, *, with_id: bool) -> list[int]:
         """Posts of the channel with this fingerprint, with (or without) a message id."""

@@ -79,7 +79,7 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
         except (sqlite3.DatabaseError, RuntimeError) as error:
             raise StoreError(f"{self.path}: cannot open archive: {_describe(error)}") from error
         self._channels: dict[str, tuple[int, str | None]] = {}  # username -> pk, title
-        self._matchable: dict[int, bool] = {}
+        self._matching: dict[int, list[bool]] = {}
         self._seq: int | None = None
 
     # -- transactions ---------------------------------------------------------------------
@@ -110,7 +110,7 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
         if self.db.in_transaction:  # SQLite may have rolled back already (a full disk, say)
             self.db.execute("ROLLBACK")
         self._channels.clear()
-        self._matchable.clear()
+        self._matching.clear()
 
     def archive_id(self) -> str:
         """A random id made with the archive: ties the search index to this very file."""
@@ -347,7 +347,9 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
             post.replies,
             post.via_bot,
             _to_json(post.buttons) if post.buttons else None,
-            fingerprint(post.text) if post.id is None or self.matchable(channel_pk) else None,
+            fingerprint(post.text)
+            if self.fingerprinted(channel_pk, with_id=post.id is not None)
+            else None,
             self._seq,
         )
 
