@@ -294,3 +294,16 @@ def test_control_characters_written_as_x_escapes_are_read(db_path, tmp_path):
     assert (report.added, report.warnings) == (2, [])
     assert posts[0].text == "page\x0cbreak, \\x41 kept"
     assert posts[1].media == [{"type": "unsupported", "unsupported": True, "reason": None}]
+
+
+def test_a_chat_id_that_is_not_in_the_export_is_said(db_path, tmp_path):
+    account = {
+        "about": "Here is the data you requested.",
+        "personal_information": {"first_name": "A"},
+        "chats": {"about": "chats", "list": [json.loads(EXPORT.read_text(encoding="utf-8"))]},
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(account, ensure_ascii=False), encoding="utf-8")
+    with Archive.open(db_path) as archive:
+        report = archive.import_file(path, channel="rusembchina", options={"chat": 42})
+    assert (report.added, report.warnings) == (0, ["no chat with id 42 in this export (--chat)"])

@@ -263,3 +263,45 @@ def test_a_restored_archive_keeps_what_each_source_gave(tmp_path, sources):
         {"text": "👍", "url": None},
     ]
     assert report.updated == 0
+
+
+def test_a_merged_dump_imported_again_adds_nothing(tmp_path):
+    table = write(tmp_path / "posts.csv", f"id,text\n100,{BRIEFING}\n", 1_700_000_000)
+    dump = write(tmp_path / "dump.txt", f"{BRIEFING}\n👍50\n", 1_700_000_100)
+    for order in ((table, dump, dump), (dump, table, dump)):
+        db = tmp_path / f"again-{order[0].suffix[1:]}.db"
+        reports, posts = import_all(db, *order)
+        assert list(posts) == ["mfarussia/100"], order
+        assert (reports[2].added, reports[2].updated) == (0, 0)
+
+
+def test_two_copies_in_one_dump_never_become_one_post(tmp_path):
+    dump = write(tmp_path / "dump.txt", f"{BRIEFING}\n👍50\n{BRIEFING}\n👍70\n", 1_700_000_000)
+    table = write(tmp_path / "posts.csv", f"id,text\n9,{BRIEFING}\n", 1_700_000_100)
+    for order in ((table, dump), (dump, table)):
+        _, posts = import_all(tmp_path / f"two-{order[0].suffix[1:]}.db", *order)
+        reactions = sorted(p.reactions[0]["count"] for p in posts.values() if p.reactions)
+        assert (len(posts), reactions) == (2, [50, 70]), order
+
+
+def test_a_copy_and_its_post_in_one_batch_still_meet(tmp_path):
+    first = write(
+        tmp_path / "one.csv", f"id,text\n,{BRIEFING}\n7,Другое заявление\n", 1_700_000_000
+    )
+    second = write(tmp_path / "two.csv", f"id,text\n8,{BRIEFING}\n", 1_700_000_100)
+    reports, posts = import_all(tmp_path / "a.db", first, second)
+    assert sorted(posts) == ["mfarussia/7", "mfarussia/8"]
+    assert reports[1].merged == 1
+
+
+def test_another_writer_between_imports_is_seen(tmp_path):
+    db = tmp_path / "a.db"
+    d1 = write(tmp_path / "d1.txt", "Первое сообщение посольства о визите\n👍1\n", 1_700_000_000)
+    table = write(tmp_path / "posts.csv", f"id,text\n9,{BRIEFING}\n", 1_700_000_050)
+    d2 = write(tmp_path / "d2.txt", f"{BRIEFING}\n👍3\n", 1_700_000_100)
+    with Archive.open(db) as one, Archive.open(db) as other:
+        one.import_file(d1, channel="mfarussia")
+        other.import_file(table, channel="mfarussia")
+        report = one.import_file(d2, channel="mfarussia")
+        keys = [post.key for post in one.posts()]
+    assert report.merged == 1 and "mfarussia/9" in keys and len(keys) == 2

@@ -27,7 +27,7 @@ from .archive import Archive, FileReport
 from .clean import normalize_channel
 from .errors import ChannelUnavailable, FetchError, OptionError, TgscopeError
 from .record import Channel, Post
-from .sources.telegram_api import Names, message_to_post
+from .sources.telegram_api import Names, iso_date, message_to_post
 from .store import SourceInfo, Store, SyncState
 from .sync import SyncReport
 
@@ -191,7 +191,7 @@ def _post(message: Any, channel: str, title: str | None, names: Names, report: S
             channel=channel,
             channel_title=title,
             id=message.id,
-            date=message.date.isoformat() if getattr(message, "date", None) else None,
+            date=iso_date(getattr(message, "date", None)),
             text=getattr(message, "message", None) or "",
         )
 

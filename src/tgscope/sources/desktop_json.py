@@ -71,10 +71,11 @@ def read(context) -> Iterator[Post | Channel]:
             )
         return
     with context.binary() as stream:
-        wanted = context.options.get("chat")
+        wanted, found = context.options.get("chat"), False
         for chat, messages in _account_chats(stream, context.path):
             if wanted is not None and _int(chat.get("id")) != wanted:
                 continue  # not the chat asked for with --chat: left out, as asked
+            found = True
             name = _resolve(chat, context, account=True)
             if name is None:
                 _skip(chat, messages, context.warn)
@@ -82,6 +83,8 @@ def read(context) -> Iterator[Post | Channel]:
             yield from parse_chat(
                 chat, messages, channel=name, timezone=zone, warn=context.warn, path=context.path
             )
+    if wanted is not None and not found:
+        context.warn(f"no chat with id {wanted} in this export (--chat)")
 
 
 def parse_chat(

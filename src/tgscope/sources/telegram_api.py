@@ -49,7 +49,7 @@ def message_to_post(
         channel=channel,
         channel_title=title,
         id=number,
-        date=_iso(message.date),
+        date=iso_date(message.date),
         text=text,
         entities=entities,
         views=message.views,
@@ -305,7 +305,8 @@ def _peer_id(peer: Any) -> int | None:
     return None
 
 
-def _iso(moment: Any) -> str | None:
+def iso_date(moment: Any) -> str | None:
+    """A Telethon date (aware, or naive UTC) as the record's ISO 8601 in UTC."""
     if moment is None:
         return None
     if moment.tzinfo is None:

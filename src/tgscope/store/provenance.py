@@ -27,6 +27,7 @@ class ProvenanceMixin:
 
     db: sqlite3.Connection
     _matching: dict[int, list[bool]]  # channel pk -> [has posts with ids, without, fingerprinted]
+    _turned_on: set[int]  # channels fingerprinted during the batch being saved
 
     # -- each kind's version -------------------------------------------------------------
 
@@ -132,6 +133,7 @@ class ProvenanceMixin:
             if self._seen_by(found[0], source_pk):
                 continue  # this source already gave this post: another copy, kept apart
             existing[post.key] = found[0]
+            self._alias(post.key, found[0])
             claimed.add(found[0])
             matched += 1
         return matched
@@ -148,8 +150,9 @@ class ProvenanceMixin:
                 continue
             for copy_pk in self.same_text(channel_pk, mark, with_id=False):
                 copy = self.load_posts([copy_pk])[copy_pk]
-                if not _same_forward(copy, post):
-                    continue
+                if not _same_forward(copy, post) or self._share_a_source(copy_pk, pk):
+                    continue  # another author, or a second copy from a source it came from
+                self._alias(copy.key, pk)
                 old = self.load_posts([pk])[pk]
                 merged, gone = self.absorb(pk, copy_pk)
                 result.changed.append(gone)
@@ -165,6 +168,24 @@ class ProvenanceMixin:
         ).fetchone()
         title = row[0] if row else None
         return _same_forward(copy, Post(key="", forwarded_from=_forward_of(title)))
+
+    def _alias(self, key: str, pk: int) -> None:
+        """The key a copy without an id had stays an address of the post it became part of,
+        so importing that copy again finds the post."""
+        self.db.execute(
+            "INSERT INTO post_aliases VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
+            " post_pk = excluded.post_pk",
+            (key, pk),
+        )
+
+    def _share_a_source(self, one: int, other: int) -> bool:
+        return bool(
+            self.db.execute(
+                "SELECT 1 FROM observations a JOIN observations b ON a.source_pk = b.source_pk"
+                " WHERE a.post_pk = ? AND b.post_pk = ? LIMIT 1",
+                (one, other),
+            ).fetchone()
+        )
 
     def _seen_by(self, pk: int, source_pk: int) -> bool:
         return bool(
@@ -231,9 +252,17 @@ class ProvenanceMixin:
         has_ids, has_copies, on = state
         if not on and (has_ids or with_id) and (has_copies or not with_id):
             self._fingerprint_channel(channel_pk)
+            self._turned_on.add(channel_pk)
             state[2] = on = True
         state[0 if with_id else 1] = True
         return on
+
+    def _fingerprint_turned_on(self) -> None:
+        """Fingerprint the rows of channels that began to need them while a batch's rows
+        were being built (and so were written without)."""
+        for channel_pk in self._turned_on:
+            self._fingerprint_channel(channel_pk)
+        self._turned_on.clear()
 
     def _fingerprint_channel(self, channel_pk: int) -> None:
         rows = self.db.execute(
@@ -269,7 +298,7 @@ class ProvenanceMixin:
                 combined[kind] = (max(at, was_at), merge(was, version, new_is_older=at < was_at))
             else:
                 combined[kind] = (at, version)
-        for table in ("observations", "post_versions"):
+        for table in ("observations", "post_versions", "post_aliases"):
             self.db.execute(
                 f"UPDATE OR IGNORE {table} SET post_pk = ? WHERE post_pk = ?", (pk, copy_pk)
             )

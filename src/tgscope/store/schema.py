@@ -186,6 +186,10 @@ MIGRATIONS: list[str] = [
         record TEXT NOT NULL,  -- the post as that kind of source last gave it (JSON)
         PRIMARY KEY (post_pk, kind)
     ) WITHOUT ROWID;
+    CREATE TABLE post_aliases (
+        key TEXT PRIMARY KEY,  -- the key a copy without an id had (a text dump's)
+        post_pk INTEGER NOT NULL REFERENCES posts(pk)  -- the post it was merged into
+    ) WITHOUT ROWID;
     ALTER TABLE posts ADD COLUMN fingerprint TEXT;  -- letters and digits of the text, hashed
     CREATE INDEX posts_fingerprint ON posts(channel_pk, fingerprint) WHERE fingerprint IS NOT NULL;
     """,

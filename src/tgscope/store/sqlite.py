@@ -80,6 +80,7 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
             raise StoreError(f"{self.path}: cannot open archive: {_describe(error)}") from error
         self._channels: dict[str, tuple[int, str | None]] = {}  # username -> pk, title
         self._matching: dict[int, list[bool]] = {}
+        self._turned_on: set[int] = set()
         self._seq: int | None = None
 
     # -- transactions ---------------------------------------------------------------------
@@ -92,6 +93,8 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
         except sqlite3.OperationalError as error:
             raise StoreError(f"{self.path}: {_describe(error)}") from error
         self._seq = self.last_seq() + 1
+        self._channels.clear()  # another writer may have changed them since
+        self._matching.clear()
         try:
             yield self._seq
             self.db.execute("UPDATE meta SET value = ? WHERE name = 'seq'", (str(self._seq),))
@@ -271,6 +274,7 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
             observations,
         )
         if not restoring:
+            self._fingerprint_turned_on()  # rows built before their channel needed them
             self._absorb_copies([*added, *updated], source[1], result)
         return result
 
@@ -313,6 +317,14 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
             found.update(
                 self.db.execute(f"SELECT key, pk FROM posts WHERE key IN ({marks})", chunk)
             )
+            missing = [key for key in chunk if key not in found]
+            if missing:  # copies merged earlier into other posts are found under their keys
+                marks = ",".join("?" * len(missing))
+                found.update(
+                    self.db.execute(
+                        f"SELECT key, post_pk FROM post_aliases WHERE key IN ({marks})", missing
+                    )
+                )
         return found
 
     def _next_pk(self) -> int:
