@@ -3,7 +3,7 @@
     python bench/bench_web_parse.py [--repeat 100]
 
 Feeds the same saved pages (the shared corpus's whole pages when present, and the project's
-own fixture page) to: the bare Lexbor parse with no extraction (the floor), tgscope's
+own sample page) to: the bare Lexbor parse with no extraction (the floor), tgscope's
 ``parse_page`` (every field), and snscrape's Telegram page-to-items function (BeautifulSoup +
 lxml; skipped when snscrape is not installed: ``pip install 'snscrape>=0.7,<0.8'``).
 No network: the pages are read from disk.  Targets: ≥ 10× snscrape, ≤ 2× the bare parse.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [
     ROOT.parent / "shared/corpus/tme_html/topwar_and_milbloggers/full.html",
     ROOT.parent / "shared/corpus/tme_html/anonymized_with_reactions/telegram-test-channel.html",
-    ROOT / "tests/fixtures/embassy_page.html",
+    ROOT / "samples/rusembchina_page.html",
 ]
 
 

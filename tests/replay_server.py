@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 that serves generated t.me/s pages, with injected faults.
 
-The pages follow the web preview's markup (see tests/fixtures/embassy_page.html): twenty posts
+The pages follow the web preview's markup (see samples/rusembchina_page.html): twenty posts
 a page, oldest first, a "load older" link at the top.  Faults come from a seeded random source,
 so a test run is repeatable: 429 with Retry-After, 500, a connection reset, a page cut short,
 a slow answer.

@@ -6,7 +6,7 @@ from tgscope.archive import Archive
 from tgscope.errors import SourceError
 from tgscope.sources.desktop_html import parse_export_page
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, SAMPLES
 from .helpers import EMBASSY_TITLE, embassy_record
 
 PAGE = FIXTURES / "desktop" / "messages.html"
@@ -79,7 +79,7 @@ def test_the_channel_must_be_named_or_known(db_path):
     with Archive.open(db_path) as archive:
         with pytest.raises(SourceError, match=r"messages\.html: the export does not give"):
             archive.import_file(PAGE)
-        archive.import_file(FIXTURES / "embassy_page.html")  # the web preview names it
+        archive.import_file(SAMPLES / "rusembchina_page.html")  # the web preview names it
         report = archive.import_file(PAGE)
         post = archive.get("rusembchina/500")
     assert (report.format, report.added, report.updated) == ("desktop-html", 2, 2)

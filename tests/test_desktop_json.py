@@ -11,10 +11,10 @@ from tgscope.record import Channel
 from tgscope.sources import ReadContext
 from tgscope.sources.desktop_json import read
 
-from .conftest import FIXTURES
-from .helpers import EMBASSY_TITLE, embassy_record
+from .conftest import SAMPLES
+from .helpers import EMBASSY_TITLE, embassy_record, source
 
-EXPORT = FIXTURES / "desktop" / "result.json"
+EXPORT = SAMPLES / "rusembchina_export.json"
 TITLE = EMBASSY_TITLE
 record = embassy_record
 
@@ -151,11 +151,13 @@ def test_old_exports_read_local_times_in_the_given_zone(tmp_path):
 
 def test_the_channel_comes_from_the_archive_when_not_given(db_path):
     with Archive.open(db_path) as archive:
-        with pytest.raises(SourceError, match=r"result\.json: the export does not give"):
+        with pytest.raises(
+            SourceError, match=r"rusembchina_export\.json: the export does not give"
+        ):
             archive.import_file(EXPORT)
         archive.ingest(
             [Channel(username="rusembchina", title=TITLE)],
-            __import__("tests.helpers", fromlist=["source"]).source(),
+            source(),
         )
         report = archive.import_file(EXPORT)
     assert report.added == 8

@@ -12,10 +12,10 @@ from tgscope.cli import cli
 from tgscope.errors import OptionError
 from tgscope.exports import export_posts
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, SAMPLES
 
-PAGE = FIXTURES / "embassy_page.html"
-EXPORT = FIXTURES / "desktop" / "result.json"
+PAGE = SAMPLES / "rusembchina_page.html"
+EXPORT = SAMPLES / "rusembchina_export.json"
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from tgscope.cli import cli
 from tgscope.errors import SourceError
 from tgscope.exports import export_posts
 
-from .conftest import FIXTURES
+from .conftest import SAMPLES
 
-PAGE = FIXTURES / "embassy_page.html"
-EXPORT = FIXTURES / "desktop" / "result.json"
+PAGE = SAMPLES / "rusembchina_page.html"
+EXPORT = SAMPLES / "rusembchina_export.json"
 DUMP = (
     "Посольство России в Китае\n"
     "Forwarded from Russian MFA 🇷🇺\n"

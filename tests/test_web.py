@@ -4,10 +4,10 @@ from tgscope.archive import Archive
 from tgscope.record import Channel, Post
 from tgscope.sources.web import parse_page
 
-from .conftest import FIXTURES
+from .conftest import SAMPLES
 from .helpers import EMBASSY_TITLE, embassy_record
 
-PAGE = FIXTURES / "embassy_page.html"
+PAGE = SAMPLES / "rusembchina_page.html"
 TITLE = EMBASSY_TITLE
 
 

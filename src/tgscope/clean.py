@@ -104,3 +104,36 @@ def strip_keeping_entities(text: str, entities: list) -> tuple[str, list]:
             entity["offset"], entity["length"] = start, end - start
             kept.append(entity)
     return stripped, kept
+
+
+def parse_duration(text: str | None) -> int | None:
+    """``"1:35"`` -> 95 seconds (``h:mm:ss`` too); None for what is not a duration."""
+    if not text or not text.strip():
+        return None
+    seconds = 0
+    for part in text.strip().split(":"):
+        if not part.strip().isdigit():
+            return None
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+def entity_marks(text: str, entities: list, *, fallback: bool = True) -> tuple[list, list, list]:
+    """Hashtags (without ``#``), mentions (without ``@``, lower case) and links, each once in
+    order, as the source's entities mark them.  A source that marked no entity at all gets
+    them read from the text instead (``fallback``)."""
+    if not entities and fallback:
+        return extract_hashtags(text), extract_mentions(text), extract_links(text)
+    hashtags: dict[str, None] = {}
+    mentions: dict[str, None] = {}
+    links: dict[str, None] = {}
+    for entity in entities:
+        kind = entity["type"]
+        marked = text[entity["offset"] : entity["offset"] + entity["length"]]
+        if kind == "hashtag":
+            hashtags[marked[1:]] = None
+        elif kind == "mention":
+            mentions[marked[1:].lower()] = None
+        elif entity.get("url") or kind == "url":
+            links[entity.get("url") or marked] = None
+    return [*filter(None, hashtags)], [*filter(None, mentions)], [*filter(None, links)]

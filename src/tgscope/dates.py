@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import QueryError
+from .errors import OptionError, QueryError
 
 
 def parse_bound(text: str) -> datetime:
@@ -58,3 +59,13 @@ def _is_bare_date(text: str) -> bool:
     except ValueError:
         return False
     return len(text) <= 10
+
+
+def time_zone(name: object) -> tzinfo | None:
+    """``--timezone``: an IANA zone name (``Europe/Moscow``), or None."""
+    if name is None:
+        return None
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise OptionError(f"--timezone: unknown time zone {name!r}") from error

@@ -15,17 +15,10 @@ from datetime import timezone as fixed_offset
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..clean import (
-    extract_hashtags,
-    extract_links,
-    extract_mentions,
-    parse_count,
-    parse_size,
-    strip_keeping_entities,
-)
+from ..clean import entity_marks, parse_count, parse_duration, parse_size, strip_keeping_entities
+from ..dates import time_zone
 from ..errors import SourceError
 from ..record import Button, Channel, Entity, Media, Post, Reaction
-from .desktop_json import _zone
 
 FORMAT = "desktop-html"
 
@@ -85,20 +78,15 @@ def looks_like_export(head: str) -> bool:
 
 def read(context) -> Iterator[Post | Channel]:
     """The importer's reader (see :class:`tgscope.sources.ReadContext`)."""
-    html = "".join(context.text())
-    title = _chat_title(LexborHTMLParser(html))
+    tree = LexborHTMLParser("".join(context.text()))
+    title = _chat_title(tree)
     channel = context.channel or context.known_channel(None, title)
     if channel is None:
         raise SourceError(
             f"{context.path}: the export does not give the channel's username"
             f" (chat {title!r}): name it with --channel NAME"
         )
-    yield from parse_export_page(
-        html,
-        channel=channel,
-        timezone=_zone(context.options.get("timezone")),
-        warn=context.warn,
-    )
+    yield from _page(tree, channel, time_zone(context.options.get("timezone")), context.warn)
 
 
 def parse_export_page(
@@ -109,8 +97,12 @@ def parse_export_page(
     warn: Warn | None = None,
 ) -> Iterator[Post | Channel]:
     """The chat's header as a channel, then one post per message of one export page."""
-    warn = warn or (lambda message: None)
-    tree = LexborHTMLParser(html)
+    return _page(LexborHTMLParser(html), channel, timezone, warn or (lambda message: None))
+
+
+def _page(
+    tree: LexborHTMLParser, channel: str, timezone: tzinfo | None, warn: Warn
+) -> Iterator[Post | Channel]:
     title = _chat_title(tree)
     yield Channel(username=channel, title=title)
     state = _State(channel, title, timezone, warn)
@@ -189,13 +181,7 @@ class _State:
             author=_plain(signature) or (None if self.sender == self.title else self.sender),
             via_bot=self.via_bot,
         )
-        post.hashtags = _from_entities(text, entities, "hashtag") or extract_hashtags(text)
-        post.mentions = [m.lower() for m in _from_entities(text, entities, "mention")] or (
-            extract_mentions(text)
-        )
-        post.links = list(
-            dict.fromkeys(e["url"] for e in entities if e.get("url"))
-        ) or extract_links(text)
+        post.hashtags, post.mentions, post.links = entity_marks(text, entities)
         return post
 
     def _date(self, body: LexborNode, key: str) -> str | None:
@@ -310,7 +296,7 @@ def _media_block(block: LexborNode, classes: list[str]) -> Media:
         if size is not None:
             item["size"] = size
     if kind in ("voice", "round_video", "audio") and status:
-        item["duration"] = _duration(status.split(",")[0])
+        item["duration"] = parse_duration(status.split(",")[0])
     if kind == "audio" and " – " in title:
         item["performer"] = title.split(" – ")[0]
     elif kind == "document" and title and title != "File":
@@ -342,15 +328,6 @@ def _buttons(table: LexborNode | None) -> list[Button]:
         href = link.attributes.get("href") if link is not None else None
         buttons.append({"text": _plain(button), "url": href or None})
     return buttons
-
-
-def _duration(text: str) -> int | None:
-    seconds = 0
-    for part in text.strip().split(":"):
-        if not part.isdigit():
-            return None
-        seconds = seconds * 60 + int(part)
-    return seconds
 
 
 # -- text --------------------------------------------------------------------------------
@@ -413,15 +390,6 @@ def _entity(node: LexborNode, text: str, offset: int, length: int) -> Entity | N
         return {"type": "custom_emoji", "offset": offset, "length": length}  # type: ignore[typeddict-item]
     kind = "url" if text.strip() == href else "text_link"
     return {"type": kind, "offset": offset, "length": length, "url": href}  # type: ignore[typeddict-item]
-
-
-def _from_entities(text: str, entities: list[Entity], kind: str) -> list[str]:
-    found = (
-        text[e["offset"] : e["offset"] + e["length"]].lstrip("#@$")
-        for e in entities
-        if e["type"] == kind
-    )
-    return list(dict.fromkeys(item for item in found if item))
 
 
 def _plain(node: LexborNode | None, *, skip: str | None = None) -> str:

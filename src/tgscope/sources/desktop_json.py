@@ -15,13 +15,13 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ijson
 from ijson.common import ObjectBuilder
 
-from ..clean import extract_hashtags, extract_links, extract_mentions
-from ..errors import OptionError, ParseError, SourceError
+from ..clean import entity_marks
+from ..dates import time_zone
+from ..errors import ParseError, SourceError
 from ..record import Button, Channel, Entity, ForwardedFrom, Media, Post, Reaction
 
 FORMAT = "desktop-json"
@@ -56,7 +56,7 @@ def looks_like_export(head: str) -> bool:
 
 def read(context) -> Iterator[Post | Channel]:
     """The importer's reader (see :class:`tgscope.sources.ReadContext`)."""
-    zone = _zone(context.options.get("timezone"))
+    zone = time_zone(context.options.get("timezone"))
     with context.binary() as stream:
         header = _chat_header(stream)
     if header is not None:  # one chat: its messages come from ijson's fast item builder
@@ -160,29 +160,8 @@ def message_to_post(
     elif kind != "message":
         post.service = f"unsupported message ({kind})"
         warn(f"{key}: a message of unknown type {kind!r}, kept as a service message")
-    if entities:
-        post.hashtags, post.mentions, post.links = _extracted(text, entities)
-    else:
-        post.hashtags = extract_hashtags(text)
-        post.mentions = extract_mentions(text)
-        post.links = extract_links(text)
+    post.hashtags, post.mentions, post.links = entity_marks(text, entities)
     return post
-
-
-def _extracted(text: str, entities: list[Entity]) -> tuple[list, list, list]:
-    """Hashtags, mentions and links as the entities mark them, each once, in order."""
-    hashtags: dict[str, None] = {}
-    mentions: dict[str, None] = {}
-    links: dict[str, None] = {}
-    for entity in entities:
-        kind = entity["type"]
-        if kind == "hashtag":
-            hashtags[_slice(text, entity)[1:]] = None
-        elif kind == "mention":
-            mentions[_slice(text, entity)[1:].lower()] = None
-        elif kind == "url" or kind == "text_link":
-            links[entity.get("url") or _slice(text, entity)] = None
-    return [*filter(None, hashtags)], [*filter(None, mentions)], [*filter(None, links)]
 
 
 # -- streaming ---------------------------------------------------------------------------
@@ -353,15 +332,6 @@ def _skip(chat: dict[str, Any], messages: Iterator[dict], warn: Warn) -> None:
         f" {count} message(s)): no username known; import it with"
         f" --chat {chat.get('id')} --channel NAME"
     )
-
-
-def _zone(name: object) -> tzinfo | None:
-    if name is None:
-        return None
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise OptionError(f"--timezone: unknown time zone {name!r}") from error
 
 
 # -- fields ------------------------------------------------------------------------------
@@ -585,10 +555,6 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
-
-
-def _unique(items) -> list:
-    return list(dict.fromkeys(item for item in items if item))
 
 
 __all__ = ["FORMAT", "json", "looks_like_export", "message_to_post", "parse_chat", "read"]

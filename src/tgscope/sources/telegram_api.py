@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from ..clean import extract_hashtags, extract_links, extract_mentions
+from ..clean import entity_marks
 from ..record import Button, Entity, Media, Post, Reaction
 
 FORMAT = "api"
@@ -69,13 +69,7 @@ def message_to_post(
     action = getattr(message, "action", None)
     if action is not None:
         post.service = _service_text(action, message)
-    post.hashtags = _marked(text, entities, "hashtag") or extract_hashtags(text)
-    post.mentions = [m.lower() for m in _marked(text, entities, "mention")] or (
-        extract_mentions(text)
-    )
-    post.links = list(dict.fromkeys(e["url"] for e in entities if e.get("url"))) or (
-        extract_links(text)
-    )
+    post.hashtags, post.mentions, post.links = entity_marks(text, entities)
     return post
 
 
@@ -282,15 +276,6 @@ def _service_text(action: Any, message: Any) -> str:
         "PinMessage": f"pinned message {getattr(header, 'reply_to_msg_id', '')}".strip(),
     }
     return phrases.get(kind, _CAMEL.sub(" ", kind).lower() or "service")
-
-
-def _marked(text: str, entities: list[Entity], kind: str) -> list[str]:
-    found = (
-        text[e["offset"] : e["offset"] + e["length"]].lstrip("#@$")
-        for e in entities
-        if e["type"] == kind
-    )
-    return list(dict.fromkeys(item for item in found if item))
 
 
 def _plain(value: Any) -> str:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..clean import parse_count
+from ..clean import entity_marks, parse_count
 from ..record import (
     Button,
     Channel,
@@ -325,17 +325,7 @@ def _parse_message(
     )
     if "service_message" in (node.attributes.get("class") or ""):
         post.service = text or "service"
-    post.hashtags = _unique(
-        text[e["offset"] : e["offset"] + e["length"]][1:]
-        for e in entities
-        if e["type"] == "hashtag"
-    )
-    post.mentions = _unique(
-        text[e["offset"] : e["offset"] + e["length"]][1:].lower()
-        for e in entities
-        if e["type"] == "mention"
-    )
-    post.links = _unique(e["url"] for e in entities if e.get("url"))
+    post.hashtags, post.mentions, post.links = entity_marks(text, entities, fallback=False)
     _check_parts(bubble, key, warnings)
     return post
 
@@ -476,7 +466,3 @@ def _check_parts(bubble: LexborNode, key: str, warnings: list[str]) -> None:
 @lru_cache(maxsize=1024)
 def _is_known_part(classes: str) -> bool:
     return any(part in classes for part in _KNOWN_PARTS)
-
-
-def _unique(items) -> list:
-    return list(dict.fromkeys(item for item in items if item))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborNode
 
-from ..clean import parse_size
+from ..clean import parse_duration, parse_size
 from ..record import Media
 from .web_markup import inside, line_text
 
@@ -31,7 +31,7 @@ def message_media(parts: _Parts) -> list[Media]:
         item: Media = {
             "type": "gif" if is_gif and not video.css_first(".message_video_duration") else "video",
             "url": source.attributes.get("src") if source is not None else None,
-            "duration": _duration(line_text(video.css_first(".message_video_duration"))),
+            "duration": parse_duration(line_text(video.css_first(".message_video_duration"))),
         }
         # every player holds a "not supported in your browser" stub, shown only when needed:
         # the video is missing only when the player says so, or has no <video> at all
@@ -142,24 +142,13 @@ def _player(node: LexborNode, kind: str, tag: str, duration: str) -> Media:
     return {
         "type": kind,
         "url": source.attributes.get("src") if source is not None else None,
-        "duration": _duration(line_text(node.css_first(f".tgme_widget_message_{duration}"))),
+        "duration": parse_duration(line_text(node.css_first(f".tgme_widget_message_{duration}"))),
     }
 
 
 def _background(node: LexborNode) -> str | None:
     match = _BACKGROUND_URL.search(node.attributes.get("style") or "")
     return match.group(1) if match else None
-
-
-def _duration(text: str) -> int | None:
-    if not text:
-        return None
-    seconds = 0
-    for part in text.split(":"):
-        if not part.strip().isdigit():
-            return None
-        seconds = seconds * 60 + int(part)
-    return seconds
 
 
 def _percent(text: str) -> int | None:

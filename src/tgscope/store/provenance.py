@@ -150,7 +150,9 @@ class ProvenanceMixin:
                 continue
             for copy_pk in self.same_text(channel_pk, mark, with_id=False):
                 copy = self.load_posts([copy_pk])[copy_pk]
-                if not _same_forward(copy, post) or self._share_a_source(copy_pk, pk):
+                if not _same_forward(copy.forwarded_from, post.forwarded_from) or (
+                    self._share_a_source(copy_pk, pk)
+                ):
                     continue  # another author, or a second copy from a source it came from
                 self._alias(copy.key, pk)
                 old = self.load_posts([pk])[pk]
@@ -163,11 +165,11 @@ class ProvenanceMixin:
                     result.changed.append(_index_doc(pk, merged, new=False))
 
     def _same_author(self, pk: int, copy: Post) -> bool:
-        row = self.db.execute(
+        (title,) = self.db.execute(
             "SELECT forwarded_from_title FROM posts WHERE pk = ?", (pk,)
         ).fetchone()
-        title = row[0] if row else None
-        return _same_forward(copy, Post(key="", forwarded_from=_forward_of(title)))
+        known = None if title is None else {"title": title or None}  # "": a hidden sender
+        return _same_forward(copy.forwarded_from, known)
 
     def _alias(self, key: str, pk: int) -> None:
         """The key a copy without an id had stays an address of the post it became part of,
@@ -335,10 +337,6 @@ def _record_json(post: Post) -> str:
 RESTORED_KIND = "tgscope-jsonl"  # a tgscope export: its posts say who saw them
 
 
-def _kind(source: tuple[int, str, str]) -> str:
-    return source[2]
-
-
 def _observed_at(source: tuple[int, str, str], post: Post) -> str:
     """When the source saw the post: for a tgscope export, the newest observation it lists
     (not when the export file was written)."""
@@ -347,17 +345,12 @@ def _observed_at(source: tuple[int, str, str], post: Post) -> str:
     return source[1]
 
 
-def _forward_of(title: str | None) -> dict | None:
-    return None if title is None else {"title": title or None, "channel": None, "id": None}
-
-
-def _same_forward(a: Post, b: Post) -> bool:
-    """Whether two copies agree on whether (and from whom) the post was forwarded."""
-    if (a.forwarded_from is None) != (b.forwarded_from is None):
-        return False
-    if a.forwarded_from is None or b.forwarded_from is None:
-        return True
-    first, second = a.forwarded_from.get("title"), b.forwarded_from.get("title")
+def _same_forward(one: dict | None, other: dict | None) -> bool:
+    """Whether two copies agree on whether (and from whom) the post was forwarded; a title
+    one of them lacks (a hidden sender) agrees with any."""
+    if one is None or other is None:
+        return one is None and other is None
+    first, second = one.get("title"), other.get("title")
     return not first or not second or first.casefold().split() == second.casefold().split()
 
 

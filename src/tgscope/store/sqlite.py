@@ -21,7 +21,6 @@ from .provenance import (
     RESTORED_KIND,
     ProvenanceMixin,
     _index_doc,
-    _kind,
     _observed_at,
 )
 from .provenance import to_json as _to_json
@@ -257,7 +256,7 @@ class SQLiteStore(ProvenanceMixin, CollectorMixin):
             new, at = seen_again[pk], _observed_at(source, seen_again[pk])
             if at < latest.get(pk, "") and new.text and new.text != old.text:
                 self._keep_version(pk, at, new)  # an older text, imported late
-            post = self.observe(pk, old, new, _kind(source), at, versions[pk])
+            post = self.observe(pk, old, new, source[2], at, versions[pk])
             if same_content(post, old):
                 result.unchanged += 1
                 continue
