@@ -48,7 +48,6 @@ bench: install
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_web_parse.py
 	$(BIN)/python bench/bench_desktop_import.py
-	$(BIN)/python bench/bench_web_parse.py
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo.db.index

@@ -275,3 +275,25 @@ def test_an_import_stopped_midway_leaves_the_archive_as_it_was(tmp_path, seed_pa
         [*tgscope, "import", "--db", str(db), str(big)], capture_output=True, text=True
     )
     assert rerun.stdout == f"{big} (textdump): 60000 post(s): 60000 added, 0 updated, 0 unchanged\n"
+
+
+def test_the_command_lists_match_the_registries():
+    """The CLI names formats without importing the parsers (fast --help); they must agree."""
+    from tgscope.cli import collecting, importing, reading
+    from tgscope.collect.http import DEFAULT_BASE_URL
+    from tgscope.exports import EXPORTERS
+    from tgscope.sources import SOURCES
+
+    assert sorted(importing.FORMATS) == sorted(SOURCES)
+    assert sorted(reading.EXPORT_FORMATS) == sorted(EXPORTERS)
+    assert collecting.DEFAULT_BASE_URL == DEFAULT_BASE_URL
+
+
+def test_help_imports_no_parser_and_no_rich():
+    code = (
+        "import sys; from tgscope.cli import cli; "
+        "heavy = [m for m in ('rich', 'httpx', 'selectolax', 'tantivy', 'tgscope.archive') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr

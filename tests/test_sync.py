@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from tgscope.archive import Archive
 from tgscope.cli import cli
+from tgscope.collect.http import FetchPolicy, fetch, make_client
+from tgscope.collect.web_sync import DELETED, NEVER_SHOWN, sync_channel
 from tgscope.errors import ChannelUnavailable, FetchError
-from tgscope.http import FetchPolicy, fetch, make_client
-from tgscope.sync import DELETED, NEVER_SHOWN, sync_channel
 
 from .replay_server import Channel, ReplayServer
 
@@ -288,8 +288,8 @@ def test_a_page_of_another_channel_is_refused_and_changes_nothing(db_path):
 
 
 def test_cursor_fallback_and_retry_after_forms():
-    from tgscope.http import _retry_after
-    from tgscope.sync import _next_cursor
+    from tgscope.collect.http import _retry_after
+    from tgscope.collect.web_sync import _next_cursor
 
     assert _next_cursor(50, list(range(30, 50)), 40) == 30  # a link that would loop
     assert _next_cursor(None, list(range(30, 50)), None) == 30  # no link at all

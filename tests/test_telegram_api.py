@@ -16,13 +16,13 @@ telethon = pytest.importorskip("telethon")
 from telethon import errors  # noqa: E402
 from telethon.tl import types  # noqa: E402
 
-from tgscope.api_sync import (  # noqa: E402
+from tgscope.archive import Archive  # noqa: E402
+from tgscope.collect.api_sync import (  # noqa: E402
     Credentials,
     load_credentials,
     save_credentials,
     sync_api_channel,
 )
-from tgscope.archive import Archive  # noqa: E402
 from tgscope.errors import FetchError, OptionError  # noqa: E402
 from tgscope.record import Post  # noqa: E402
 from tgscope.sources.telegram_api import message_to_post  # noqa: E402
@@ -289,7 +289,7 @@ def test_media_that_is_gone_or_empty_does_not_stop_the_mapping():
 
 
 def test_the_session_folder_is_private(tmp_path, monkeypatch):
-    from tgscope.api_sync import keep_private, private_folder
+    from tgscope.collect.api_sync import keep_private, private_folder
 
     folder = tmp_path / "shared"
     folder.mkdir(mode=0o755)

@@ -1,20 +1,93 @@
-"""tgscope: collect, archive, clean, search and analyze public Telegram channels."""
+"""tgscope: collect, archive, clean, search and analyze public Telegram channels.
 
-from .errors import ParseError, QueryError, SourceError, StoreError, TgscopeError, UnknownFormat
-from .record import Channel, Post
-from .sources.textdump import parse_textdump
+The public API is importable from here; each name is loaded on first use so that the
+``tgscope`` command starts fast::
+
+    from tgscope import Archive
+
+    with Archive.open("tgscope.db") as archive:
+        print(archive.stats().posts)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+#: public name -> the module that defines it
+_EXPORTS = {
+    "Archive": "archive",
+    "FileReport": "archive",
+    "ImportReport": "archive",
+    "SearchResult": "archive",
+    "SearchResults": "archive",
+    "Channel": "record",
+    "Post": "record",
+    "PostFilter": "store",
+    "Stats": "store",
+    "parse_textdump": "sources.textdump",
+    "TgscopeError": "errors",
+    "SourceError": "errors",
+    "ParseError": "errors",
+    "UnknownFormat": "errors",
+    "FetchError": "errors",
+    "ChannelUnavailable": "errors",
+    "StoreError": "errors",
+    "QueryError": "errors",
+    "OptionError": "errors",
+}
+
 __all__ = [
+    "Archive",
     "Channel",
+    "ChannelUnavailable",
+    "FetchError",
+    "FileReport",
+    "ImportReport",
+    "OptionError",
     "ParseError",
     "Post",
+    "PostFilter",
     "QueryError",
+    "SearchResult",
+    "SearchResults",
     "SourceError",
+    "Stats",
     "StoreError",
     "TgscopeError",
     "UnknownFormat",
     "__version__",
     "parse_textdump",
 ]
+
+if TYPE_CHECKING:
+    from .archive import Archive, FileReport, ImportReport, SearchResult, SearchResults
+    from .errors import (
+        ChannelUnavailable,
+        FetchError,
+        OptionError,
+        ParseError,
+        QueryError,
+        SourceError,
+        StoreError,
+        TgscopeError,
+        UnknownFormat,
+    )
+    from .record import Channel, Post
+    from .sources.textdump import parse_textdump
+    from .store import PostFilter, Stats
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tgscope' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

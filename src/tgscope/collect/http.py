@@ -16,8 +16,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from . import __version__
-from .errors import FetchError, OptionError
+from .. import __version__
+from ..errors import FetchError, OptionError
 
 DEFAULT_BASE_URL = "https://t.me"
 USER_AGENT = f"tgscope/{__version__} (archiving public Telegram channels)"

@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .archive import Archive, FileReport
-from .clean import normalize_channel
-from .errors import ChannelUnavailable, FetchError, OptionError, TgscopeError
-from .record import Channel, Post
-from .sources.telegram_api import Names, iso_date, message_to_post
-from .store import SourceInfo, Store, SyncState
-from .sync import SyncReport
+from ..archive import Archive, FileReport
+from ..clean import normalize_channel
+from ..errors import ChannelUnavailable, FetchError, OptionError, TgscopeError
+from ..record import Channel, Post
+from ..sources.telegram_api import Names, iso_date, message_to_post
+from ..store import SourceInfo, Store, SyncState
+from .web_sync import SyncReport
 
 BATCH = 100
 FLOOD_SLEEP_LIMIT = 60.0  # seconds: longer FloodWaits stop the sync instead

@@ -19,13 +19,13 @@ from threading import Event, Lock
 
 import httpx
 
-from .archive import Archive, FileReport
-from .clean import normalize_channel
-from .dates import day_bounds
-from .errors import ChannelUnavailable, OptionError, ParseError, TgscopeError
+from ..archive import Archive, FileReport
+from ..clean import normalize_channel
+from ..dates import day_bounds
+from ..errors import ChannelUnavailable, OptionError, ParseError, TgscopeError
+from ..sources.web import parse_page
+from ..store import SourceInfo, Store, SyncState
 from .http import FetchPolicy, fetch
-from .sources.web import parse_page
-from .store import SourceInfo, Store, SyncState
 
 NEVER_SHOWN = "never shown (deleted before it was archived, or a message the preview hides)"
 DELETED = "deleted after it was archived"

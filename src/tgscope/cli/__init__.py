@@ -1,0 +1,14 @@
+"""The ``tgscope`` command: each command is a few lines over :class:`tgscope.archive.Archive`.
+
+One module per family of commands; importing this package registers them all on :data:`cli`.
+"""
+
+from __future__ import annotations
+
+from . import collecting, importing, reading  # noqa: F401  (registers the commands)
+from .base import cli, main
+
+__all__ = ["cli", "main"]
+
+if __name__ == "__main__":
+    main()
