@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test test-fast lint format bench clean
 
 install: $(STAMP)
 
@@ -34,6 +34,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format src tests bench
@@ -42,12 +43,17 @@ format: install
 test: lint
 	$(BIN)/pytest -q
 
+# the quick loop while working: no subprocess kills, servers or large generated inputs
+test-fast: install
+	$(BIN)/pytest -q -m 'not slow'
+
 bench: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_web_parse.py
 	$(BIN)/python bench/bench_desktop_import.py
+	$(BIN)/python bench/bench_sync.py
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo.db.index

@@ -1,19 +1,29 @@
 """Search benchmark: an archive of generated posts (1 million by default), English and Russian.
 
-    python bench/bench_search.py [--posts 1000000] [--queries 50]
+    python bench/bench_search.py [--posts 1000000] [--queries 50] [--small 2000] [--runs 15]
 
 Builds (once, cached under bench/out/) an archive of generated posts with dates, 42 channels and
-hashtags, then times each query class through ``Archive.search`` (ranked results hydrated from
-SQLite, with highlighted snippets) beside the bare engine answering the same query (tantivy
-parse + top-10 search, nothing else).  Prints p50/p95 in milliseconds and the ratio of p95s.
-Targets: p95 ≤ 50 ms for every class, and ≤ 1.5× the bare engine.
+hashtags, then prints three tables:
+
+1. each query class through ``Archive.search`` (ranked results hydrated from SQLite, with
+   highlighted snippets) beside the bare engine answering the same query (tantivy parse +
+   top-10 search, nothing else): p50/p95 in milliseconds and their ratios.  Targets: p95 ≤ 50 ms
+   for every class, and ≤ 1.5× the bare engine.
+2. a rare-term search's fixed costs, step by step, beside bare tantivy with its top 10 loaded
+   (search, then each document fetched from tantivy's store).  Target: ``Archive.search``
+   within 3× that.
+3. the whole command on a small archive (``--small`` posts): ``tgscope search --db small.db
+   TERM`` beside ``sqlite-utils search copy.db posts TERM --limit 10`` on an FTS5-enabled copy,
+   each run ``--runs`` times as a new process (wall-clock medians).  Target: within 1.2×.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,8 +34,9 @@ import tantivy
 from gen import CHANNELS, RARE_WORDS, PostGenerator
 
 from tgscope.archive import Archive
-from tgscope.search import text_analyzer
+from tgscope.search import snippet
 from tgscope.store import PostFilter, SourceInfo
+from tgscope.words import index_token
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -43,13 +54,11 @@ def build(db: Path, count: int) -> float:
 def pick_terms(archive: Archive) -> dict[str, tuple[str, int]]:
     """Rare (< 5k posts), mid (50k-300k) and common (> 300k) terms for each language."""
     searcher = archive.index.index.searcher()
-    analyze = text_analyzer().analyze
     generator = PostGenerator(seed=11)
     frequencies = {}
     for word in {*generator.en, *generator.ru, *RARE_WORDS}:
-        tokens = analyze(word)
-        if len(tokens) == 1 and len(word) > 3:
-            frequencies[word] = searcher.doc_freq("text", tokens[0])
+        if len(word) > 3 and word.isalpha():
+            frequencies[word] = searcher.doc_freq("words", index_token(word))
     total = searcher.num_docs
     picks = {}
     for language, alphabet in (("en", str.isascii), ("ru", lambda w: not w.isascii())):
@@ -70,7 +79,7 @@ def pick_terms(archive: Archive) -> dict[str, tuple[str, int]]:
 
 def query_classes(terms: dict[str, tuple[str, int]]) -> list[tuple[str, str, dict]]:
     """(name, query, options) for every class the issue names."""
-    classes = []
+    classes: list[tuple[str, str, dict]] = []
     for name, (word, _) in terms.items():
         classes.append((f"{name} by relevance", word, {}))
     for language in ("en", "ru"):
@@ -93,6 +102,88 @@ def query_classes(terms: dict[str, tuple[str, int]]) -> list[tuple[str, str, dic
     return classes
 
 
+def fixed_costs(archive: Archive, word: str, repeats: int) -> None:
+    """A rare term: where ``Archive.search``'s time goes, beside bare tantivy with its top 10
+    loaded (the same term query, each hit's stored document fetched)."""
+    index, filters = archive.index, PostFilter()
+    parsed, terms = index.parse(word, filters)
+    hits = index.search(word, filters)
+    pks = [hit.pk for hit in hits.hits]
+    posts = archive.store.load_posts(pks)
+
+    def bare():
+        searcher = index.index.searcher()
+        return [searcher.doc(address) for _, address in searcher.search(parsed, 10).hits]
+
+    steps = [
+        ("bare tantivy, top 10 loaded", bare),
+        ("Archive.search, whole", lambda: archive.search(word)),
+        ("  catch-up check (2 SQLite reads)", lambda: index.catch_up(archive.store)),
+        ("  query parsed, engine, pks", lambda: index.search(word, filters)),
+        ("  store.load_posts(10 pks)", lambda: archive.store.load_posts(pks)),
+        ("  snippets of 10 posts", lambda: [snippet(post.text, terms) for post in posts.values()]),
+    ]
+    print(f"\nrare term {word!r} ({hits.total:,} posts): where a search's time goes")
+    header = f"{'step':<36} {'p50 ms':>8} {'p95 ms':>8} {'× bare p50':>11}"
+    print(header)
+    print("-" * len(header))
+    base = None
+    for name, function in steps:
+        p50, p95 = percentiles(function, repeats)
+        base = base or p50
+        print(f"{name:<36} {p50:>8.3f} {p95:>8.3f} {p50 / base:>10.1f}×")
+    print("target: Archive.search within 3× bare tantivy with its top 10 loaded")
+
+
+def whole_commands(count: int, runs: int) -> None:
+    """``tgscope search`` beside ``sqlite-utils search`` on a small archive, as new processes."""
+    db = OUT / f"small-{count}.db"
+    if not db.exists():
+        build(db, count)
+    fts = OUT / f"small-{count}-fts.db"
+    if not fts.exists():
+        shutil.copy(db, fts)
+        run([BIN / "sqlite-utils", "enable-fts", fts, "posts", "text", "--fts5"])
+    with Archive.open(db) as archive:
+        archive.search("warm")  # the index is caught up before timing
+        terms = pick_terms(archive)
+    print(f"\nwhole commands on {count:,} posts, {runs} runs each as a new process (wall clock)")
+    header = f"{'term':<28} {'tgscope ms':>11} {'sqlite-utils ms':>16} {'ratio':>7}"
+    print(header)
+    print("-" * len(header))
+    ours = timed_runs([BIN / "tgscope", "--help"], runs)
+    theirs = timed_runs([BIN / "sqlite-utils", "--help"], runs)
+    print(f"{'--help':<28} {ours:>11.0f} {theirs:>16.0f} {ours / theirs:>6.2f}×")
+    for name in ("rare-ru", "rare-en", "common-ru", "common-en"):
+        if name not in terms:
+            continue
+        word = terms[name][0]
+        ours = timed_runs([BIN / "tgscope", "search", "--db", db, word], runs)
+        theirs = timed_runs(
+            [BIN / "sqlite-utils", "search", fts, "posts", word, "--limit", "10"], runs
+        )
+        print(f"{name + ' ' + word:<28} {ours:>11.0f} {theirs:>16.0f} {ours / theirs:>6.2f}×")
+    print("target: tgscope (--help, and a search) within 1.2× sqlite-utils")
+
+
+BIN = Path(sys.executable).parent
+
+
+def run(command: list) -> None:
+    subprocess.run([str(part) for part in command], check=True, stdout=subprocess.DEVNULL)
+
+
+def timed_runs(command: list, runs: int) -> float:
+    """Median wall-clock milliseconds of ``runs`` interleaved-safe runs (one warm-up first)."""
+    run(command)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run(command)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def bare_engine(archive: Archive, query: str, options: dict):
     """The engine alone: parse the same query with the same filters and take the top 10."""
     index = archive.index
@@ -101,14 +192,14 @@ def bare_engine(archive: Archive, query: str, options: dict):
     )
     order = options.get("order", "relevance")
 
-    def run():
-        parsed = index.parse(query, filters)
+    def engine():
+        parsed, _ = index.parse(query, filters)
         searcher = index.index.searcher()
         if order == "relevance":
             return searcher.search(parsed, 10)
         return searcher.search(parsed, 10, order_by_field="date", order=tantivy.Order.Desc)
 
-    return run
+    return engine
 
 
 def compare_fts5(db: Path, terms: dict[str, tuple[str, int]], repeats: int) -> None:
@@ -163,6 +254,8 @@ def main() -> None:
     parser.add_argument(
         "--compare-fts5", action="store_true", help="also time SQLite FTS5 on the same texts"
     )
+    parser.add_argument("--small", type=int, default=2000, help="posts for the command timing")
+    parser.add_argument("--runs", type=int, default=15, help="runs of each whole command")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     db = OUT / f"search-{args.posts}.db"
@@ -196,8 +289,10 @@ def main() -> None:
                 f"{bare50:>9.2f} {bare95:>7.2f} {ours50 / bare50:>8.2f}× {ours95 / bare95:>5.2f}×"
             )
         print(f"worst p95: {worst:.1f} ms (target ≤ 50 ms; ratio target ≤ 1.5×)")
+        fixed_costs(archive, terms["rare-ru"][0], args.queries)
         if args.compare_fts5:
             compare_fts5(db, terms, min(args.queries, 10))
+    whole_commands(args.small, args.runs)
 
 
 if __name__ == "__main__":

@@ -87,11 +87,17 @@ class ReplayServer:
         fault_rate: float = 0.0,
         seed: int = 1,
         latency: float = 0.0,
+        fault_kinds: tuple[str, ...] = ("429", "500", "reset", "truncated", "slow"),
+        retry_after: str = "0",
+        fault_limit: int | None = None,
     ):
         self.channels = {channel.name: channel for channel in channels}
         self.latency = latency  # seconds every answer takes
         self.in_flight = self.peak_in_flight = 0  # requests being answered at once
         self.fault_rate = fault_rate
+        self.fault_kinds = fault_kinds
+        self.retry_after = retry_after  # what a 429 asks for
+        self.fault_limit = fault_limit  # at most this many faults in all
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.requests: list[str] = []
@@ -111,7 +117,9 @@ class ReplayServer:
         with self.lock:
             if self.random.random() >= self.fault_rate:
                 return None
-            return self.random.choice(["429", "500", "reset", "truncated", "slow"])
+            if self.fault_limit is not None and len(self.faults) >= self.fault_limit:
+                return None
+            return self.random.choice(self.fault_kinds)
 
     def _handler(self):
         outer = self
@@ -152,7 +160,7 @@ class ReplayServer:
                 page = channel.page(int(before) if before else None)
                 if fault == "429":
                     self.send_response(429)
-                    self.send_header("Retry-After", "0")
+                    self.send_header("Retry-After", outer.retry_after)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 elif fault == "500":

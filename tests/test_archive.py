@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -399,18 +400,25 @@ def test_dump_with_a_header_reimports_unchanged(db_path, tmp_path):
     ]
 
 
-def test_reactions_json_matches_the_json_module():
+def test_observed_reactions_are_valid_json_whatever_the_emoji(db_path):
     import json
 
-    from tgscope.store.provenance import reactions_json
-
-    for reactions in (
-        [],
-        [{"emoji": "👍", "count": 16}, {"emoji": "❤", "count": 3}],
-        [{"custom_emoji_id": "5368324170671202286", "count": 2}, {"paid": True, "count": 5}],
-        [{"emoji": 'odd"quote', "count": 1}, {"emoji": "\u200d", "count": 1}],
-    ):
-        assert json.loads(reactions_json(reactions)) == reactions
+    reactions = [
+        {"emoji": "👍", "count": 16},
+        {"emoji": "back\\slash", "count": 1},
+        {"emoji": 'odd"quote', "count": 1},
+        {"emoji": "\u200d", "count": 1},
+        {"custom_emoji_id": "5368324170671202286", "count": 2},
+        {"paid": True, "count": 5},
+    ]
+    with Archive.open(db_path) as archive:
+        archive.ingest(
+            [post("mfarussia/1", "Hello", channel="mfarussia", reactions=reactions)], source()
+        )
+        assert archive.history("mfarussia/1")[0].reactions == reactions
+    db = sqlite3.connect(db_path)
+    (stored,) = db.execute("SELECT reactions FROM observations").fetchone()
+    assert json.loads(stored) == reactions
 
 
 def test_an_archive_that_lost_its_id_gets_a_new_one_and_a_rebuilt_index(db_path):
@@ -423,3 +431,323 @@ def test_an_archive_that_lost_its_id_gets_a_new_one_and_a_rebuilt_index(db_path)
     with Archive.open(db_path) as archive:
         assert archive.search("").total == len(POSTS)
         assert len(archive.store.archive_id()) == 32
+
+
+# -- import plumbing: one file's failure stays its own; what the CLI tells -----------------
+
+
+def _three_tables(folder):
+    folder.mkdir()
+    for name, number in (("a.csv", 1), ("b.csv", 2), ("c.csv", 3)):
+        (folder / name).write_text(f"id,text\n{number},post {number}\n", encoding="utf-8")
+    return folder
+
+
+def _failing_on(name: str, error: BaseException):
+    from tgscope.sources import SOURCES
+
+    real = SOURCES["csv"]
+
+    def reader(context):
+        if context.path.endswith(name):
+            raise error
+        return real(context)
+
+    return reader
+
+
+def test_an_unexpected_error_in_one_file_fails_that_file_alone(db_path, tmp_path, monkeypatch):
+    from tgscope.sources import SOURCES
+
+    folder = _three_tables(tmp_path / "in")
+    monkeypatch.setitem(SOURCES, "csv", _failing_on("b.csv", TypeError("boom\nsecond line")))
+    with Archive.open(db_path) as archive:
+        report = archive.import_paths([folder], channel="mychan")
+        keys = [post.key for post in archive.posts()]
+        found = [result.post.key for result in archive.search("post").results]
+    assert [file.error for file in report.files] == [
+        None,
+        f"{folder / 'b.csv'}: unexpected error while reading (TypeError: boom second line);"
+        " please report it",
+        None,
+    ]
+    assert keys == ["mychan/1", "mychan/3"] and sorted(found) == keys
+
+
+def test_an_archive_error_still_stops_the_import(db_path, tmp_path, monkeypatch):
+    from tgscope.sources import SOURCES
+
+    folder = _three_tables(tmp_path / "in")
+    locked = sqlite3.OperationalError("database is locked")
+    monkeypatch.setitem(SOURCES, "csv", _failing_on("b.csv", locked))
+    with Archive.open(db_path) as archive, pytest.raises(sqlite3.OperationalError):
+        archive.import_paths([folder], channel="mychan")
+
+
+def test_a_folder_holding_the_archive_does_not_import_the_archive(tmp_path):
+    folder = _three_tables(tmp_path / "in")
+    with Archive.open(folder / "archive.db") as archive:
+        archive.import_paths([folder], channel="mychan")  # creates archive.db.index/ too
+        report = archive.import_paths([folder], channel="mychan")
+    assert [(Path(f.path).name, f.error) for f in report.files] == [
+        ("a.csv", None),
+        ("b.csv", None),
+        ("c.csv", None),
+    ]
+
+
+@pytest.fixture
+def cli_result():
+    from click.testing import CliRunner
+
+    from tgscope.cli import cli
+
+    return lambda *args: CliRunner().invoke(cli, [str(arg) for arg in args])
+
+
+def test_a_failed_import_leaves_no_archive_behind(cli_result, tmp_path):
+    typo = tmp_path / "typo.db"
+    result = cli_result("import", "--db", typo, tmp_path / "nosuch.txt")
+    assert result.exit_code == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text\n1,hi\n", encoding="utf-8")  # no channel: fails while reading
+    assert cli_result("import", "--db", typo, bad).exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_a_failed_import_keeps_an_archive_that_was_there(cli_result, tmp_path, seed_path):
+    db = tmp_path / "kept.db"
+    assert cli_result("import", "--db", db, "--channel", "demo_chan", seed_path).exit_code == 0
+    assert cli_result("import", "--db", db, tmp_path / "nosuch.txt").exit_code == 1
+    assert db.exists() and (tmp_path / "kept.db.index").is_dir()
+
+
+def test_an_interrupted_import_says_what_is_kept_and_that_a_rerun_finishes(
+    cli_result, tmp_path, monkeypatch
+):
+    from tgscope.sources import SOURCES
+
+    folder = _three_tables(tmp_path / "in")
+    monkeypatch.setitem(SOURCES, "csv", _failing_on("b.csv", KeyboardInterrupt()))
+    db = tmp_path / "a.db"
+    result = cli_result("import", "--db", db, "--channel", "mychan", folder)
+    assert result.exit_code == 130
+    assert result.output.splitlines()[-1] == (
+        f"interrupted: {folder / 'b.csv'} was rolled back; the 1 file(s) imported before it"
+        " are kept. Run the same import again to finish: files already imported change nothing."
+    )
+    with Archive.open(db) as archive:
+        assert [post.key for post in archive.posts()] == ["mychan/1"]
+
+
+def test_big_files_are_announced_on_stderr_when_it_is_no_terminal(
+    cli_result, tmp_path, monkeypatch
+):
+    from tgscope.cli import importing
+
+    monkeypatch.setattr(importing, "ANNOUNCE_BYTES", 10)
+    folder = _three_tables(tmp_path / "in")
+    result = cli_result("import", "--db", tmp_path / "a.db", "--channel", "mychan", folder)
+    lines = result.output.splitlines()
+    assert lines[:2] == [
+        f"importing {folder / 'a.csv'} (0.0 MB)…",
+        f"{folder / 'a.csv'} (csv): 1 post(s): 1 added, 0 updated, 0 unchanged",
+    ]
+    assert len(lines) == 7  # three announced, three done, the total
+
+
+@pytest.mark.slow
+def test_on_a_terminal_no_line_is_glued_to_the_progress_bar(tmp_path):
+    """Run in a pseudo-terminal: every summary line starts a line of its own."""
+    import pty
+    import subprocess
+    import sys
+
+    folder = _three_tables(tmp_path / "in")
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "tgscope", "import", "--db", str(tmp_path / "a.db")]
+    process = subprocess.Popen(
+        [*command, "--channel", "mychan", str(folder)],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    assert process.wait(timeout=60) == 0
+    text = output.decode()
+    for name in ("a.csv", "b.csv", "c.csv"):  # the bar's line is cleared before each
+        assert f"\r\x1b[2K{folder / name} (csv): 1 post(s)" in text
+    assert "\x1b[2Ktotal: 3 file(s)" in text
+
+
+def test_history_lists_every_observation_with_its_counts(db_path):
+    from tgscope.store import Observation, SourceInfo
+
+    seen = post("mfarussia/1", "Hello", channel="mfarussia", views=10, forwards=1, replies=0)
+    later = post("mfarussia/1", "Hello", channel="mfarussia", views=25, forwards=4, replies=2)
+    with Archive.open(db_path) as archive:
+        archive.ingest([seen], SourceInfo("web", "page-1", "1", "2026-11-28T07:00:00+00:00"))
+        archive.ingest(
+            [later], SourceInfo("api", "telegram-api:mfarussia", "", "2026-11-29T07:00:00+00:00")
+        )
+        assert archive.history("mfarussia/1") == [
+            Observation("2026-11-28T07:00:00+00:00", "web", "page-1", 10, 1, 0, []),
+            Observation("2026-11-29T07:00:00+00:00", "api", "telegram-api:mfarussia", 25, 4, 2, []),
+        ]
+        assert archive.history("mfarussia/404") == []
+
+
+def test_stats_label_reactions_as_show_does(db_path):
+    from tgscope.record import reaction_label
+
+    reactions = [
+        {"emoji": "👍", "count": 3},
+        {"custom_emoji_id": "5368324170671202286", "count": 2},
+        {"paid": True, "count": 5},
+    ]
+    with Archive.open(db_path) as archive:
+        archive.ingest(
+            [post("mfarussia/1", "Hi", channel="mfarussia", reactions=reactions)], source()
+        )
+        assert archive.stats().reactions == [
+            ("⭐", 5),
+            ("👍", 3),
+            ("custom:5368324170671202286", 2),
+        ]
+    assert [reaction_label(r) for r in reactions] == ["👍", "custom:5368324170671202286", "⭐"]
+
+
+def test_loading_many_posts_keeps_every_part_in_order(db_path):
+    posts = [
+        post(
+            f"mfarussia/{n}",
+            f"Post {n}",
+            channel="mfarussia",
+            reactions=[{"emoji": "❤", "count": n}, {"emoji": "👍", "count": 1}],
+            media=[{"type": "video", "url": f"v{n}"}, {"type": "photo", "url": f"p{n}"}],
+            hashtags=["Zeta", "Alpha"],
+            mentions=["zed", "abe"],
+            links=["https://z.example", "https://a.example"],
+        )
+        for n in range(1, 13)
+    ]
+    with Archive.open(db_path) as archive:
+        archive.ingest(posts, source())
+        loaded = archive.store.load_posts(list(range(12, 0, -1)))
+        assert [loaded[pk].to_dict() | {"sources": []} for pk in range(1, 13)] == [
+            p.to_dict() for p in posts
+        ]
+        assert archive.get("mfarussia/3").sources == [
+            {"kind": "test", "ref": "test://posts", "observed_at": "2026-11-28T07:00:00+00:00"}
+        ]
+
+
+def test_each_collector_keeps_its_own_sync_state(db_path):
+    from tgscope.store import SyncState
+
+    with Archive.open(db_path) as archive:
+        with archive.store.transaction():
+            archive.store.save_sync_state("mfarussia", SyncState(30, 10, 1, ()))
+            archive.store.save_sync_state("mfarussia", SyncState(31, None, None, ()), kind="api")
+        assert archive.store.sync_state("mfarussia") == SyncState(30, 10, 1, ())
+        assert archive.store.sync_state("mfarussia", kind="api").newest_id == 31
+        assert archive.store.sync_state("embassy", kind="api") == SyncState(None, None, None, ())
+
+
+def test_a_text_dump_in_cp1251_imports_like_its_utf8_copy(tmp_path, seed_path):
+    text = seed_path.read_text(encoding="utf-8")
+    encodable = "".join(c for c in text if c.encode("cp1251", "ignore"))  # emoji have no cp1251
+    utf8, cp1251 = tmp_path / "utf8.txt", tmp_path / "cp1251.txt"
+    utf8.write_text(encodable, encoding="utf-8")
+    cp1251.write_bytes(encodable.encode("cp1251"))
+    records = []
+    for path, encoding in ((utf8, None), (cp1251, "cp1251")):
+        with Archive.open(tmp_path / f"{path.stem}.db") as archive:
+            report = archive.import_file(path, channel="demo_chan", encoding=encoding)
+            assert (report.format, report.error) == ("textdump", None)
+            records.append([(p.key, p.text, p.reactions) for p in archive.posts()])
+    assert records[0] == records[1] and len(records[0]) == 5
+
+
+def test_an_import_interrupted_in_its_first_file_says_so(cli_result, tmp_path, monkeypatch):
+    from tgscope.sources import SOURCES
+
+    folder = _three_tables(tmp_path / "in")
+    monkeypatch.setitem(SOURCES, "csv", _failing_on("a.csv", KeyboardInterrupt()))
+    result = cli_result("import", "--db", tmp_path / "a.db", "--channel", "mychan", folder)
+    assert result.exit_code == 130
+    assert result.output.splitlines()[-1] == (
+        f"interrupted: {folder / 'a.csv'} was rolled back. Run the same import again to do it."
+    )
+    assert not (tmp_path / "a.db").exists()  # it was new and holds nothing
+
+
+def test_a_post_is_read_from_one_snapshot_while_another_process_writes(db_path):
+    from tgscope.store import SourceInfo
+
+    first = post(
+        "mfarussia/1", "First", channel="mfarussia", reactions=[{"emoji": "👍", "count": 1}]
+    )
+    second = post(
+        "mfarussia/1", "Second", channel="mfarussia", reactions=[{"emoji": "❤", "count": 9}]
+    )
+    later = SourceInfo("test", "test://later", "1" * 64, "2026-11-29T07:00:00+00:00")
+    with Archive.open(db_path) as reader, Archive.open(db_path) as writer:
+        reader.ingest([first], source())
+
+        class WriteMidway:  # the other writer commits right after the reactions are read
+            def __init__(self, db):
+                self.db, self.done = db, False
+
+            def __getattr__(self, name):
+                return getattr(self.db, name)
+
+            def execute(self, sql, *args):
+                cursor = self.db.execute(sql, *args)
+                if "FROM reactions" in sql and not self.done:
+                    self.done = True
+                    writer.ingest([second], later)
+                return cursor
+
+        reader.store.reader.db = WriteMidway(reader.store.db)
+        loaded = reader.get("mfarussia/1")
+        assert (loaded.text, loaded.reactions) == ("First", first.reactions)
+        assert reader.get("mfarussia/1").text == "Second"
+
+
+def test_saving_a_page_costs_the_same_however_big_its_channel(db_path):
+    """A sync saves each page in its own transaction: a page's cost must not grow with the
+    channel (reading every post of the channel per transaction made a sync quadratic)."""
+
+    def page(first: int) -> list[Post]:
+        return [post(f"big/{n}", f"Post {n}", channel="big") for n in range(first, first + 20)]
+
+    def steps_to_save(archive: Archive, first: int) -> int:
+        steps = [0]  # SQLite's virtual machine instructions, in hundreds
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        archive.store.db.set_progress_handler(count, 100)
+        archive.ingest(page(first), source(f"page {first}"), defer_index=True)
+        archive.store.db.set_progress_handler(None, 0)
+        return steps[0]
+
+    with Archive.open(db_path) as archive:
+        archive.ingest(page(1), source("first page"), defer_index=True)
+        small = steps_to_save(archive, 21)
+        history = [p for first in range(41, 10_041, 20) for p in page(first)]
+        archive.ingest(history, source("the channel's history"), defer_index=True)
+        big = steps_to_save(archive, 20_001)
+    assert big < small * 1.2, (small, big)

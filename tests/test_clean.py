@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from tgscope.clean import extract_hashtags, extract_links, extract_mentions, parse_count
+from tgscope.clean import (
+    extract_hashtags,
+    extract_links,
+    extract_mentions,
+    parse_count,
+    parse_duration,
+    parse_size,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +49,54 @@ def test_links_trailing_punctuation_and_scheme():
         "https://www.example.org/a",
         "https://t.me/mfarussia/5",
     ]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "mfarussia",
+        "@MFARussia",
+        " MFARussia ",
+        "t.me/mfarussia",
+        "https://t.me/s/mfarussia",
+        "https://t.me/s/MFARussia/",
+        "http://t.me/mfarussia/16384",
+        "https://t.me/s/mfarussia/16384?single",
+        "https://www.t.me/mfarussia",
+        "telegram.me/mfarussia",
+        "https://t.me/mfarussia?before=100",
+    ],
+)
+def test_channel_names_and_links_to_the_channel(given):
+    from tgscope.clean import normalize_channel
+
+    assert normalize_channel(given) == "mfarussia"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "https://t.me/+AbCdEf123",
+        "t.me/joinchat/AbCdEf",
+        "t.me/s/",
+        "https://example.com/mfarussia",
+        "t.me/c/1234/56",
+        "bad name!",
+        "t.me/mfarussia/abc",
+    ],
+)
+def test_what_is_not_a_channel_link_is_refused(given):
+    from tgscope.clean import normalize_channel
+
+    with pytest.raises(ValueError, match="not a channel username"):
+        normalize_channel(given)
+
+
+@pytest.mark.parametrize("text", ["²", "1:²", "9" * 5000, "1:" + "9" * 30])
+def test_a_duration_that_is_not_one_is_none(text):
+    assert parse_duration(text) is None
+
+
+def test_a_size_too_large_for_the_archive_is_none():
+    assert parse_size("9" * 400 + " MB") is None
+    assert parse_size("2.1 MB") == 2202010

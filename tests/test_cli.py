@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -52,7 +53,8 @@ def test_search_table_and_json(imported):
     lines = imported("search", "Lavrov", "--json", "--limit", "2").output.splitlines()
     records = [json.loads(line) for line in lines]
     assert len(records) == 2
-    assert all("<b>Lavrov</b>" in r["search"]["snippet"] for r in records)
+    assert all("<b>Lavrov</b>" in r["snippet"] and r["score"] > 0 for r in records)
+    assert all("search" not in r for r in records)  # score and snippet sit beside the fields
     assert all(r["forwarded_from"]["title"] == "Russian MFA 🇷🇺" for r in records)
 
 
@@ -66,7 +68,7 @@ def test_search_filters(imported):
 def test_show(imported):
     out = imported("show", "china_embassy/dump-f4a23d0446df2fd9").output
     assert "media: unsupported (not shown by the source)" in out
-    assert "reactions: 👍11 ❤1" in out
+    assert "reactions: 👍 11; ❤ 1" in out
     record = json.loads(imported("show", "china_embassy/dump-f4a23d0446df2fd9", "--json").output)
     assert record["media"] == [
         {"type": "unsupported", "unsupported": True, "reason": "not_supported_in_browser"}
@@ -138,11 +140,12 @@ def test_bad_options_are_clear(imported):
     assert "not a date: 'soon'" in imported("export", "--until", "soon", expect=1).output
     assert "only excludes: add a word" in imported("search", "--", "-G20", expect=1).output
     after = imported("stats", "--since", "2024-01-01", "--until", "2023-01-01", expect=1)
-    assert "is after --until" in after.output
+    assert "is after the until date" in after.output
     bad_channel = imported("import", "--channel", "a b", "samples/mid_ru_dump.txt", expect=1)
     assert "not a channel username: 'a b'" in bad_channel.output
 
 
+@pytest.mark.slow  # starts processes
 def test_errors_never_show_a_traceback(tmp_path):
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"garbage" * 1000)
@@ -188,6 +191,7 @@ def test_date_filters_explain_undated_posts(imported):
     assert "note: 5 post(s) here have no date (text dumps carry none)" in result.output
 
 
+@pytest.mark.slow  # starts processes
 def test_export_into_a_closed_pipe_is_quiet(db_path, tmp_path):
     dump = tmp_path / "big.txt"
     body = "a long line of text " * 50
@@ -231,6 +235,7 @@ def test_dates_out_of_range_are_one_line_errors(imported):
     assert result.output == "Error: date out of range: use dates from 0001-01-02 to 9999-12-30\n"
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
 def test_an_import_stopped_midway_leaves_the_archive_as_it_was(tmp_path, seed_path, signal_name):
     import signal
@@ -262,7 +267,9 @@ def test_an_import_stopped_midway_leaves_the_archive_as_it_was(tmp_path, seed_pa
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0
     if signal_name == "SIGINT":
-        assert stderr.decode().strip() == "interrupted: whatever was being written was rolled back"
+        assert stderr.decode().strip().splitlines()[-1] == (
+            f"interrupted: {big} was rolled back. Run the same import again to do it."
+        )
     stats = subprocess.run([*tgscope, "stats", "--db", str(db)], capture_output=True, text=True)
     assert stats.stdout.startswith("5 post(s) from 1 source file(s)")
     found = subprocess.run(
@@ -289,6 +296,7 @@ def test_the_command_lists_match_the_registries():
     assert collecting.DEFAULT_BASE_URL == DEFAULT_BASE_URL
 
 
+@pytest.mark.slow  # starts processes
 def test_help_imports_no_parser_and_no_rich():
     code = (
         "import sys; from tgscope.cli import cli; "
@@ -297,3 +305,279 @@ def test_help_imports_no_parser_and_no_rich():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# -- reading: what show, search and stats print -------------------------------------------
+
+SAMPLES_PAGE_AND_EXPORT = ("rusembchina_page.html", "rusembchina_export.json")
+
+
+@pytest.fixture
+def embassy(run):
+    from .conftest import SAMPLES
+
+    run("import", *(str(SAMPLES / name) for name in SAMPLES_PAGE_AND_EXPORT))
+    return run
+
+
+def _details(output: str) -> list[str]:
+    """The field lines of ``show`` (between the key and the blank line), sources left out:
+    they name where and when the files were read."""
+    head = output.split("\n\n", 1)[0].splitlines()[1:]
+    return [line for line in head if not line.startswith("source: ")]
+
+
+def test_show_prints_links_previews_media_and_buttons(embassy):
+    assert _details(embassy("show", "rusembchina/503").output) == [
+        "channel: rusembchina (Посольство России в Китае)",
+        "id: 503",
+        "date: 2022-11-17T09:30:00+00:00",
+        "album: rusembchina/503",
+        "views: 1000000",
+        "link preview: mid.ru · Statement · Full text of the statement · https://mid.ru/en/2",
+        "media: video video/mp4, 1:35, 1280×720, video_files/v.mp4",
+    ]
+    document = _details(embassy("show", "rusembchina/502").output)
+    assert "button: Read <https://mid.ru/en/2>" in document and "button: 👍" in document
+    assert (
+        "media: document statement.pdf, application/pdf, 2.1 MB (file not included in the export)"
+        in document
+    )
+    poll = _details(embassy("show", "rusembchina/504").output)
+    assert "media: poll “Will you come?” (10 voters): Yes 7, No 3" in poll
+    location = _details(embassy("show", "rusembchina/505").output)
+    assert "media: location latitude 39.9522, longitude 116.4452" in location
+    photo = _details(embassy("show", "rusembchina/500").output)
+    assert "media: photo 1280×853, photos/photo_1@15-11-2022_12-12-00.jpg" in photo
+    assert "forwarded from: Russian MFA 🇷🇺 mfarussia/16384" in photo
+    assert (photo[3], photo[4]) == ("edited: yes", "author: Press Office")
+    service = _details(embassy("show", "rusembchina/506").output)
+    assert (
+        "media: unsupported (not shown by the source): This media is not supported in your"
+        " browser" in service
+    )
+
+
+def test_show_spells_custom_emoji_as_stats_does(embassy):
+    details = _details(embassy("show", "rusembchina/500").output)
+    assert "reactions: 👍 1200; custom:5368324170671202286 7; ⭐ 15" in details
+    stats = json.loads(embassy("stats", "--json").output)
+    labels = [reaction["reaction"] for reaction in stats["reactions"]]
+    assert "custom:5368324170671202286" in labels
+
+
+def test_show_history_lists_each_observation(embassy, tmp_path):
+    from .conftest import SAMPLES
+
+    later = tmp_path / "later.html"
+    page = (SAMPLES / "rusembchina_page.html").read_text(encoding="utf-8")
+    later.write_text(page.replace("12.3K", "15K"), encoding="utf-8")
+    embassy("import", str(later))
+    output = embassy("show", "--history", "rusembchina/500").output
+    history = output.split("\nHistory:\n", 1)[1].splitlines()
+    assert [line.split()[1:] for line in history[::2]] == [
+        ["desktop-json", str(SAMPLES / "rusembchina_export.json")],
+        ["web", str(SAMPLES / "rusembchina_page.html")],
+        ["web", str(later)],
+    ]
+    assert history[1::2] == [
+        "    reactions 👍 1200; custom:5368324170671202286 7; ⭐ 15",
+        "    views 12300, reactions 👍 1200; custom:5368324170671202286 7; ⭐ 15",
+        "    views 15000, reactions 👍 1200; custom:5368324170671202286 7; ⭐ 15",
+    ]
+    record = json.loads(embassy("show", "--json", "--history", "rusembchina/500").output)
+    assert [seen["views"] for seen in record["history"] if seen["kind"] == "web"] == [
+        12300,
+        15000,
+    ]
+    assert set(record["history"][0]) == {
+        "observed_at",
+        "kind",
+        "ref",
+        "views",
+        "forwards",
+        "replies",
+        "reactions",
+    }
+
+
+def test_stats_json(imported):
+    assert json.loads(imported("stats", "--json").output) == {
+        "posts": 5,
+        "sources": 1,
+        "first_date": None,
+        "last_date": None,
+        "undated": 5,
+        "channels": [{"channel": "china_embassy", "title": None, "posts": 5}],
+        "top_hashtags": [
+            {"hashtag": "RussiaChina", "posts": 5},
+            {"hashtag": "PhotoOfTheDay", "posts": 1},
+            {"hashtag": "UNGA77", "posts": 1},
+        ],
+        "reactions": [
+            {"reaction": "👍", "total": 63},
+            {"reaction": "❤", "total": 11},
+            {"reaction": "👎", "total": 2},
+            {"reaction": "👏", "total": 1},
+            {"reaction": "🔥", "total": 1},
+            {"reaction": "🤬", "total": 1},
+        ],
+    }
+
+
+# -- terminal safety ------------------------------------------------------------------------
+
+HOSTILE = (
+    "Red \x1b[31malert\x1b[0m, clipboard \x1b]52;c;cm0gLXJmIH4=\x07 csi \x9b2J"
+    " bidi \u202eevil\u202c [bold]markup[/] end\tof\nline"
+)
+
+
+@pytest.fixture
+def hostile(db_path):
+    from tgscope.archive import Archive
+
+    from .helpers import post, source
+
+    with Archive.open(db_path) as archive:
+        archive.ingest(
+            [
+                post(
+                    "evil/1",
+                    HOSTILE,
+                    channel="evil",
+                    channel_title="Title \x1b[2J[/]",
+                    date="2023-01-09T10:00:00+00:00",
+                    reactions=[{"emoji": "\x1b[5m", "count": 1}],
+                    links=["https://x.example/\x1b]8;;"],
+                )
+            ],
+            source(),
+        )
+    return db_path
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """The commands' console as on a real terminal: colours, cursor codes and all."""
+    from rich.console import Console
+
+    from tgscope.cli import base
+
+    monkeypatch.setattr(
+        base.console,
+        "_console",
+        Console(force_terminal=True, color_system="standard", width=100, highlight=False),
+    )
+
+
+_RICH_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _assert_controls_shown(output: str) -> None:
+    plain = _RICH_STYLE.sub("", output)
+    for shown in (r"\x1b[31malert\x1b[0m", r"\x1b]52;c;cm0gLXJmIH4=\x07", r"\x9b2J", r"\u202e"):
+        assert shown in plain, shown
+    # the only escape sequences left are rich's own colours
+    assert not re.search("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f\u202a-\u202e]", output)
+    assert "\x1b" not in plain
+
+
+@pytest.mark.parametrize("on_terminal", [True, False])
+def test_show_and_search_show_control_characters_visibly(hostile, request, on_terminal):
+    if on_terminal:
+        request.getfixturevalue("terminal")
+    runner = CliRunner()
+    for args in (["show", "evil/1"], ["search", "red"], ["search", "bidi"]):
+        result = runner.invoke(cli, [*args, "--db", str(hostile)])
+        assert result.exit_code == 0, result.output
+        _assert_controls_shown(result.output)
+    shown = runner.invoke(cli, ["show", "evil/1", "--db", str(hostile)]).output
+    assert "[bold]markup[/]" in shown  # rich markup in a post is text, never styling
+    assert re.search("end[\t ]+of\nline", _RICH_STYLE.sub("", shown))  # tabs, line breaks kept
+    stats = runner.invoke(cli, ["stats", "--db", str(hostile)]).output
+    assert r"Title \x1b[2J[/]" in _RICH_STYLE.sub("", stats) and "\x1b[2J" not in stats
+
+
+def test_json_output_keeps_the_text_exact(hostile, terminal):
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["show", "evil/1", "--json", "--db", str(hostile)]).output
+    found = runner.invoke(cli, ["search", "red", "--json", "--db", str(hostile)]).output
+    for output in (shown, found):
+        assert json.loads(output)["text"] == HOSTILE
+        assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", output)
+    assert json.loads(shown)["channel_title"] == "Title \x1b[2J[/]"
+    assert r"\u009b2J" in shown and r"\u001b]52;c;" in shown
+
+
+# -- arguments -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["search", "x", "--hashtag", "\udcff"], "--hashtag"),
+        (["search", "caf\udce9"], "QUERY"),
+        (["export", "--channel", "\udcffa"], "--channel"),
+        (["show", "k\udcff"], "KEY"),
+        (["import", "a\udcff.txt"], "PATHS"),
+    ],
+)
+def test_arguments_that_are_not_utf8_are_one_line_errors(imported, db_path, args, named):
+    result = CliRunner().invoke(cli, [*args, "--db", str(db_path)])
+    assert result.exit_code == 1
+    byte = "0xe9" if "\udce9" in "".join(args) else "0xff"
+    assert result.output == f"Error: {named}: not valid UTF-8 (byte {byte})\n"
+
+
+@pytest.mark.slow  # starts processes
+def test_a_non_utf8_argument_from_the_shell_is_one_line(imported, db_path):
+    command = [sys.executable, "-m", "tgscope", "search", "--db", str(db_path), "x"]
+    result = subprocess.run([*command, "--hashtag", b"\xff"], capture_output=True, check=False)
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert result.stderr == b"Error: --hashtag: not valid UTF-8 (byte 0xff)\n"
+
+
+def test_tgscope_db_is_read_by_the_command_not_the_library(tmp_path, monkeypatch, seed_path):
+    from tgscope.archive import Archive
+
+    elsewhere = tmp_path / "env.db"
+    monkeypatch.setenv("TGSCOPE_DB", str(elsewhere))
+    monkeypatch.chdir(tmp_path)
+    with Archive.open() as archive:
+        assert archive.path.name == "tgscope.db"
+    assert not elsewhere.exists()
+    help_text = CliRunner().invoke(cli, ["stats", "--help"]).output
+    assert "$TGSCOPE_DB" in help_text
+
+
+def test_error_messages_show_control_characters_visibly(tmp_path):
+    missing = tmp_path / "x\x1b]52;c;AAAA\x07.db"
+    result = CliRunner().invoke(cli, ["stats", "--db", str(missing)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {tmp_path}/x\\x1b]52;c;AAAA\\x07.db: no archive here yet"
+        " (create one with tgscope import)\n"
+    )
+
+
+def test_media_labels_give_every_detail_in_human_units():
+    from tgscope.cli.display import media_label
+
+    assert media_label(
+        {"type": "poll", "poll": {"question": "Q?", "options": [{"text": "Yes", "percent": 70}]}}
+    ) == ("poll “Q?”: Yes 70%")
+    assert media_label(
+        {"type": "audio", "performer": "X", "title": "Song", "duration": 3723, "size": 512}
+    ) == ("audio X, Song, 512 bytes, 1:02:03")
+    assert media_label({"type": "sticker", "emoji": "😀", "url": None}) == "sticker emoji 😀"
+    assert media_label({"type": "voice", "size": 3 * 1024**3}) == "voice 3.0 GB"
+
+
+def test_import_lines_show_markup_and_controls_in_names_as_they_are(run, tmp_path, seed_path):
+    """A file name is text, never rich markup or a terminal command."""
+    odd = tmp_path / "[bold]dump\x1b[31m.txt"
+    odd.write_bytes(seed_path.read_bytes())
+    result = run("import", "--channel", "china_embassy", str(odd))
+    assert "[bold]dump\\x1b[31m.txt (textdump): 5 post(s)" in result.output
+    assert "\x1b" not in result.output

@@ -16,6 +16,66 @@ FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "SOURCE
 WEB = [p for p in FILES if p.parts[-3] == "tme_html"]
 needs_corpus = pytest.mark.skipif(not FILES, reason="../shared/corpus is absent")
 
+#: posts each saved page yields: a page that silently yields nothing fails.  The zeros are
+#: the bare fragments (a link preview, a media block, a poll) and the channel-header and
+#: "No posts found" pages (SOURCES.md)
+POSTS_PER_PAGE = {
+    "anonymized_with_reactions/telegram-test-channel.html": 3,
+    "tchantest_snippets/test_channel_info__html.html": 0,
+    "tchantest_snippets/test_parse_audio_document__html.html": 1,
+    "tchantest_snippets/test_parse_audio_message__html.html": 1,
+    "tchantest_snippets/test_parse_emoji_message__html.html": 1,
+    "tchantest_snippets/test_parse_forwarded_text_message__html.html": 1,
+    "tchantest_snippets/test_parse_location_message_2__html.html": 1,
+    "tchantest_snippets/test_parse_location_message_3__html.html": 1,
+    "tchantest_snippets/test_parse_location_message__html.html": 1,
+    "tchantest_snippets/test_parse_message_weird_preview__html.html": 1,
+    "tchantest_snippets/test_parse_multimedia_message__html.html": 1,
+    "tchantest_snippets/test_parse_no_posts_found__html.html": 0,
+    "tchantest_snippets/test_parse_photo_multiple__html.html": 1,
+    "tchantest_snippets/test_parse_photo_single__html.html": 1,
+    "tchantest_snippets/test_parse_poll__html.html": 1,
+    "tchantest_snippets/test_parse_round_video_single__html.html": 1,
+    "tchantest_snippets/test_parse_service_message_channel_created__html.html": 1,
+    "tchantest_snippets/test_parse_service_message_channel_name_changed__html.html": 1,
+    "tchantest_snippets/test_parse_service_message_channel_photo_updated__html.html": 1,
+    "tchantest_snippets/test_parse_service_message_channel_video_changed__html.html": 1,
+    "tchantest_snippets/test_parse_service_message_pinned__html.html": 1,
+    "tchantest_snippets/test_parse_signed_edited_text_message__html.html": 1,
+    "tchantest_snippets/test_parse_sticker_message__html.html": 1,
+    "tchantest_snippets/test_parse_text_message_link_no_preview__html.html": 1,
+    "tchantest_snippets/test_parse_text_message_link_with_regular_preview__html.html": 1,
+    "tchantest_snippets/test_parse_text_message_link_with_right_preview__html.html": 1,
+    "tchantest_snippets/test_parse_text_message_multiline__html.html": 1,
+    "tchantest_snippets/test_parse_text_message_signed_not_edited__html.html": 1,
+    "tchantest_snippets/test_parse_text_reply_to_video__html.html": 1,
+    "tchantest_snippets/test_parse_unsigned_text_message__html.html": 1,
+    "tchantest_snippets/test_parse_video_big__html.html": 1,
+    "tchantest_snippets/test_parse_video_single_2__html.html": 1,
+    "tchantest_snippets/test_parse_video_single__html.html": 1,
+    "topwar_and_milbloggers/full.html": 12,
+    "topwar_and_milbloggers/link_preview.html": 0,
+    "topwar_and_milbloggers/link_preview_video.html": 0,
+    "topwar_and_milbloggers/media_cicrle_video.html": 0,
+    "topwar_and_milbloggers/media_photo.html": 0,
+    "topwar_and_milbloggers/media_video.html": 0,
+    "topwar_and_milbloggers/media_video_gif.html": 0,
+    "topwar_and_milbloggers/media_video_too_big.html": 0,
+    "topwar_and_milbloggers/message_link_preview.html": 1,
+    "topwar_and_milbloggers/message_link_preview_text_only.html": 1,
+    "topwar_and_milbloggers/message_link_preview_video.html": 1,
+    "topwar_and_milbloggers/message_media_file.html": 1,
+    "topwar_and_milbloggers/message_media_forwarded_from.html": 1,
+    "topwar_and_milbloggers/message_media_photo_and_video.html": 1,
+    "topwar_and_milbloggers/message_media_round_video.html": 1,
+    "topwar_and_milbloggers/message_poll.html": 1,
+    "topwar_and_milbloggers/message_sticker.html": 1,
+    "topwar_and_milbloggers/message_text.html": 1,
+    "topwar_and_milbloggers/message_voice.html": 1,
+    "topwar_and_milbloggers/message_with_from_author.html": 1,
+    "topwar_and_milbloggers/poll.html": 0,
+}
+
 
 def page(name: str):
     path = CORPUS / "tme_html" / name
@@ -26,6 +86,7 @@ def page(name: str):
 @pytest.mark.parametrize("path", WEB, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_every_saved_page_parses_and_imports(path, db_path):
     parsed = parse_page(path.read_text(encoding="utf-8"), "")
+    assert len(parsed.posts) == POSTS_PER_PAGE[str(path.relative_to(CORPUS / "tme_html"))]
     assert parsed.warnings == []  # every part of every real page is understood
     with Archive.open(db_path) as archive:
         report = archive.import_file(path)
@@ -33,6 +94,13 @@ def test_every_saved_page_parses_and_imports(path, db_path):
     for post in parsed.posts:
         assert post.key == f"{post.channel}/{post.id}"
         assert post.date is None or post.date.endswith("+00:00")
+
+
+@needs_corpus
+def test_every_saved_page_has_its_count_of_posts():
+    assert sorted(str(path.relative_to(CORPUS / "tme_html")) for path in WEB) == sorted(
+        POSTS_PER_PAGE
+    )
 
 
 @needs_corpus

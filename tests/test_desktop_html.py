@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tgscope.archive import Archive
-from tgscope.errors import SourceError
+from tgscope.errors import ParseError, SourceError
 from tgscope.sources.desktop_html import parse_export_page
 
 from .conftest import FIXTURES, SAMPLES
@@ -84,3 +84,24 @@ def test_the_channel_must_be_named_or_known(db_path):
         post = archive.get("rusembchina/500")
     assert (report.format, report.added, report.updated) == ("desktop-html", 2, 2)
     assert post.views == 12300 and post.entities[-1]["type"] == "spoiler"
+
+
+def test_markup_nested_too_deep_is_one_error_naming_the_message():
+    page = PAGE.read_text(encoding="utf-8")
+    at = page.index('<div class="text">') + len('<div class="text">')
+    deep = page[:at] + "<strong>" * 300 + page[at:]
+    with pytest.raises(ParseError, match=r"^<input>: message500: text nested deeper than 256"):
+        list(parse_export_page(deep, channel="rusembchina"))
+    deeper = page[:at] + "<div>" * 5000 + page[at:]
+    with pytest.raises(ParseError, match=r"^<input>: HTML nested deeper than 256 levels$"):
+        list(parse_export_page(deeper, channel="rusembchina"))
+
+
+def test_an_id_beyond_64_bits_is_no_id():
+    big = "9" * 30
+    page = PAGE.read_text(encoding="utf-8").replace('id="message502"', f'id="message{big}"')
+    warnings: list[str] = []
+    _, *posts = parse_export_page(page, channel="rusembchina", warn=warnings.append)
+    assert 502 not in [post.id for post in posts]
+    block = f'<div class="message default clearfix joined" id="message{big[:24]}'
+    assert warnings == [f"a message block without an id: {block!r}"]

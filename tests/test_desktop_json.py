@@ -27,7 +27,7 @@ def parse(path, **options) -> tuple[list, list[str]]:
         binary=lambda: path.open("rb"),
         warn=warnings.append,
         channel=options.pop("channel", "rusembchina"),
-        options=options,
+        **options,
     )
     return list(read(context)), warnings
 
@@ -198,7 +198,7 @@ def test_whole_account_export_takes_the_chats_it_can_name(db_path, tmp_path):
     path = tmp_path / "result.json"
     path.write_text(json.dumps(account, ensure_ascii=False), encoding="utf-8")
     with Archive.open(db_path) as archive:
-        picked = archive.import_file(path, channel="rusembchina", options={"chat": 1234567890})
+        picked = archive.import_file(path, channel="rusembchina", chat=1234567890)
     unknown_type = (
         "rusembchina/507: a message of unknown type 'new_kind_of_message', kept as a service"
         " message"
@@ -307,5 +307,108 @@ def test_a_chat_id_that_is_not_in_the_export_is_said(db_path, tmp_path):
     path = tmp_path / "result.json"
     path.write_text(json.dumps(account, ensure_ascii=False), encoding="utf-8")
     with Archive.open(db_path) as archive:
-        report = archive.import_file(path, channel="rusembchina", options={"chat": 42})
-    assert (report.added, report.warnings) == (0, ["no chat with id 42 in this export (--chat)"])
+        report = archive.import_file(path, channel="rusembchina", chat=42)
+    warning = "no chat with id 42 in this export (the chat asked for)"
+    assert (report.added, report.warnings) == (0, [warning])
+
+
+def _export(tmp_path, messages: list, *, raw: bytes | None = None, **header):
+    path = tmp_path / "result.json"
+    chat = {"name": "Hostile", "type": "public_channel", "id": 1, **header}
+    path.write_bytes(raw or json.dumps({**chat, "messages": messages}).encode())
+    return path
+
+
+def _message(**fields) -> dict:
+    return {"id": 5, "type": "message", "date_unixtime": "1668513600", "text": "x", **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"reactions": "abc"}, "message 5: field 'reactions' should be a list, got a string"),
+        ({"photo": 7}, "message 5: field 'photo' should be a string, got an integer"),
+        ({"text_entities": 3}, "message 5: field 'text_entities' should be a list, got an integer"),
+        ({"author": ["A"]}, "message 5: field 'author' should be a string, got a list"),
+        ({"width": True}, "message 5: field 'width' should be an integer, got true"),
+        (
+            {"reactions": [{"type": "emoji", "count": "9", "emoji": "👍"}]},
+            "message 5: a reaction: field 'count' should be an integer, got a string",
+        ),
+        (
+            {"reactions": [5]},
+            "message 5: field 'reactions' should be a list of objects, got a list",
+        ),
+        (
+            {"text_entities": [{"type": "bold", "text": {"a": 1}}]},
+            "message 5: field 'text' should be a string (in a piece of the text), got an object",
+        ),
+        (
+            {"poll": {"question": "q", "answers": [{"text": "a", "voters": "2"}]}},
+            "message 5: an answer of the poll: field 'voters' should be an integer, got a string",
+        ),
+        (
+            {"inline_bot_buttons": [[{"type": "url", "text": "t", "data": 5}]]},
+            "message 5: a button: field 'data' should be a string, got an integer",
+        ),
+        ({"id": "9" * 30}, "message 1 of chat 'Hostile': field 'id' does not fit in 64 bits"),
+    ],
+)
+def test_a_field_of_the_wrong_kind_is_one_error_naming_message_and_field(
+    tmp_path, fields, expected
+):
+    with pytest.raises(ParseError) as caught:
+        parse(_export(tmp_path, [_message(**fields)]))
+    assert str(caught.value).startswith(f"{tmp_path / 'result.json'}: {expected}")
+
+
+def test_a_chat_header_of_the_wrong_kind_is_an_error(tmp_path):
+    with pytest.raises(ParseError, match=r"result\.json: chat: field 'name' should be a string"):
+        parse(_export(tmp_path, [_message()], name=5))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b"[" * 100_000],
+    ids=["lists", "objects", "unclosed"],
+)
+def test_deep_nesting_is_refused_early_saying_so(tmp_path, text):
+    head = b'{"name": "X", "type": "public_channel", "id": 1, "messages": [{"id": 1, "text": '
+    path = _export(tmp_path, [], raw=head + text + b"}]}")
+    with pytest.raises(ParseError) as caught:
+        parse(path)
+    assert str(caught.value) == (
+        f"{path}: JSON nested deeper than 64 levels (within its first 65,536 bytes)"
+    )
+
+
+def test_nesting_is_counted_outside_strings_only(tmp_path):
+    items, _ = parse(_export(tmp_path, [_message(text="[[[" * 30_000 + '{"\\"[[[')]))
+    assert items[1].text == "[[[" * 30_000 + '{"\\"[[['
+
+
+def test_a_string_longer_than_a_megabyte_is_refused(tmp_path):
+    path = _export(tmp_path, [_message(text="x" * 3_000_000)])
+    with pytest.raises(ParseError, match="a string longer than 1,048,576 bytes"):
+        parse(path)
+
+
+def test_lone_surrogates_are_replaced_and_said(tmp_path):
+    raw = json.dumps({"name": "H", "type": "public_channel", "id": 1, "messages": [_message()]})
+    raw = raw.replace('"text": "x"', r'"text": "a\ud800 b\udc00 \ud83d\ude00 \\ud800"')
+    items, warnings = parse(_export(tmp_path, [], raw=raw.encode()))
+    assert items[1].text == "a\ufffd b\ufffd 😀 \\ud800"
+    assert warnings == [
+        "2 lone surrogate escape(s) (half of a \\uD800-\\uDFFF pair: not text) replaced with U+FFFD"
+    ]
+
+
+def test_bytes_that_are_not_utf8_are_one_error(tmp_path):
+    raw = json.dumps({"name": "H", "type": "public_channel", "id": 1, "messages": [_message()]})
+    path = _export(tmp_path, [], raw=raw.encode().replace(b'"x"', b'"\xff\xfe"'))
+    with pytest.raises(ParseError) as caught:
+        parse(path)
+    assert str(caught.value) == (
+        f"{path}: malformed JSON: lexical error: invalid bytes in UTF8 string."
+        " (within the 137 bytes read)"
+    )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 import shlex
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -16,8 +20,10 @@ from .conftest import ROOT, SAMPLES
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SECTIONS = dict(re.findall(r"^### (\S+)\n(.*?)(?=^##)", README + "\n##", re.S | re.M))
 BLOCK = re.compile(r"^```[^\n]*\n(.*?)^```", re.S | re.M)
-# show prints where the file was read and when: it is run, not compared
 COMPARED = ["import", "search", "export", "stats", "reindex"]
+#: where the README's examples were run, and when the sample files were last changed
+HOME = "/home/me/tgscope"
+SAMPLES_CHANGED = datetime(2026, 11, 28, 10, 51, 7, tzinfo=UTC).timestamp()
 
 
 def test_every_command_has_help_and_a_readme_section():
@@ -36,6 +42,8 @@ def test_quick_start_names_the_two_commands():
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     shutil.copytree(SAMPLES, tmp_path / "samples")
+    for sample in (tmp_path / "samples").iterdir():  # each file's observations are dated so
+        os.utime(sample, (SAMPLES_CHANGED, SAMPLES_CHANGED))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLUMNS", "100")
     return tmp_path
@@ -49,6 +57,15 @@ def run(line: str) -> str:
     return result.output
 
 
+def assert_prints(command: str, expected: str, workdir) -> None:
+    """Run a README example; "…" at the start of the expected output skips what comes first."""
+    output = run(command.strip()).replace(str(workdir), HOME)
+    if expected.startswith("…\n"):
+        assert output.endswith(expected[2:]), command
+    else:
+        assert output == expected, command
+
+
 def test_readme_examples_print_what_the_readme_says(workdir):
     examples = {name: BLOCK.findall(SECTIONS[name]) for name in SECTIONS}
     command, expected = examples["import"][:2]
@@ -57,5 +74,17 @@ def test_readme_examples_print_what_the_readme_says(workdir):
     for name in COMPARED[1:]:
         command, expected = examples[name][:2]
         assert run(command.strip()) == expected, name
-    show_command = examples["show"][0].strip()
-    assert run(show_command).startswith("russia_china_demo/dump-f4a23d0446df2fd9\n")
+    assert_prints(*examples["stats"][2:4], workdir)  # stats --json
+    assert_prints(*examples["show"][:2], workdir)
+    run("tgscope import samples/rusembchina_page.html samples/rusembchina_export.json")
+    for at in range(2, len(examples["show"]), 2):
+        assert_prints(*examples["show"][at : at + 2], workdir)
+
+
+def test_the_python_example_prints_what_the_readme_says(workdir):
+    api = README.split("## Python API\n", 1)[1].split("\n## ", 1)[0]
+    code, expected = BLOCK.findall(api)[:2]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, "README.md", "exec"), {})
+    assert printed.getvalue() == expected

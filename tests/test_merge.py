@@ -305,3 +305,40 @@ def test_another_writer_between_imports_is_seen(tmp_path):
         report = one.import_file(d2, channel="mfarussia")
         keys = [post.key for post in one.posts()]
     assert report.merged == 1 and "mfarussia/9" in keys and len(keys) == 2
+
+
+def test_every_kind_of_source_declares_its_merge_rank():
+    from tgscope.sources import SOURCES
+    from tgscope.sources.telegram_api import FORMAT as API
+    from tgscope.store.merge import merge_ranks
+
+    ranks = merge_ranks()
+    assert set(SOURCES) | {API} == set(ranks)
+    assert len({rank.fields for rank in ranks.values()}) == len(ranks)  # no ties
+    assert [kind for kind, rank in ranks.items() if rank.text_last] == ["textdump"]
+
+
+def test_merge_names_no_kind_of_source():
+    from pathlib import Path
+
+    from tgscope.sources import SOURCES
+    from tgscope.store import merge
+
+    code = Path(merge.__file__).read_text(encoding="utf-8")
+    assert [kind for kind in SOURCES if f'"{kind}"' in code] == []
+
+
+@pytest.mark.slow
+def test_opening_a_store_imports_no_parser():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, sqlite3, tempfile, os\n"
+        "from tgscope.store.sqlite import SQLiteStore\n"
+        "SQLiteStore(os.path.join(tempfile.mkdtemp(), 'a.db')).close()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tgscope.sources')))\n"
+        "print((type(None), sqlite3.PrepareProtocol) in sqlite3.adapters)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "False"]  # nor registers a global adapter

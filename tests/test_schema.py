@@ -9,6 +9,7 @@ from tgscope.archive import Archive
 from tgscope.errors import StoreError
 from tgscope.store.schema import SCHEMA_VERSION, migrate
 
+from .conftest import FIXTURES
 from .helpers import POSTS, source
 
 
@@ -89,3 +90,123 @@ def test_archive_opens_in_datasette(db_path, seed_path):
     }
     assert [row["reactions_total"] for row in rows] == [19, 12, 16, 15, 17]
     assert post[0]["key"] == "china_embassy/dump-3900b635c26c2a27"
+
+
+# Archives made by tgscope at each earlier schema version (tests/fixtures/schema_v<N>.sql,
+# dumped from a file the tgscope of that version wrote: two web observations of an edited
+# post, a text dump's copy, sync state with 'api:' channels, a fetched page, a deletion).
+EARLIER_VERSIONS = range(1, 7)
+FIRST, SECOND = "2023-01-09T10:00:00+00:00", "2023-01-10T10:00:00+00:00"
+FIRST_REACTIONS = [
+    {"emoji": "👍", "count": 16},
+    {"emoji": 'back\\slash"quote', "count": 2},
+    {"custom_emoji_id": "5368324170671202286", "count": 2},
+    {"paid": True, "count": 5},
+    {"emoji": "\\o/", "count": 1},  # written by hand before version 7: invalid JSON then
+]
+SECOND_REACTIONS = [{"emoji": "👍", "count": 20}, {"emoji": 'back\\slash"quote', "count": 3}]
+
+
+def _earlier_archive(version: int, path) -> None:
+    script = (FIXTURES / f"schema_v{version}.sql").read_text(encoding="utf-8")
+    db = sqlite3.connect(path)
+    db.executescript(script)
+    assert db.execute("PRAGMA user_version").fetchone() == (version,)
+    db.close()
+
+
+def _counts(path) -> dict[str, int]:
+    db = sqlite3.connect(path)
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    counts = {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+    db.close()
+    return counts
+
+
+@pytest.mark.parametrize("version", EARLIER_VERSIONS)
+def test_an_archive_of_every_earlier_version_upgrades_with_its_rows(version, db_path):
+    _earlier_archive(version, db_path)
+    before = _counts(db_path)
+    with Archive.open(db_path) as archive:
+        post = archive.get("mfarussia/1")
+        history = archive.history("mfarussia/1")
+        everything = archive.store.load_posts(list(range(1, before["posts"] + 1)))
+        found = archive.search("Lavrov").total
+        api_state = archive.store.sync_state("mfarussia", kind="api")
+        web_state = archive.store.sync_state("mfarussia")
+    db = sqlite3.connect(db_path)
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    after = _counts(db_path)
+    assert {table: after[table] for table in before if table != "sync_state"} == {
+        table: count for table, count in before.items() if table != "sync_state"
+    }
+    assert len(everything) == before["posts"] and found >= 1
+    assert post is not None and post.text.startswith("Sergey Lavrov met Wang Yi in Beijing again")
+    assert (post.views, post.reactions, post.hashtags, post.mentions, post.links) == (
+        250,
+        SECOND_REACTIONS,
+        ["RussiaChina"],
+        ["mfa_china"],
+        ["https://mid.ru"],
+    )
+    assert post.forwarded_from == {"title": "Russian MFA", "channel": "mid_rf", "id": 77}
+    assert post.media == [
+        {"type": "photo", "url": "https://cdn.example/1.jpg", "width": 800, "height": 600}
+    ]
+    assert [(o.observed_at, o.kind, o.views, o.reactions) for o in history] == [
+        (FIRST, "web", 100, FIRST_REACTIONS),
+        (SECOND, "web", 250, SECOND_REACTIONS),
+    ]
+    assert db.execute(
+        "SELECT count(*) FROM observations WHERE NOT json_valid(reactions)"
+    ).fetchone() == (0,)
+    indexes = {row[1] for row in db.execute("PRAGMA index_list(posts)")}
+    assert {"posts_channel_date", "posts_seq"} <= indexes
+    states = db.execute("SELECT channel, kind, newest_id FROM sync_state ORDER BY 1, 2").fetchall()
+    if version >= 2:  # sync_state came with version 2
+        assert states == [("embassy", "api", 9), ("mfarussia", "api", 2), ("mfarussia", "web", 2)]
+        assert (api_state.newest_id, web_state.newest_id) == (2, 2)
+        held = ((5, None, FIRST),) if version >= 4 else ()  # held: version 4
+        assert api_state.held == web_state.held == held
+    else:
+        assert states == []
+    db.close()
+
+
+@pytest.mark.parametrize("version", EARLIER_VERSIONS)
+def test_opening_an_upgraded_archive_again_changes_nothing(version, db_path):
+    _earlier_archive(version, db_path)
+    Archive.open(db_path).close()
+    db = sqlite3.connect(db_path)
+    upgraded = list(db.iterdump())
+    db.close()
+    with Archive.open(db_path) as archive:
+        archive.get("mfarussia/1")
+    db = sqlite3.connect(db_path)
+    assert list(db.iterdump()) == upgraded
+    assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_two_openers_of_an_old_archive_migrate_it_once(db_path):
+    import threading
+    import time
+
+    _earlier_archive(6, db_path)
+    first = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+    first.execute("BEGIN IMMEDIATE")  # holds the write lock while the other opener starts
+    had, failed = [], []
+
+    def other_opener() -> None:
+        try:
+            had.append(migrate(sqlite3.connect(db_path, isolation_level=None, timeout=10)))
+        except Exception as error:  # reported below
+            failed.append(error)
+
+    thread = threading.Thread(target=other_opener)
+    thread.start()
+    time.sleep(0.3)  # it has read version 6 and waits for the lock
+    first.execute("ROLLBACK")
+    assert migrate(first) == 6
+    thread.join()
+    assert (failed, had) == ([], [6])
+    assert first.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)

@@ -19,10 +19,14 @@ from telethon.tl import types  # noqa: E402
 from tgscope.archive import Archive  # noqa: E402
 from tgscope.collect.api_sync import (  # noqa: E402
     Credentials,
+    api_session,
     load_credentials,
+    login,
     save_credentials,
+    sync_api,
     sync_api_channel,
 )
+from tgscope.collect.http import Wait  # noqa: E402
 from tgscope.errors import FetchError, OptionError  # noqa: E402
 from tgscope.record import Post  # noqa: E402
 from tgscope.sources.telegram_api import message_to_post  # noqa: E402
@@ -219,12 +223,27 @@ class FakeClient:
     """Stands in for Telethon's ``TelegramClient`` (no network in tests): it serves real
     ``types.Message`` objects the way ``iter_messages`` does, and can raise FloodWait."""
 
-    def __init__(self, count: int, floods: list[int] | None = None):
+    def __init__(self, count: int, floods: list[int] | None = None, *, authorized: bool = True):
         self.messages = [
             message(n, f"Post number {n} about the talks") for n in range(1, count + 1)
         ]
         self.floods = list(floods or [])
         self.calls = 0
+        self.authorized = authorized
+        self.log: list[str] = []  # connections, logins
+
+    def connect(self):
+        self.log.append("connect")
+
+    def disconnect(self):
+        self.log.append("disconnect")
+
+    def is_user_authorized(self):
+        return self.authorized
+
+    def start(self, *, phone, code_callback=None, password=None):
+        self.log.append(f"start {phone} code={code_callback()} password={password}")
+        self.authorized = True
 
     def get_entity(self, name):
         if name != "rusembchina":
@@ -301,3 +320,80 @@ def test_the_session_folder_is_private(tmp_path, monkeypatch):
     keep_private(session)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(session.stat().st_mode) == 0o600
+
+
+def test_the_api_sync_is_a_library_call(db_path, tmp_path, monkeypatch):
+    from tgscope.collect import api_sync
+
+    monkeypatch.setenv("TGSCOPE_CONFIG", str(tmp_path / "config"))
+    client, announced, slept = FakeClient(150, floods=[5]), [], []
+    monkeypatch.setattr(api_sync, "make_client", lambda credentials: client)
+    with (
+        api_session(Credentials(1, "hash")) as session,
+        Archive.open(db_path) as archive,
+    ):
+        outcomes = list(
+            sync_api(
+                archive,
+                ["@RusEmbChina", "nosuchchannel"],
+                client=session,
+                max_wait=10,
+                on_wait=announced.append,
+                sleep=slept.append,
+            )
+        )
+        found = archive.search("talks", limit=1).total
+    (first, report), (second, error) = outcomes
+    assert (first, report.added, report.stopped) == (
+        "@RusEmbChina",
+        150,
+        "reached the first message",
+    )
+    assert (second, str(error)) == (
+        "nosuchchannel",
+        "nosuchchannel: the Telegram API does not know this channel",
+    )
+    assert announced == [Wait("telegram-api:rusembchina", 5, "FloodWait", "Telegram asks")]
+    assert slept == [5]
+    assert found == 150  # the index was committed at the end of the channel
+    assert client.log == ["connect", "disconnect"]
+
+
+def test_an_api_session_needs_a_login_first(tmp_path, monkeypatch):
+    from tgscope.collect import api_sync
+
+    monkeypatch.setenv("TGSCOPE_CONFIG", str(tmp_path / "config"))
+    client = FakeClient(1, authorized=False)
+    monkeypatch.setattr(api_sync, "make_client", lambda credentials: client)
+    with (
+        pytest.raises(OptionError, match="not logged in to the Telegram API"),
+        api_session(Credentials(1, "hash")),
+    ):
+        pass
+    assert client.log == ["connect", "disconnect"]
+
+
+def test_login_keeps_the_credentials_and_the_session_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("TGSCOPE_CONFIG", str(tmp_path / "config"))
+    client = FakeClient(0, authorized=False)
+    path = login(
+        Credentials(12345, "0123456789abcdef"),
+        "+10000000000",
+        code_callback=lambda: "54321",
+        client=client,
+    )
+    assert client.log == ["start +10000000000 code=54321 password=None", "disconnect"]
+    assert path == tmp_path / "config" / "credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_credentials() == Credentials(12345, "0123456789abcdef")
+
+
+def test_a_flood_wait_past_max_wait_stops_the_channel(db_path):
+    with Archive.open(db_path) as archive:
+        [(_, error)] = sync_api(
+            archive, ["rusembchina"], client=FakeClient(10, floods=[30]), max_wait=20
+        )
+    assert str(error) == (
+        "rusembchina: Telegram asks to wait 30 s (FloodWait); stopped at message the newest:"
+        " run the sync again later to continue"
+    )

@@ -299,3 +299,13 @@ def test_media_only_posts_are_told_apart_by_the_post_before():
     assert first[1].key != second[1].key
     again = posts_of("Forwarded from A\nalpha\n👍1\nForwarded from A\nMedia is too big\n👍9\n")
     assert again[1].key == first[1].key
+
+
+def test_counts_beyond_64_bits_are_not_counts():
+    big = "9" * 30
+    dump = f"@hostile_dump\n{big} subscribers\n12 photos\nDownload Telegram\nA post\n👍{big}❤2\n"
+    items = parse(dump, channel="hostile_dump")
+    assert items[0].counters == {"photos": 12}
+    (post,) = items[1:]
+    assert (post.text, post.reactions) == (f"A post\n👍{big}❤2", [])  # not a reactions line
+    assert parse_reactions_line("👍" + "9" * 5000) is None

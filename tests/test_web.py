@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from tgscope.archive import Archive
+from tgscope.errors import ParseError
 from tgscope.record import Channel, Post
-from tgscope.sources.web import parse_page
+from tgscope.sources.web import parse_page, read_saved_page
 
 from .conftest import SAMPLES
 from .helpers import EMBASSY_TITLE, embassy_record
@@ -215,3 +218,84 @@ def test_only_what_is_inside_a_message_belongs_to_it():
     (post,) = page.posts
     assert (post.text, post.media, post.buttons, post.views) == ("", [], [], 5)
     assert (page.channel.username, page.channel.title) == ("chan", "Chan")
+
+
+def _message(
+    number: int, bubble: str, classes: str = "tgme_widget_message", *, footer: str = ""
+) -> str:
+    return (
+        f'<div class="tgme_widget_message_wrap"><div class="{classes}" data-post="tchan/{number}">'
+        f'<div class="tgme_widget_message_bubble">{bubble}'
+        f'<div class="tgme_widget_message_footer">{footer}<span class="tgme_widget_message_meta">'
+        f'<a class="tgme_widget_message_date" href="https://t.me/tchan/{number}">'
+        '<time datetime="2023-02-24T12:20:19+00:00">12:20</time></a></span></div>'
+        "</div></div></div>"
+    )
+
+
+def test_a_pinned_message_keeps_its_text_when_the_bubble_holds_it():
+    # some pages write the service text straight into the bubble, with no text block
+    html = _message(
+        92,
+        '<div class="tgme_widget_message_author"><a class="tgme_widget_message_owner_name"'
+        ' href="https://t.me/tchan"><span>Tchan</span></a></div>\n'
+        '<a class="tgme_widget_message_author_name" href="https://t.me/tchan">'
+        "<span>Tchan</span></a> pinned «"
+        '<span class="tgme_widget_service_strong_text" dir="auto">Going <b>to</b> pin</span>»\n',
+        "tgme_widget_message text_not_supported_wrap service_message",
+    )
+    page = parse_page(html, "https://t.me/s/tchan")
+    assert page.warnings == []
+    (post,) = page.posts
+    assert (post.text, post.service) == (
+        "Tchan pinned «Going to pin»",
+        "Tchan pinned «Going to pin»",
+    )
+    assert post.entities == [
+        {"type": "text_link", "offset": 0, "length": 5, "url": "https://t.me/tchan"},
+        {"type": "bold", "offset": 20, "length": 2},
+    ]
+
+
+def test_the_deleted_post_placeholder_is_not_archived():
+    html = _message(5, '<div class="tgme_widget_message_text">Still here</div>') + _message(
+        6, '<div class="tgme_widget_message_error">Post not found</div>'
+    )
+    page = parse_page(html, "https://t.me/s/tchan")
+    assert ([post.key for post in page.posts], page.shown, page.warnings) == (["tchan/5"], {5}, [])
+
+
+def test_numbers_beyond_64_bits_are_not_ids_or_counts():
+    text = '<div class="tgme_widget_message_text">x</div>'
+    views = f'<span class="tgme_widget_message_views">{"9" * 30}</span>'
+    reply = f'<a class="tgme_widget_message_reply" href="https://t.me/tchan/{"9" * 30}">r</a>'
+    html = (
+        _message(7, reply + text, footer=views)
+        + _message(8, text).replace('data-post="tchan/8"', f'data-post="tchan/{"9" * 30}"')
+        + _message(9, text).replace('data-post="tchan/9"', 'data-post="tchan/²"')
+    )
+    page = parse_page(html, "https://t.me/s/tchan")
+    (post,) = page.posts
+    assert (post.key, post.views, post.reply_to) == ("tchan/7", None, None)
+    assert page.warnings == [
+        f"message without a usable data-post: 'tchan/{'9' * 30}'",
+        "message without a usable data-post: 'tchan/²'",
+    ]
+
+
+def test_markup_nested_too_deep_is_one_error_naming_the_page_and_post():
+    deep = '<div class="tgme_widget_message_text">' + "<b>" * 300 + "x</div>"
+    with pytest.raises(ParseError) as caught:
+        parse_page(_message(3, deep), "https://t.me/s/tchan")
+    assert str(caught.value) == "https://t.me/s/tchan: tchan/3: text nested deeper than 256 levels"
+    many = "<div>" * 5000
+    with pytest.raises(ParseError) as caught:
+        parse_page(_message(3, many), "https://t.me/s/tchan")
+    assert str(caught.value) == "https://t.me/s/tchan: HTML nested deeper than 256 levels"
+
+
+def test_a_saved_page_too_deep_names_its_file(tmp_path):
+    page = tmp_path / "deep.html"
+    page.write_text(_message(3, "<span>" * 5000), encoding="utf-8")
+    with pytest.raises(ParseError, match=r"deep\.html: HTML nested deeper than 256 levels"):
+        list(read_saved_page([page.read_text(encoding="utf-8")], path=str(page)))

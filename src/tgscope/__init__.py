@@ -26,6 +26,7 @@ _EXPORTS = {
     "Channel": "record",
     "Post": "record",
     "PostFilter": "store",
+    "Observation": "store",
     "Stats": "store",
     "parse_textdump": "sources.textdump",
     "TgscopeError": "errors",
@@ -46,6 +47,7 @@ __all__ = [
     "FetchError",
     "FileReport",
     "ImportReport",
+    "Observation",
     "OptionError",
     "ParseError",
     "Post",
@@ -77,7 +79,7 @@ if TYPE_CHECKING:
     )
     from .record import Channel, Post
     from .sources.textdump import parse_textdump
-    from .store import PostFilter, Stats
+    from .store import Observation, PostFilter, Stats
 
 
 def __getattr__(name: str) -> Any:

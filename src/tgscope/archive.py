@@ -11,29 +11,26 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import os
-from collections.abc import Callable, Iterable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from .clean import normalize_channel
-from .errors import OptionError, ParseError, SourceError, StoreError, TgscopeError
+from .errors import OptionError, SourceError, StoreError, TgscopeError
+from .inputs import Progress, expand_path, inspect_file, open_binary, read_text
 from .record import Channel, Post
-from .search import IndexBusy, SearchIndex
-from .sources import SOURCES, ReadContext, detect_format
-from .store import PostFilter, SourceInfo, Stats, Store
+from .search import IndexBusy, SearchIndex, snippet
+from .store import Observation, PostFilter, SourceInfo, Stats, Store
 from .store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a search
+    from .sources import FormatOptions
 
 DEFAULT_DB = "tgscope.db"
 _BATCH = 1000
-_HASH_CHUNK = 1 << 20
-_READ_CHUNK = 1 << 20
-
-Progress = Callable[[int], None]  # called with the number of bytes just read
 
 
 @dataclass(slots=True)
@@ -52,9 +49,11 @@ class FileReport:
 
     @property
     def posts(self) -> int:
+        """Posts the file held: added, updated and unchanged."""
         return self.added + self.updated + self.unchanged
 
     def summary(self) -> str:
+        """One line: the file, its format and what happened to its posts (or its error)."""
         if self.error:
             return self.error
         merged = f"; {self.merged} copies without ids merged into posts" if self.merged else ""
@@ -66,16 +65,32 @@ class FileReport:
 
 @dataclass(slots=True)
 class ImportReport:
+    """What importing several files did, file by file."""
+
     files: list[FileReport] = field(default_factory=list)
 
     def total(self, name: str) -> int:
+        """The sum of one count (``added``, ``posts``...) over the files."""
         return sum(getattr(report, name) for report in self.files)
 
     @property
     def failures(self) -> list[FileReport]:
+        """The files that failed, each with its one-line ``error``; nothing of them was kept."""
         return [report for report in self.files if report.error]
 
+    @property
+    def imported(self) -> list[FileReport]:
+        """The files that were imported (whole: a file is imported whole or not at all)."""
+        return [report for report in self.files if not report.error]
+
+    def add(self, file: FileReport, on_file: Callable[[FileReport], None] | None = None) -> None:
+        """Record one file's report and tell ``on_file``."""
+        self.files.append(file)
+        if on_file:
+            on_file(file)
+
     def summary(self) -> str:
+        """One line of totals over the files."""
         failed = f", {len(self.failures)} file(s) failed" if self.failures else ""
         return (
             f"{len(self.files)} file(s), {self.total('posts')} post(s): "
@@ -109,11 +124,11 @@ class Archive:
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> Archive:
-        """Open the archive at ``path``, ``$TGSCOPE_DB`` or ./tgscope.db.
+        """Open the archive at ``path`` (default ./tgscope.db; the CLI also reads ``$TGSCOPE_DB``).
 
         A new archive is created unless ``create`` is false (commands that only read).
         """
-        db = Path(path or os.environ.get("TGSCOPE_DB") or DEFAULT_DB)
+        db = Path(path or DEFAULT_DB)
         if db.is_dir():
             raise StoreError(f"{db}: is a directory, not an archive file")
         if not create and not db.exists():
@@ -127,6 +142,7 @@ class Archive:
         self.close()
 
     def close(self) -> None:
+        """Close the store; an index write left unfinished is rolled back (``with`` does it)."""
         if self._index is not None:
             self._index.rollback()
         self.store.close()
@@ -154,44 +170,70 @@ class Archive:
 
     def import_paths(
         self,
-        paths: list[str | os.PathLike],
+        paths: Iterable[str | os.PathLike],
         *,
         format: str | None = None,
         channel: str | None = None,
+        timezone: str | None = None,
+        chat: int | None = None,
+        mapping: str | Mapping[str, str] | None = None,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        markdown: bool = False,
         progress: Progress | None = None,
         on_file: Callable[[FileReport], None] | None = None,
-        options: dict[str, object] | None = None,
+        on_start: Callable[[Path], None] | None = None,
     ) -> ImportReport:
         """Import files (folders: every file inside, in name order), each in its own transaction.
 
-        A file that fails is rolled back and recorded in ``report.failures``; the others are
-        still imported.  ``on_file`` is called with each file's report as it completes.
-        ``options`` are format-specific: ``timezone`` (Desktop exports without UTC times),
-        ``chat`` (one chat of a whole-account export), ``mapping`` (CSV/JSONL columns).
+        A file that fails, for whatever reason, is rolled back and recorded in
+        ``report.failures`` with a one-line error; the other files are still imported.
+        ``on_start`` is called with each file before it is read, ``on_file`` with its report
+        when it is done.  The format options (checked before any file is read, an
+        :class:`OptionError` naming the one that cannot be): ``channel`` (for files that do
+        not name it), ``timezone`` (Desktop exports without UTC times), ``chat`` (one chat of
+        a whole-account export), ``mapping`` (``"FIELD=COLUMN,..."`` or a dict: another
+        tool's CSV/JSON columns), ``encoding`` (text dumps, CSV and JSON Lines that are not
+        UTF-8), ``delimiter`` (CSV; found from the header otherwise), ``markdown`` (texts in
+        Telethon's markdown become text and entities).
         """
-        try:
-            channel = normalize_channel(channel)
-        except ValueError as error:
-            raise OptionError(f"--channel: {error}") from error
+        channel, checked = _checked_options(
+            channel,
+            timezone=timezone,
+            chat=chat,
+            mapping=mapping,
+            encoding=encoding,
+            delimiter=delimiter,
+            markdown=markdown,
+        )
         report = ImportReport()
+        ends = ("", "-wal", "-shm", "-journal", ".index")
+        own = [self.path.with_name(self.path.name + end).resolve() for end in ends]
         for raw in paths:
             try:
                 files = expand_path(raw)
             except SourceError as error:
-                files, failed = [], FileReport(str(raw), format or "?", error=str(error))
-                report.files.append(failed)
-                if on_file:
-                    on_file(failed)
+                files = []
+                report.add(FileReport(str(raw), format or "?", error=str(error)), on_file)
+            if Path(raw).is_dir():  # a folder holding the archive: not its own files
+                found = ((p, p.resolve()) for p in files)
+                files = [p for p, at in found if not any(at == o or o in at.parents for o in own)]
             for path in files:
+                if on_start:
+                    on_start(path)
                 try:
-                    done = self.import_file(
-                        path, format=format, channel=channel, progress=progress, options=options
-                    )
+                    done = self._import_checked(path, format, channel, checked, progress)
                 except SourceError as error:
                     done = FileReport(str(path), format or "?", error=str(error))
-                report.files.append(done)
-                if on_file:
-                    on_file(done)
+                except TgscopeError:
+                    raise  # the archive (locked, unwritable), not this file
+                except sqlite3.DatabaseError as error:
+                    if not isinstance(error, (sqlite3.IntegrityError, sqlite3.DataError)):
+                        raise  # the archive, not the file: the next file would fail the same
+                    done = FileReport(str(path), format or "?", error=_unexpected(path, error))
+                except Exception as error:  # a bug met by one file: the others still import
+                    done = FileReport(str(path), format or "?", error=_unexpected(path, error))
+                report.add(done, on_file)
         return report
 
     def import_file(
@@ -200,25 +242,59 @@ class Archive:
         *,
         format: str | None = None,
         channel: str | None = None,
+        timezone: str | None = None,
+        chat: int | None = None,
+        mapping: str | Mapping[str, str] | None = None,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        markdown: bool = False,
         progress: Progress | None = None,
-        options: dict[str, object] | None = None,
     ) -> FileReport:
-        """Import one file whole or not at all; importing it again changes nothing."""
+        """Import one file whole or not at all; importing it again changes nothing.
+
+        Raises :class:`SourceError` (one line naming the file) when it cannot be read; the
+        options are those of :meth:`import_paths`.
+        """
+        channel, checked = _checked_options(
+            channel,
+            timezone=timezone,
+            chat=chat,
+            mapping=mapping,
+            encoding=encoding,
+            delimiter=delimiter,
+            markdown=markdown,
+        )
+        return self._import_checked(path, format, channel, checked, progress)
+
+    def _import_checked(
+        self,
+        path: str | os.PathLike,
+        format: str | None,
+        channel: str | None,
+        options: FormatOptions,
+        progress: Progress | None,
+    ) -> FileReport:
+        from .sources import ENCODED_FORMATS, SOURCES, detect_format
+
         path = Path(path)
-        head, digest, observed_at = _inspect(path)
-        name = format or detect_format(head, path=str(path))
+        head, digest, observed_at = inspect_file(path, options.encoding)
+        name = format or detect_format(head, path=str(path), encoding=options.encoding)
         if name not in SOURCES:
             raise SourceError(f"{path}: unknown format {name!r} (known: {', '.join(SOURCES)})")
+        if options.encoding and name not in ENCODED_FORMATS:
+            raise SourceError(
+                f"{path}: {name} files are always UTF-8; an encoding applies to text dumps,"
+                " CSV and JSON Lines only"
+            )
         report = FileReport(str(path), name)
         source = SourceInfo(name, str(path.resolve()), digest, observed_at)
-        context = ReadContext(
-            path=str(path),
-            text=lambda: _read_text(path, progress),
-            binary=lambda: _open_binary(path, progress),
+        context = options.context(
+            str(path),
+            text=lambda: read_text(path, progress, options.encoding),
+            binary=lambda: open_binary(path, progress),
             warn=report.warnings.append,
             channel=channel,
             known_channel=self.store.find_channel,
-            options=options or {},
         )
         return self.ingest(SOURCES[name](context), source, report)
 
@@ -229,13 +305,26 @@ class Archive:
         report: FileReport | None = None,
         *,
         before_commit: Callable[[Store], None] | None = None,
+        defer_index: bool = False,
     ) -> FileReport:
         """Save what one source gave, in one transaction, and index it.
 
         Every source ends here, so the same path handles files, pages and API results.
         ``before_commit`` writes more in the same transaction (a collector's cursor, say).
+        With ``defer_index`` only the store is written: many small ingests (a sync's pages)
+        then share one index commit, at :meth:`flush_index` or the next ingest that indexes.
+        Nothing is at risk meanwhile: the index catches up from the store's sequence numbers
+        whenever it is next opened, after a crash too.
         """
         report = report or FileReport(source.ref, source.kind)
+        if defer_index:
+            with self.store.transaction():
+                source_pk = self.store.add_source(source)
+                for batch in _batches(items, _BATCH):
+                    self._save_batch(batch, source_pk, report, None)
+                if before_commit is not None:
+                    before_commit(self.store)
+            return report
         index = self._open_index()
         try:
             with self.store.transaction() as seq:
@@ -252,8 +341,19 @@ class Archive:
             raise
         return report
 
+    def flush_index(self) -> int:
+        """Index what deferred ingests saved; return how many posts.  While another process
+        writes to the index this returns 0: that writer, or the next, catches up instead."""
+        with contextlib.suppress(IndexBusy):
+            return self._open_index().catch_up(self.store)
+        return 0
+
     def _save_batch(
-        self, batch: list[Post | Channel], source_pk: int, report: FileReport, index: SearchIndex
+        self,
+        batch: list[Post | Channel],
+        source_pk: int,
+        report: FileReport,
+        index: SearchIndex | None,
     ) -> None:
         posts = [item for item in batch if isinstance(item, Post)]
         for item in batch:
@@ -265,13 +365,15 @@ class Archive:
         report.updated += result.updated
         report.unchanged += result.unchanged
         report.merged += result.merged
-        index.stage(result.changed)
+        if index is not None:  # None: indexed later, from the store (a deferred ingest)
+            index.stage(result.changed)
 
     # -- reading --------------------------------------------------------------------------
 
     def search(
         self,
         query: str,
+        filters: PostFilter | None = None,
         *,
         channel: str | None = None,
         since: str | None = None,
@@ -280,21 +382,30 @@ class Archive:
         limit: int = 10,
         order: str = "relevance",
     ) -> SearchResults:
-        """Posts matching ``query`` (any word form, English and Russian) and the filters."""
-        filters = PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
+        """Posts matching ``query`` and the filters, best first (``order``: ``relevance``,
+        ``newest`` or ``oldest``), each with an HTML snippet.
+
+        The query: words, all of which must match in any form (Russian by dictionary lemma,
+        a capitalised word as a name: :mod:`tgscope.words`), ``"a phrase"``, ``OR`` between
+        two words or phrases, ``-word``; ``""`` matches every post.  Raises
+        :class:`~tgscope.errors.QueryError` for a query with nothing to search for.  The
+        filters (``channel``, ``since``, ``until``: dates or ISO times, inclusive; ``hashtag``)
+        are keywords or a :class:`PostFilter`, as for :meth:`posts` and :meth:`stats`."""
+        filters = _filters(filters, channel=channel, since=since, until=until, hashtag=hashtag)
         hits = self._index_for_reading().search(query, filters, limit=limit, order=order)
         posts = self.store.load_posts([hit.pk for hit in hits.hits])
         results = [
-            SearchResult(posts[hit.pk], hit.score, hit.snippet)
+            SearchResult(post, hit.score, snippet(post.text, hits.terms))
             for hit in hits.hits
-            if hit.pk in posts
+            if (post := posts.get(hit.pk)) is not None
         ]
         undated = 0
-        if (since or until) and len(results) < limit:
+        if (filters.since or filters.until) and len(results) < limit:
             undated = self.store.count_undated(filters)
         return SearchResults(hits.total, results, undated)
 
     def get(self, key: str) -> Post | None:
+        """The post with this key (``channel/id``, or a dump copy's key), None if none."""
         return self.store.get_post(key)
 
     def provenance(self, key: str) -> list[dict]:
@@ -302,133 +413,74 @@ class Archive:
         ``ref``, ``observed_at``), its own version of the post and the fields it gave."""
         return self.store.provenance(key)
 
+    def history(self, key: str) -> list[Observation]:
+        """Every observation of a post, oldest first: when and by which source it was seen,
+        and the views, forwards, replies and reactions it showed then (empty: no such post)."""
+        return self.store.history(key)
+
     def posts(
-        self, filters: PostFilter | None = None, *, query: str | None = None
+        self,
+        filters: PostFilter | None = None,
+        *,
+        query: str | None = None,
+        channel: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        hashtag: str | None = None,
     ) -> Iterator[Post]:
-        """Posts in archive order (by date); with ``query``, only those the search finds."""
-        filters = filters or PostFilter()
+        """Posts in archive order (by date), streamed; with ``query``, only those the search
+        finds.  The filters are those of :meth:`search`, as keywords or a :class:`PostFilter`."""
+        filters = _filters(filters, channel=channel, since=since, until=until, hashtag=hashtag)
         only = self._index_for_reading().matching_pks(query, filters) if query else None
         return self.store.iter_posts(filters, only)
 
-    def stats(self, filters: PostFilter | None = None) -> Stats:
-        return self.store.stats(filters or PostFilter())
+    def stats(
+        self,
+        filters: PostFilter | None = None,
+        *,
+        channel: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        hashtag: str | None = None,
+    ) -> Stats:
+        """Posts per channel, date range, top hashtags and reaction totals of the posts the
+        filters keep (those of :meth:`search`, as keywords or a :class:`PostFilter`)."""
+        filters = _filters(filters, channel=channel, since=since, until=until, hashtag=hashtag)
+        return self.store.stats(filters)
 
     def reindex(self) -> int:
         """Rebuild the search index from the archive; return the number of posts indexed."""
         return self._open_index().catch_up(self.store, rebuild=True)
 
 
-def expand_path(raw: str | os.PathLike) -> list[Path]:
-    """A file as given, or the files inside a folder (not hidden ones), by name."""
-    path = Path(raw)
-    if not path.is_dir():
-        return [path]
-    inside = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-    if not inside:
-        raise SourceError(f"{path}: folder has no files to import")
-    return inside
+def _filters(filters: PostFilter | None, **given: str | None) -> PostFilter:
+    """One :class:`PostFilter` from a filter object and/or keyword filters (both: refused)."""
+    keywords = {name: value for name, value in given.items() if value is not None}
+    if filters is not None and keywords:
+        raise OptionError("give the filters either as a PostFilter or as keywords, not both")
+    return filters or PostFilter(**keywords)
 
 
-def _inspect(path: Path) -> tuple[bytes, str, str]:
-    """The file's first bytes, SHA-256 and modification time; clear errors when unreadable."""
-    digest = hashlib.sha256()
+def _checked_options(channel: str | None, **typed: Any) -> tuple[str | None, FormatOptions]:
+    """The channel and format options of an import, checked before any file is read."""
+    from .sources import FormatOptions
+
     try:
-        with path.open("rb") as handle:
-            head = handle.read(64 * 1024)
-            digest.update(head)
-            while chunk := handle.read(_HASH_CHUNK):
-                digest.update(chunk)
-            modified = os.fstat(handle.fileno()).st_mtime
-    except FileNotFoundError as error:
-        raise SourceError(f"{path}: no such file") from error
-    except IsADirectoryError as error:
-        raise SourceError(f"{path}: is a directory") from error
-    except OSError as error:
-        raise SourceError(f"{path}: cannot read: {error.strerror or error}") from error
-    if not head.strip():
-        raise ParseError("file is empty", path=str(path))
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ParseError("UTF-16 text: save it as UTF-8 and import it again", path=str(path))
-    if b"\x00" in head:
-        raise ParseError("binary data, not a text file", path=str(path))
-    observed = datetime.fromtimestamp(modified, UTC).isoformat(timespec="seconds")
-    return head, digest.hexdigest(), observed
+        channel = normalize_channel(channel)
+    except ValueError as error:
+        raise OptionError(f"channel: {error}") from error
+    return channel, FormatOptions.checked(**typed)
 
 
-def _read_text(path: Path, progress: Progress | None) -> Iterator[str]:
-    """Decode the file in large chunks of whole lines, naming the line of any bad byte."""
-    carry, offset = b"", 0  # offset: where ``data`` starts in the file
-    with path.open("rb") as handle:
-        while chunk := handle.read(_READ_CHUNK):
-            if progress:
-                progress(len(chunk))
-            data = carry + chunk
-            cut = data.rfind(b"\n") + 1 if len(chunk) == _READ_CHUNK else len(data)
-            data, carry = data[:cut], data[cut:]
-            yield _decode(data, path, offset)
-            offset += len(data)
-    if carry:
-        yield _decode(carry, path, offset)
-
-
-@contextlib.contextmanager
-def _open_binary(path: Path, progress: Progress | None) -> Iterator[BinaryIO]:
-    """The file's bytes; every read is counted towards the progress display."""
-    with path.open("rb") as handle:
-        yield _CountingReader(handle, progress) if progress else handle  # type: ignore[misc]
-
-
-class _CountingReader(io.RawIOBase):
-    """A binary file that reports how many bytes each read took (for progress bars)."""
-
-    def __init__(self, handle: BinaryIO, progress: Progress):
-        self.handle, self.progress = handle, progress
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
-        self.progress(len(data))
-        return data
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        count = self.handle.readinto(buffer)
-        self.progress(count or 0)
-        return count or 0
-
-    def tell(self) -> int:
-        return self.handle.tell()
-
-
-def _decode(data: bytes, path: Path, offset: int) -> str:
-    """``data`` as text; a ParseError naming the line and column of a NUL or non-UTF-8 byte."""
-    bad = data.find(b"\x00")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        bad, reason = error.start, "not UTF-8 text"
-    else:
-        if bad < 0:
-            return text.removeprefix("\ufeff") if offset == 0 else text
-        reason = "binary data (NUL byte)"
-    line_start = data.rfind(b"\n", 0, bad) + 1
-    column = len(data[line_start:bad].decode("utf-8", "replace")) + 1
-    raise ParseError(
-        f"{reason} (byte 0x{data[bad]:02x} at column {column})",
-        path=str(path),
-        line=_line_number(path, offset + bad),
+def _unexpected(path: Path, error: BaseException) -> str:
+    """One line for an error no reader foresaw (a bug to report, not the user's fault)."""
+    detail = " ".join(str(error).split())
+    detail = f": {detail[:200]}" if detail else ""
+    if isinstance(error, MemoryError):
+        return f"{path}: ran out of memory while reading it"
+    return (
+        f"{path}: unexpected error while reading ({type(error).__name__}{detail}); please report it"
     )
-
-
-def _line_number(path: Path, position: int) -> int:
-    """The line holding byte ``position`` of the file (counted only when reporting an error)."""
-    lines = 1
-    with path.open("rb") as handle:
-        while position > 0 and (chunk := handle.read(min(_READ_CHUNK, position))):
-            lines += chunk.count(b"\n")
-            position -= len(chunk)
-    return lines
 
 
 def _batches(items, size: int) -> Iterator[list]:

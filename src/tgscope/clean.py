@@ -35,6 +35,7 @@ def parse_count(text: str) -> int:
     return round(float(number.replace(",", ".")) * _MULTIPLIER[suffix.lower()])
 
 
+_INT64_LIMIT = 2**63  # what SQLite's integers hold
 _SIZE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([KMGT]?)B$", re.IGNORECASE)
 
 
@@ -44,14 +45,25 @@ def parse_size(text: str) -> int | None:
     if not match:
         return None
     number, unit = match.groups()
-    return round(float(number.replace(",", ".")) * 1024 ** " KMGT".index(unit.upper() or " "))
+    size = float(number.replace(",", ".")) * 1024 ** " KMGT".index(unit.upper() or " ")
+    return round(size) if size < _INT64_LIMIT else None  # a hostile "9…9 MB": not a size
 
 
 def normalize_channel(channel: str | None) -> str | None:
-    """``@MID_Russia`` → ``mid_russia``; ValueError for what cannot be a username."""
+    """``@MID_Russia`` → ``mid_russia``; ValueError for what cannot be a username.
+
+    Links to the channel are read for its name: ``t.me/name``, ``https://t.me/s/name``,
+    ``https://t.me/name/123`` (a post), ``telegram.me/name``, with or without the scheme.
+    """
     if channel is None:
         return None
     name = channel.strip().removeprefix("@").lower()
+    link = re.match(
+        r"(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:s/)?([^/?#]*)(?:/\d+)?/?(?:[?#].*)?$",
+        name,
+    )
+    if link:
+        name = link.group(1)
     if not _USERNAME.match(name):
         raise ValueError(
             f"not a channel username: {channel!r} (4-32 letters, digits or _, starting"
@@ -112,10 +124,12 @@ def parse_duration(text: str | None) -> int | None:
         return None
     seconds = 0
     for part in text.strip().split(":"):
-        if not part.strip().isdigit():
+        part = part.strip()
+        # ASCII digits only ("²".isdigit() is true), and few of them: a duration, not a bomb
+        if not (part.isascii() and part.isdigit()) or len(part) > 12:
             return None
         seconds = seconds * 60 + int(part)
-    return seconds
+    return seconds if seconds < _INT64_LIMIT else None
 
 
 def entity_marks(text: str, entities: list, *, fallback: bool = True) -> tuple[list, list, list]:

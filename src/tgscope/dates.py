@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -18,8 +19,14 @@ def parse_bound(text: str) -> datetime:
 
 
 def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
-    """Half-open UTC bounds ``[since, until)`` as stored strings; a bare ``until`` date
-    includes that whole day.  Raises :class:`QueryError` for a value that is not a date."""
+    """Half-open UTC bounds ``[low, high)`` as stored strings, in whole seconds: the one
+    definition of ``since``/``until`` that the store and the search index both apply.
+
+    ``until`` includes what it names: a bare date that whole day, a time that whole second
+    (``2022-11-15T09:12:00`` keeps a post dated 09:12:00 or 09:12:00.5).  ``since`` starts at
+    the beginning of its second.  Whole seconds make the bounds compare alike as stored
+    strings (the store) and as epoch seconds (the index).  Raises :class:`QueryError` for a
+    value that is not a date."""
     try:
         low, high = _day_bounds(since, until)
     except ValueError as error:
@@ -27,19 +34,16 @@ def day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | 
     except OverflowError as error:
         raise QueryError("date out of range: use dates from 0001-01-02 to 9999-12-30") from error
     if low and high and low >= high:
-        raise QueryError(f"--since {since} is after --until {until}")
+        raise QueryError(f"the since date {since} is after the until date {until}")
     return low, high
 
 
 def _day_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
-    low = to_utc_iso(parse_bound(since)) if since else None
+    low = to_utc_iso(parse_bound(since).replace(microsecond=0)) if since else None
     high = None
     if until:
-        moment = parse_bound(until)
-        if _is_bare_date(until):
-            moment += timedelta(days=1)
-        else:
-            moment += timedelta(microseconds=1)
+        moment = parse_bound(until).replace(microsecond=0)
+        moment += timedelta(days=1) if _is_bare_date(until) else timedelta(seconds=1)
         high = to_utc_iso(moment)
     return low, high
 
@@ -49,8 +53,8 @@ def to_utc_iso(moment: datetime) -> str:
 
 
 def to_epoch(text: str) -> int:
-    """Seconds since 1970 for a stored date string."""
-    return int(parse_bound(text).timestamp())
+    """Whole seconds since 1970 for a stored date string (rounded down, as the bounds are)."""
+    return math.floor(parse_bound(text).timestamp())
 
 
 def _is_bare_date(text: str) -> bool:
@@ -68,4 +72,4 @@ def time_zone(name: object) -> tzinfo | None:
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise OptionError(f"--timezone: unknown time zone {name!r}") from error
+        raise OptionError(f"timezone: unknown time zone {name!r}") from error

@@ -1,16 +1,24 @@
-"""Writing posts out: JSON Lines (the full record) and CSV (flat, spreadsheet-friendly)."""
+"""Writing posts out: JSON Lines (the full record) and CSV (flat, spreadsheet-friendly).
+
+A file is written beside its destination and renamed over it when complete: an export that
+fails leaves what was there, and a symlink at the destination is replaced, never followed.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import os
+import secrets
+import stat
 import sys
-from collections.abc import Iterable
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .errors import OptionError, TgscopeError
-from .record import Post
+from .record import Post, reaction_label
 
 CSV_COLUMNS = (
     "key",
@@ -52,20 +60,39 @@ def write_jsonl(posts: Iterable[Post], out: TextIO) -> int:
     return count
 
 
-def write_csv(posts: Iterable[Post], out: TextIO) -> int:
+def write_csv(posts: Iterable[Post], out: TextIO, *, formula_guard: bool = True) -> int:
+    """One row per post; with ``formula_guard``, text a spreadsheet would run as a formula
+    gets a leading ``'`` (see :func:`guard_formula`)."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
     for post in posts:
-        writer.writerow(csv_row(post))
+        row = csv_row(post)
+        writer.writerow([guard_formula(cell) for cell in row] if formula_guard else row)
         count += 1
     return count
 
 
+_FORMULA_START = ("=", "+", "-", "@")
+_RISKY_START = (*_FORMULA_START, "\t", "\r", "\n")
+
+
+def guard_formula(cell: object) -> object:
+    """A text cell that starts like a formula (``=``, ``+``, ``-``, ``@``, a tab or a line
+    break, or spaces then a formula sign) with ``'`` in front, as OWASP advises against
+    CSV injection (``=HYPERLINK(...)``, ``=cmd|' /C calc'!A0``): spreadsheets then show
+    it as text.  Numbers (counts, ids) are never text cells here and stay numbers."""
+    if isinstance(cell, str) and (
+        cell.startswith(_RISKY_START) or cell.lstrip().startswith(_FORMULA_START)
+    ):
+        return "'" + cell
+    return cell
+
+
 def csv_row(post: Post) -> list:
     """One flat row: lists joined with spaces, reactions as ``👍 16; ❤ 3``."""
-    forward = post.forwarded_from or {}
-    reply = post.reply_to or {}
+    forward: Mapping[str, Any] = post.forwarded_from or {}
+    reply: Mapping[str, Any] = post.reply_to or {}
     return [
         post.key,
         post.channel,
@@ -76,7 +103,7 @@ def csv_row(post: Post) -> list:
         post.views,
         post.forwards,
         post.replies,
-        "; ".join(f"{_reaction_label(r)} {r['count']}" for r in post.reactions),
+        "; ".join(f"{reaction_label(r)} {r['count']}" for r in post.reactions),
         sum(r["count"] for r in post.reactions),
         forward.get("title"),
         forward.get("channel"),
@@ -97,12 +124,6 @@ def csv_row(post: Post) -> list:
     ]
 
 
-def _reaction_label(reaction) -> str:
-    if reaction.get("paid"):
-        return "⭐(paid)"
-    return reaction.get("emoji") or f"custom:{reaction.get('custom_emoji_id')}"
-
-
 def _media_label(media) -> str:
     label = media["type"]
     if media.get("unsupported"):
@@ -114,21 +135,28 @@ EXPORTERS = {"jsonl": write_jsonl, "csv": write_csv, "parquet": None}
 
 
 def export_posts(
-    posts: Iterable[Post], format: str, output: Path | None = None, *, bom: bool = False
+    posts: Iterable[Post],
+    format: str,
+    output: Path | None = None,
+    *,
+    bom: bool = False,
+    formula_guard: bool = True,
 ) -> int:
-    """Write ``posts`` to ``output`` (standard output when None); return how many."""
+    """Write ``posts`` to ``output`` (standard output when None); return how many.
+
+    ``bom`` starts a CSV file with a UTF-8 byte order mark (for Excel); ``formula_guard``
+    (CSV only) keeps spreadsheets from running cells as formulas.  JSON Lines and Parquet
+    always hold the exact text.
+    """
     if format == "parquet":
         return _export_parquet(posts, output)
-    writer = EXPORTERS[format]
-    encoding = "utf-8-sig" if bom else "utf-8"
+    if format not in EXPORTERS:
+        raise OptionError(f"unknown export format {format!r}")
     try:
-        target = (
-            output.open("w", encoding=encoding, newline="") if output else nullcontext(sys.stdout)
-        )
-        with target as out:
-            if output is None and bom:
-                out.write("\ufeff")
-            return writer(posts, out)
+        if output is None:
+            return _write_text(posts, format, sys.stdout, bom=bom, formula_guard=formula_guard)
+        with replacing_file(output) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as out:
+            return _write_text(posts, format, out, bom=bom, formula_guard=formula_guard)
     except BrokenPipeError:
         raise  # the reader closed the pipe (`| head`): click handles it, quietly
     except OSError as error:
@@ -137,11 +165,72 @@ def export_posts(
         ) from error
 
 
+def _write_text(
+    posts: Iterable[Post], format: str, out: TextIO, *, bom: bool, formula_guard: bool
+) -> int:
+    if bom:
+        out.write("\ufeff")
+    if format == "csv":
+        return write_csv(posts, out, formula_guard=formula_guard)
+    return write_jsonl(posts, out)
+
+
+@contextmanager
+def replacing_file(output: Path) -> Iterator[BinaryIO]:
+    """A new file beside ``output`` that takes its place once the block ends without error
+    (and is removed if it does not).  A symlink at ``output`` is replaced, its target left
+    alone; a file there keeps its permissions.  A pipe or a device (``/dev/null``,
+    ``/dev/stdout``) is written to as it is: there is nothing there to replace."""
+    if _written_in_place(output):
+        with output.open("wb") as direct:
+            yield direct
+        return
+    try:
+        existing = output.lstat()
+    except FileNotFoundError:
+        existing = None
+    partial, handle = _new_file_beside(output)
+    try:
+        with handle:
+            if existing is not None and stat.S_ISREG(existing.st_mode):
+                os.chmod(handle.fileno(), stat.S_IMODE(existing.st_mode))
+            yield handle
+        partial.replace(output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _written_in_place(output: Path) -> bool:
+    """Whether ``output`` is a pipe or a device, or a name for one (``/dev/stdout`` is a
+    symlink into ``/proc``, to whatever standard output is, a file too)."""
+    if output.absolute().parts[1:2] in (("dev",), ("proc",)):
+        return True
+    try:
+        mode = output.stat().st_mode  # through a symlink: a link to a FIFO is written into
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _new_file_beside(output: Path) -> tuple[Path, BinaryIO]:
+    """A file of a fresh name in ``output``'s folder, made by us (O_EXCL: never an existing
+    file or a symlink planted there), with the permissions a new file gets."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    while True:
+        partial = output.with_name(f".{output.name}.{secrets.token_hex(4)}.partial")
+        try:
+            descriptor = os.open(partial, flags, 0o666)
+        except FileExistsError:
+            continue
+        return partial, os.fdopen(descriptor, "wb")
+
+
 def _export_parquet(posts: Iterable[Post], output: Path | None) -> int:
     from .parquet import write_parquet  # pyarrow loads in a second: only when asked
 
     if output is None:
-        raise OptionError("--format parquet writes a file: give it with --output FILE")
+        raise OptionError("Parquet is written to a file, not a stream: give an output path")
     try:
         return write_parquet(posts, output)
     except OSError as error:

@@ -10,15 +10,16 @@ Rows are written in batches: an export of millions of posts keeps memory bounded
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import TgscopeError
+from .exports import replacing_file
 from .record import Post
 
 _BATCH = 5000
@@ -109,23 +110,18 @@ SCHEMA = pa.schema(
 
 def write_parquet(posts: Iterable[Post], output: Path) -> int:
     """Write ``posts`` to the Parquet file ``output``; return how many.  The file appears
-    whole or not at all: it is written beside and renamed when complete."""
-    partial = output.with_name(output.name + ".partial")
+    whole or not at all: it is written beside and renamed when complete (a symlink at
+    ``output`` is replaced, not followed)."""
     try:
-        count = _write(posts, partial)
+        with replacing_file(output) as sink:
+            return _write(posts, sink)
     except (pa.ArrowException, ValueError, TypeError) as error:
-        partial.unlink(missing_ok=True)
         raise TgscopeError(f"{output}: cannot write Parquet: {error}") from error
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(output)
-    return count
 
 
-def _write(posts: Iterable[Post], output: Path) -> int:
+def _write(posts: Iterable[Post], sink: BinaryIO) -> int:
     count = 0
-    with pq.ParquetWriter(output, SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(sink, SCHEMA, compression="zstd") as writer:
         rows: list[dict[str, Any]] = []
         for post in posts:
             rows.append(_row(post))
@@ -141,10 +137,7 @@ def _write(posts: Iterable[Post], output: Path) -> int:
 def _row(post: Post) -> dict[str, Any]:
     row = post.to_dict()
     row["date"] = _time(post.date)
-    row["entities"] = [
-        {**entity, "document_id": str(entity["document_id"]) if "document_id" in entity else None}
-        for entity in post.entities
-    ]
+    row["entities"] = [_entity(entity) for entity in post.entities]
     row["media"] = [_media(item) for item in post.media]
     row["sources"] = [
         {**source, "observed_at": _time(source["observed_at"])} for source in post.sources
@@ -152,7 +145,12 @@ def _row(post: Post) -> dict[str, Any]:
     return row
 
 
-def _media(item: dict[str, Any]) -> dict[str, Any]:
+def _entity(entity: Mapping[str, Any]) -> dict[str, Any]:
+    document = entity.get("document_id")
+    return {**entity, "document_id": None if document is None else str(document)}
+
+
+def _media(item: Mapping[str, Any]) -> dict[str, Any]:
     """Typed columns for what most media have; the rest (a poll, a place...) as JSON."""
     typed = {name: item.get(name) for name in _MEDIA_FIELDS}
     odd_size = typed["size"] is not None and not isinstance(typed["size"], int)

@@ -31,6 +31,19 @@ class Reaction(TypedDict):
     paid: NotRequired[bool]
 
 
+def reaction_label(reaction: Reaction) -> str:
+    """How a reaction is shown: its emoji, "⭐" for paid stars, ``custom:<id>`` for a custom emoji.
+
+    One spelling for every place that prints reactions (``show``, ``stats``).
+    """
+    if reaction.get("paid"):
+        return "⭐"
+    emoji = reaction.get("emoji")
+    if emoji:
+        return emoji
+    return f"custom:{reaction.get('custom_emoji_id')}"
+
+
 class ForwardedFrom(TypedDict):
     """The original author of a forwarded post: ``title`` always, ``channel``/``id`` when known."""
 
@@ -155,6 +168,7 @@ class Post:
 
     @classmethod
     def from_json(cls, line: str) -> Post:
+        """The post of one line of tgscope JSON Lines (as :meth:`to_json` writes it)."""
         return cls.from_dict(json.loads(line))
 
 

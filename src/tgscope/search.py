@@ -5,11 +5,11 @@ term in 50k-300k posts takes ~1.8 s at p95, tantivy ~6.5 ms (bench/bench_search.
 repeats the comparison).  The SQLite file stays the archive of record; the index
 is derived from it and ``tgscope reindex`` rebuilds it.
 
-Word forms: text and queries pass through Snowball's English and Russian stemmers,
-each applied twice.  One pass of the Russian stemmer strips a single suffix, so the
-nominative ``Лавров`` (→ ``лавр``) and ``Лаврова`` (→ ``лавров``) would not meet;
-a second pass brings both to ``лавр`` (and ``Китай``/``Китая``/``Китаем`` to ``кит``).
-Each stemmer leaves the other language's alphabet alone.
+Word forms: tantivy's Python binding takes no tokenizer written in Python, so each post's
+text is turned into tokens here (:mod:`tgscope.words`: Russian by dictionary lemma, names
+apart, the rest by Snowball) and indexed, joined by spaces, in the ``words`` field, which
+tantivy only splits at spaces.  Queries pass through the same functions, and snippets are cut
+here from the archive's text, highlighting every word whose token the query matched.
 
 Consistency: every write to the archive carries a sequence number; the index records
 the last one it holds in ``state.json``, and catches up from the store when behind
@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tantivy
@@ -31,28 +31,24 @@ import tantivy
 from .dates import day_bounds, to_epoch
 from .errors import QueryError, StoreError
 from .store import IndexDoc, PostFilter, Store, fold_hashtag
+from .words import MAX_WORD, WORD, index_text, index_token, query_tokens, spotting, words
 
-INDEX_FORMAT = 1
-TOKENIZER = "tgscope_en_ru"
+INDEX_FORMAT = 2  # 2: lemmas in "words" (1: double Snowball in "text"); others are rebuilt
+TOKENIZER = "tgscope_words"
 _STATE = "state.json"
 _WRITER_HEAP = 96 * 1024 * 1024  # bounded memory (imports stay under 300 MB); more barely helps
 _SNIPPET_CHARS = 160
 
 
-def text_analyzer() -> tantivy.TextAnalyzer:
-    """Tokens as the index and queries see them: words, lower case, stemmed (en, ru) twice."""
-    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-    builder = builder.filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
-    for _ in range(2):
-        builder = builder.filter(tantivy.Filter.stemmer("english"))
-        builder = builder.filter(tantivy.Filter.stemmer("russian"))
-    return builder.build()
+def words_analyzer() -> tantivy.TextAnalyzer:
+    """The ``words`` field holds tokens made in Python (:func:`tgscope.words.index_text`)."""
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("pk", stored=True, indexed=True, fast=True)
-    builder.add_text_field("text", stored=True, tokenizer_name=TOKENIZER, index_option="position")
+    builder.add_text_field("words", tokenizer_name=TOKENIZER, index_option="position")
     builder.add_text_field("channel", stored=False, tokenizer_name="raw")
     builder.add_text_field("hashtag", stored=False, tokenizer_name="raw")
     builder.add_integer_field("date", stored=False, indexed=True, fast=True)
@@ -62,7 +58,7 @@ def build_schema() -> tantivy.Schema:
 def make_document(doc: IndexDoc) -> tantivy.Document:
     fields: dict = {
         "pk": doc.pk,
-        "text": doc.text,
+        "words": index_text(doc.text),
         "hashtag": list(map(fold_hashtag, doc.hashtags)),
     }
     if doc.channel:
@@ -80,38 +76,40 @@ class IndexBusy(StoreError):
 class Hit:
     pk: int
     score: float | None
-    snippet: str  # HTML: matched words in <b>…</b>, the rest escaped
 
 
 @dataclass(frozen=True, slots=True)
 class Hits:
     total: int
     hits: list[Hit]
+    terms: frozenset[str] = field(default_factory=frozenset)  # tokens to highlight: snippet()
 
 
 class SearchIndex:
     """The tantivy index in ``<archive>.index/``."""
 
     def __init__(self, path: str | Path):
+        """Open the index folder (a symbolic link to a folder is followed), creating it when
+        missing; an index of an older layout, or a damaged one, is emptied to be rebuilt."""
         self.path = Path(path)
         self._writer: tantivy.IndexWriter | None = None
-        if self.path.exists() and not self.path.is_dir():
-            raise StoreError(f"{self.path}: is a file; tgscope keeps the search index there")
+        _check_place(self.path)
         state = self._read_state()
         if state.get("format") != INDEX_FORMAT and self.path.exists():
-            if not _is_index_folder(self.path):
-                raise StoreError(f"{self.path}: folder is not a tgscope search index; move it away")
-            shutil.rmtree(self.path)  # an older layout: rebuilt from the archive on catch-up
+            _empty_index_folder(self.path)  # an older layout: rebuilt from the archive on catch-up
             state = {}
-        self.path.mkdir(parents=True, exist_ok=True)
         try:
-            self.index = tantivy.Index(build_schema(), path=str(self.path))
-        except (OSError, ValueError):  # damaged: the archive has everything to rebuild it
-            shutil.rmtree(self.path)
-            self.path.mkdir(parents=True)
-            self.index = tantivy.Index(build_schema(), path=str(self.path))
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.index = _open_tantivy(self.path)
+        except ValueError:  # damaged: the archive has everything to rebuild it
+            _empty_index_folder(self.path)
+            try:
+                self.index = _open_tantivy(self.path)
+            except ValueError as error:
+                raise StoreError(f"{self.path}: cannot open the search index: {error}") from error
             state = {}
-        self.index.register_tokenizer(TOKENIZER, text_analyzer())
+        except OSError as error:
+            raise StoreError(f"{self.path}: cannot open the search index: {error}") from error
         self.schema = self.index.schema
         self.seq = int(state.get("seq", 0))
         self.archive_id: str | None = state.get("archive")
@@ -204,19 +202,14 @@ class SearchIndex:
 
     # -- searching ------------------------------------------------------------------------
 
-    def parse(self, query: str, filters: PostFilter) -> tantivy.Query:
-        """The user's query (words, "phrases", AND/OR/-) combined with the filters."""
-        musts = []
+    def parse(self, query: str, filters: PostFilter) -> tuple[tantivy.Query, frozenset[str]]:
+        """The user's query (words, "phrases", OR, -word) combined with the filters, and the
+        tokens its words match (to highlight)."""
+        musts, terms = [], frozenset[str]()
         if query.strip():
-            engine_query = to_engine_query(query)
-            if engine_query:
-                try:
-                    parsed = self.index.parse_query(
-                        engine_query, ["text"], conjunction_by_default=True
-                    )
-                except ValueError as error:  # pragma: no cover - to_engine_query quotes all
-                    raise QueryError(f"cannot parse query {query!r}: {error}") from error
-                musts.append(parsed)
+            parsed = parse_query(query)
+            musts.append(parsed.to_tantivy(self.schema))
+            terms = parsed.terms
         if filters.channel:
             musts.append(tantivy.Query.term_query(self.schema, "channel", filters.channel))
         if filters.hashtag:
@@ -224,12 +217,14 @@ class SearchIndex:
         if filters.since or filters.until:
             musts.append(self._date_range(filters))
         if not musts:
-            return tantivy.Query.all_query()
+            return tantivy.Query.all_query(), terms
         if len(musts) == 1:
-            return musts[0]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
+            return musts[0], terms
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts]), terms
 
     def _date_range(self, filters: PostFilter) -> tantivy.Query:
+        """The same bounds as the store's (:func:`tgscope.dates.day_bounds`): whole seconds,
+        ``[low, high)``, so a post at the very second ``until`` names is in."""
         low, high = day_bounds(filters.since, filters.until)
         return tantivy.Query.range_query(
             self.schema,
@@ -244,7 +239,7 @@ class SearchIndex:
         self, query: str, filters: PostFilter, *, limit: int = 10, order: str = "relevance"
     ) -> Hits:
         """Top ``limit`` posts by relevance, or by date (``newest`` / ``oldest``)."""
-        parsed = self.parse(query, filters)
+        parsed, terms = self.parse(query, filters)
         searcher = self.index.searcher()
         if order == "relevance":
             result = searcher.search(parsed, limit)
@@ -253,66 +248,256 @@ class SearchIndex:
             result = searcher.search(parsed, limit, order_by_field="date", order=direction)
         else:
             raise QueryError(f"unknown order {order!r} (relevance, newest or oldest)")
-        snippets = tantivy.SnippetGenerator.create(searcher, parsed, self.schema, "text")
-        snippets.set_max_num_chars(_SNIPPET_CHARS)
-        hits = []
-        for key, address in result.hits:
-            document = searcher.doc(address)
-            score = key if order == "relevance" else None
-            snippet = snippets.snippet_from_doc(document).to_html()
-            if not snippet:
-                snippet = _escape(document["text"][0][:_SNIPPET_CHARS]) if document["text"] else ""
-            hits.append(Hit(document["pk"][0], score, snippet))
-        return Hits(result.count or 0, hits)
+        hits = [
+            Hit(searcher.doc(address)["pk"][0], key if order == "relevance" else None)
+            for key, address in result.hits
+        ]
+        return Hits(_count(result), hits, terms)
 
     def matching_pks(self, query: str, filters: PostFilter) -> set[int]:
         """Every post matching ``query`` and the filters (for exports), not just the top."""
-        parsed = self.parse(query, filters)
+        parsed, _ = self.parse(query, filters)
         searcher = self.index.searcher()
-        total = searcher.search(parsed, 1).count or 0
+        total = _count(searcher.search(parsed, 1))
         if total == 0:
             return set()
         result = searcher.search(parsed, total)
         return {searcher.doc(address)["pk"][0] for _, address in result.hits}
 
 
+def _count(result: tantivy.SearchResult) -> int:
+    """How many documents matched (tantivy's type stubs do not declare ``count``)."""
+    return result.count or 0  # type: ignore[attr-defined]
+
+
+# -- the query language ---------------------------------------------------------------------
+
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_OPERATORS = {"OR", "AND"}
+_OR, _AND = "OR", "AND"
 
 
-def to_engine_query(query: str) -> str:
-    """The user's query in tantivy's syntax, with every word and phrase quoted.
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A word or a "phrase" of the query, as tokens: each word any of its alternatives."""
 
-    Users write words (all must match), ``"a phrase"``, ``OR`` and ``-excluded``; anything
-    else is text, so ``Lavrov's``, ``G20:`` or ``12:00`` search for what they say instead of
-    being read as syntax.  Raises :class:`QueryError` for a query that only excludes.
+    words: tuple[tuple[str, ...], ...]
+    excluded: bool = False
+
+    def to_tantivy(self, schema: tantivy.Schema) -> tantivy.Query:
+        if len(self.words) == 1:
+            return _any_term(schema, self.words[0])
+        if all(len(choices) == 1 for choices in self.words):
+            return tantivy.Query.phrase_query(schema, "words", [c[0] for c in self.words])
+        # tokens hold letters, digits and "_" only: nothing to escape in the pattern
+        patterns: list[str | tuple[int, str]] = ["|".join(c) for c in self.words]
+        return tantivy.Query.regex_phrase_query(schema, "words", patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """All of ``groups`` must match; a group matches when any of its clauses does (``OR``)."""
+
+    groups: tuple[tuple[Clause, ...], ...]
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset(
+            token
+            for group in self.groups
+            for clause in group
+            if not clause.excluded
+            for choices in clause.words
+            for token in choices
+        )
+
+    def to_tantivy(self, schema: tantivy.Schema) -> tantivy.Query:
+        parts = []
+        for group in self.groups:
+            if len(group) == 1 and group[0].excluded:
+                parts.append((tantivy.Occur.MustNot, group[0].to_tantivy(schema)))
+            else:
+                parts.append((tantivy.Occur.Must, _any_clause(schema, group)))
+        if len(parts) == 1 and parts[0][0] == tantivy.Occur.Must:
+            return parts[0][1]
+        return tantivy.Query.boolean_query(parts)
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Read the user's query: words (all must match), ``"a phrase"``, ``OR`` between two words
+    or phrases (either may match) and ``-excluded``.  Anything else is text, so ``Lavrov's``,
+    ``G20:`` or ``12:00`` search for what they say instead of being read as syntax.
+
+    Raises :class:`QueryError` for a query with nothing to search for: only exclusions, or
+    only punctuation and operators (``(``, ``*``, ``OR OR``), which would otherwise match all.
     """
-    parts: list[str] = []
+    groups: list[list[Clause]] = []
+    joined = False  # the previous part was OR: the next clause joins the last group
     for match in _QUERY_PART.finditer(query):
-        minus, phrase, word = match.groups()
-        if word in _OPERATORS:
-            parts.append(word)
+        part = _read_part(match)
+        if isinstance(part, str):  # OR, AND
+            joined = part == _OR and bool(groups)
             continue
-        if word is not None:
-            minus, phrase = ("-", word[1:]) if word.startswith("-") else ("", word)
-        if any(character.isalnum() for character in phrase):
-            words = phrase.replace("\\", " ").replace('"', " ")
-            parts.append(f'{minus}"{words}"')
-    parts = _drop_stray_operators(parts)
-    if parts and all(part.startswith("-") or part in _OPERATORS for part in parts):
+        if part is None:
+            continue
+        if joined:
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+        joined = False
+    if not groups:
+        raise QueryError(
+            f"query {query!r} has no words to search for: punctuation and operators alone match"
+            " nothing (an empty query lists every post)"
+        )
+    if all(len(group) == 1 and group[0].excluded for group in groups):
         raise QueryError(f"query {query!r} only excludes: add a word to search for")
-    return " ".join(parts)
+    return ParsedQuery(tuple(map(tuple, groups)))
 
 
-def _drop_stray_operators(parts: list[str]) -> list[str]:
-    kept: list[str] = []
-    for part in parts:
-        if part in _OPERATORS and (not kept or kept[-1] in _OPERATORS):
-            continue
-        kept.append(part)
-    while kept and kept[-1] in _OPERATORS:
-        kept.pop()
-    return kept
+def _read_part(match: re.Match[str]) -> Clause | str | None:
+    """One part of the query: a clause, an operator, or None (nothing to search for)."""
+    minus, phrase, word = match.groups()
+    if word in (_OR, _AND):
+        return word
+    if word is not None:
+        minus, phrase = ("-", word[1:]) if word.startswith("-") else ("", word)
+    tokens = tuple(query_tokens(w) for w in WORD.findall(phrase) if len(w) <= MAX_WORD)
+    return Clause(tokens, excluded=bool(minus)) if tokens else None
+
+
+def _any_term(schema: tantivy.Schema, tokens: tuple[str, ...]) -> tantivy.Query:
+    if len(tokens) == 1:
+        return tantivy.Query.term_query(schema, "words", tokens[0])
+    terms = [tantivy.Query.term_query(schema, "words", token) for token in tokens]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, term) for term in terms])
+
+
+def _any_clause(schema: tantivy.Schema, group: tuple[Clause, ...]) -> tantivy.Query:
+    """Any of the clauses; an excluded one matches the posts without it (``a OR -b``)."""
+    queries = []
+    for clause in group:
+        query = clause.to_tantivy(schema)
+        if clause.excluded:
+            query = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, query)]
+            )
+        queries.append(query)
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+
+# -- snippets --------------------------------------------------------------------------------
+
+
+def snippet(text: str, terms: frozenset[str]) -> str:
+    """HTML: up to 160 characters of ``text`` around the most words whose token is in
+    ``terms``, those words in ``<b>…</b>``, the rest escaped."""
+    spans = _matched_spans(text, terms) if terms else []
+    if not spans:
+        return _escape(text[:_SNIPPET_CHARS])
+    start, end = _window(text, spans)
+    pieces, position = [], start
+    for low, high in spans:
+        if low >= start and high <= end:
+            pieces += [_escape(text[position:low]), "<b>", _escape(text[low:high]), "</b>"]
+            position = high
+    pieces.append(_escape(text[position:end]))
+    return "".join(pieces).strip()
+
+
+def _matched_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """Where the words whose token is in ``terms`` stand, in order."""
+    lowered = text.lower().replace("ё", "е")
+    keys = spotting(terms)
+    if keys is None or len(lowered) != len(text):  # (İ: a lower case that is longer)
+        return _spans_word_by_word(text, terms)
+    forms, stems = keys
+    found = set()
+    for key in (*forms, *stems):  # str.find runs in C: no word of the text is visited
+        start = lowered.find(key)
+        while start >= 0:
+            end = start + len(key)
+            if key in stems:  # a stem: the word goes on
+                while end < len(text) and lowered[end].isalnum():
+                    end += 1
+            if _whole(lowered, start, end) and index_token(text[start:end]) in terms:
+                found.add((start, end))
+            start = lowered.find(key, end)
+    return sorted(found)
+
+
+def _spans_word_by_word(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    found = set()
+    for word in set(words(text)):
+        if index_token(word) in terms:
+            start = text.find(word)
+            while start >= 0:
+                end = start + len(word)
+                if _whole(text, start, end):
+                    found.add((start, end))
+                start = text.find(word, end)
+    return sorted(found)
+
+
+def _whole(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is a whole word, as :data:`tgscope.words.WORD` splits them."""
+    if start and text[start - 1].isalnum():
+        return False
+    return not text[end : end + 1].isalnum() and end - start <= MAX_WORD
+
+
+def _window(text: str, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """The stretch of at most 160 characters holding the most matches, with context around
+    them, cut between words."""
+    if len(text) <= _SNIPPET_CHARS:
+        return 0, len(text)
+    best, first, last, j = 0, 0, 0, 0
+    for i, (low, _) in enumerate(spans):  # the window starting at each match, in one pass
+        j = max(j, i)
+        while j + 1 < len(spans) and spans[j + 1][1] - low <= _SNIPPET_CHARS:
+            j += 1
+        if j - i + 1 > best:
+            best, first, last = j - i + 1, low, spans[j][1]
+    start = max(0, min(first - (_SNIPPET_CHARS - (last - first)) // 2, len(text) - _SNIPPET_CHARS))
+    end = min(len(text), start + _SNIPPET_CHARS)
+    while start > 0 and start < first and text[start - 1].isalnum():
+        start += 1
+    while end < len(text) and end > last and text[end].isalnum():
+        end -= 1
+    return start, end
+
+
+def _open_tantivy(path: Path) -> tantivy.Index:
+    try:
+        index = tantivy.Index(build_schema(), path=str(path))
+    except OSError as error:
+        raise StoreError(f"{path}: cannot open the search index: {error}") from error
+    index.register_tokenizer(TOKENIZER, words_analyzer())
+    return index
+
+
+def _check_place(path: Path) -> None:
+    """The index's place is a folder, a link to one, or free (then the folder is made)."""
+    if path.is_symlink() and not path.exists():
+        raise StoreError(f"{path}: symbolic link to nothing; tgscope keeps the search index there")
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path}: is a file; tgscope keeps the search index there")
+
+
+def _empty_index_folder(path: Path) -> None:
+    """Delete what is inside a search index folder (never the folder, which may be a link's
+    target); refuse unless it is provably one of ours."""
+    try:
+        if not _is_index_folder(path):
+            raise StoreError(f"{path}: folder is not a tgscope search index; move it away")
+        for child in path.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    except OSError as error:
+        raise StoreError(f"{path}: cannot clear the search index: {error}") from error
 
 
 def _is_index_folder(path: Path) -> bool:

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import TgscopeError
-from .base import cli, console, db_option, err_console, reports_errors
+from ..errors import OptionError, TgscopeError
+from .base import cli, console, db_option, err_console, reports_errors, safe_text, visible
+
+if TYPE_CHECKING:
+    from ..collect.http import Wait
+    from ..collect.report import SyncReport
 
 DEFAULT_BASE_URL = "https://t.me"  # tgscope.collect.http.DEFAULT_BASE_URL (a test keeps them equal)
+
+
+INTERRUPTED = "interrupted: each saved page is kept; run the same command again to resume"
 
 
 @cli.command()
@@ -37,6 +44,14 @@ DEFAULT_BASE_URL = "https://t.me"  # tgscope.collect.http.DEFAULT_BASE_URL (a te
     help="Seconds between requests, plus up to half as much at random.",
 )
 @click.option(
+    "--max-wait",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    help="Longest single wait in seconds (backoff, Retry-After, FloodWait); a server asking"
+    " for longer stops that channel (run sync again later to resume).",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 16),
     default=2,
@@ -48,89 +63,71 @@ DEFAULT_BASE_URL = "https://t.me"  # tgscope.collect.http.DEFAULT_BASE_URL (a te
     "--api", "use_api", is_flag=True, help="Through the Telegram API (tgscope auth first)."
 )
 @reports_errors
-def sync(db, channels, all_pages, since, until, keep_raw, base_url, delay, jobs, gaps, use_api):
+def sync(
+    db, channels, all_pages, since, until, keep_raw, base_url, delay, max_wait, jobs, gaps, use_api
+):
     """Archive public channels from their web preview (t.me/s), without an account,
     or with --api through the Telegram API (exact views, forwards, comments).
 
-    Walks from the newest post back; by default stops at the newest post already archived.
-    Each page is saved with its cursor, so an interrupted sync continues where it stopped.
+    CHANNELS are usernames or links: name, @name, t.me/name, https://t.me/s/name,
+    https://t.me/name/123.  Walks from the newest post back; by default stops at the newest
+    post already archived.  Each page is saved with its cursor, so an interrupted sync
+    continues where it stopped.  On a terminal a progress line shows each channel; otherwise
+    one line per page goes to stderr.  The summaries go to stdout.
     """
-    if use_api:
-        _sync_api(db, channels, all_pages)
-        return
+    try:
+        if use_api:
+            failed = _sync_api(db, channels, all_pages, max_wait, gaps)
+        else:
+            options = dict(all_pages=all_pages, since=since, until=until, keep_raw=keep_raw)
+            failed = _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options)
+    except KeyboardInterrupt:  # after the progress line is gone, so this stands on its own
+        err_console.print(INTERRUPTED, markup=False)
+        sys.exit(130)
+    if failed:
+        sys.exit(1)
+
+
+def _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options) -> bool:
     from ..archive import Archive
     from ..collect.http import FetchPolicy, make_client
     from ..collect.web_sync import sync_channels
 
-    policy = FetchPolicy(delay=delay)
-    failed = False
-    with (
-        Archive.open(db) as archive,
-        make_client(base_url, policy=policy) as client,
-        _sync_progress(channels) as on_page,
-    ):
-        for channel, outcome in sync_channels(
+    policy = FetchPolicy(delay=delay, max_wait=max_wait)
+    try:
+        client = make_client(base_url, policy=policy)
+    except OptionError as error:
+        raise OptionError(f"--base-url: {error}") from error
+    with client, Archive.open(db) as archive, _SyncOutput(channels) as out:
+        outcomes = sync_channels(
             archive,
             list(channels),
             client=client,
             jobs=jobs,
-            on_page=on_page,
             policy=policy,
-            all_pages=all_pages,
-            since=since,
-            until=until,
-            keep_raw=keep_raw,
-        ):
-            if isinstance(outcome, TgscopeError):  # one channel failing does not stop the others
-                err_console.print(f"Error: {outcome}")
-                failed = True
-                continue
-            for warning in outcome.warnings:
-                err_console.print(f"warning: {channel}: {warning}")
-            console.print(outcome.summary())
-            for line in outcome.missing_lines() if gaps else ():
-                console.print(f"  missing {line}")
-    if failed:
-        sys.exit(1)
+            on_page=out.page,
+            on_wait=out.wait,
+            **options,
+        )
+        with contextlib.closing(outcomes):  # every worker stops before the archive closes
+            return out.outcomes(outcomes, gaps)
 
 
-def _sync_api(db: str | None, channels: tuple[str, ...], all_pages: bool) -> None:
+def _sync_api(db, channels, all_pages: bool, max_wait: float, gaps: bool) -> bool:
     from ..archive import Archive
-    from ..collect.api_sync import (
-        keep_private,
-        load_credentials,
-        make_client,
-        session_path,
-    )
+    from ..collect.api_sync import api_session, sync_api
 
-    client = make_client(load_credentials())
-    failed = False
-    client.connect()  # not start(): that would ask for a phone number here
-    try:
-        if not client.is_user_authorized():
-            raise click.ClickException("not logged in to Telegram: run tgscope auth first")
-        with Archive.open(db) as archive:
-            failed = _sync_api_channels(archive, client, channels, all_pages)
-    finally:
-        client.disconnect()
-        keep_private(session_path())
-    if failed:
-        sys.exit(1)
-
-
-def _sync_api_channels(archive, client, channels, all_pages) -> bool:
-    from ..collect.api_sync import sync_api_channel
-
-    failed = False
-    for channel in channels:
-        try:
-            report = sync_api_channel(archive, channel, client=client, all_pages=all_pages)
-        except TgscopeError as error:  # one channel failing does not stop the others
-            err_console.print(f"Error: {error}")
-            failed = True
-            continue
-        console.print(report.summary())
-    return failed
+    with api_session() as client, Archive.open(db) as archive, _SyncOutput(channels) as out:
+        outcomes = sync_api(
+            archive,
+            channels,
+            client=client,
+            all_pages=all_pages,
+            max_wait=max_wait,
+            on_batch=out.page,
+            on_wait=out.wait,
+        )
+        return out.outcomes(outcomes, gaps)
 
 
 @cli.command()
@@ -146,47 +143,94 @@ def auth(api_id, api_hash, phone):
     The API id and hash and the login session are stored in ~/.config/tgscope (or
     $TGSCOPE_CONFIG), readable by you only, never in the archive.
     """
-    from ..collect.api_sync import (
-        Credentials,
-        keep_private,
-        make_client,
-        save_credentials,
-        session_path,
-    )
+    from ..collect.api_sync import Credentials, login
 
-    credentials = Credentials(api_id, api_hash)
-    client = make_client(credentials)
-    client.start(phone=phone)  # asks for the code Telegram sends (and a password if set)
-    client.disconnect()
-    keep_private(session_path())
-    path = save_credentials(credentials)
-    console.print(f"logged in; credentials and session stored in {path.parent}")
+    # Telethon asks for the code Telegram sends (and a password if one is set)
+    path = login(Credentials(api_id, api_hash), phone)
+    console.print(f"logged in; credentials and session stored in {path.parent}", markup=False)
 
 
-@contextmanager
-def _sync_progress(channels: tuple[str, ...]) -> Iterator[Callable | None]:
-    """One line per channel on stderr when it is a terminal: pages and new posts so far."""
-    if not err_console.is_terminal:
-        yield None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+class _SyncOutput:
+    """What a sync shows while it runs.  On a terminal: a transient progress line per channel
+    on stderr, with every other line printed above it (never glued to it).  Otherwise: one
+    plain line per page on stderr.  Summaries go to stdout either way."""
 
-    from ..clean import normalize_channel
+    def __init__(self, channels: tuple[str, ...]):
+        self.channels = channels
+        self.progress: Any = None
+        self.tasks: dict[str | None, Any] = {}
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"))
-    with Progress(*columns, console=err_console.get(), transient=True) as progress:
-        tasks = {}
-        for name in channels:
+    def __enter__(self) -> _SyncOutput:
+        if err_console.is_terminal:
+            self._start_progress()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def _start_progress(self) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        from ..clean import normalize_channel
+
+        columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False))
+        self.progress = Progress(
+            *columns, console=err_console.get(), transient=True, redirect_stdout=False
+        )
+        self.progress.start()
+        for name in self.channels:
             with contextlib.suppress(ValueError):  # a bad name is reported by the sync itself
-                tasks[normalize_channel(name)] = progress.add_task(f"{name}: waiting")
+                self.tasks[normalize_channel(name)] = self.progress.add_task(f"{name}: waiting")
 
-        def on_page(report) -> None:
-            task = tasks.get(report.channel)
-            if task is None:
-                return
-            progress.update(
+    def page(self, report: SyncReport) -> None:
+        if self.progress is None:
+            click.echo(report.page_line(), err=True)
+            return
+        task = self.tasks.get(report.channel)
+        if task is not None:
+            self.progress.update(
                 task,
                 description=f"{report.channel}: {report.pages} page(s), {report.added} new post(s)",
             )
 
-        yield on_page
+    def wait(self, wait: Wait) -> None:
+        self.note(str(wait))
+
+    def note(self, line: str) -> None:
+        """A line on stderr (above the progress line on a terminal)."""
+        if self.progress is None:
+            click.echo(visible(line), err=True)
+        else:
+            self.progress.console.print(safe_text(line), highlight=False)
+
+    def result(self, line: str) -> None:
+        """A line on stdout; when stdout is the terminal the progress is on, above it."""
+        if self.progress is not None and console.is_terminal:
+            self.progress.console.print(safe_text(line), highlight=False)
+        else:
+            console.print(safe_text(line))
+
+    def _done(self, channel: str) -> None:
+        """A channel's progress line gives way to its summary."""
+        task = self.tasks.pop(channel, None)
+        if self.progress is not None and task is not None:
+            self.progress.remove_task(task)
+            self.progress.refresh()
+
+    def outcomes(self, outcomes: Iterable[tuple[str, SyncReport | TgscopeError]], gaps) -> bool:
+        """Print each channel's summary (or error) as it ends; whether any failed."""
+        failed = False
+        for channel, outcome in outcomes:
+            if isinstance(outcome, TgscopeError):  # one channel failing does not stop the others
+                self.note(f"Error: {outcome}")
+                failed = True
+                continue
+            for warning in outcome.warnings:
+                self.note(f"warning: {channel}: {warning}")
+            self._done(outcome.channel)
+            self.result(outcome.summary())
+            for line in outcome.missing_lines() if gaps else ():
+                self.result(f"  missing {line}")
+        return failed

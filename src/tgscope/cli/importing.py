@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import TgscopeError
-from .base import cli, console, db_option, err_console, reports_errors
+from ..errors import OptionError, TgscopeError
+from .base import cli, console, db_option, err_console, reports_errors, safe_text
 
 if TYPE_CHECKING:
     from ..archive import FileReport
@@ -28,6 +29,42 @@ FORMATS = (
     "tgscope-jsonl",
     "web",
 )
+
+
+#: the record fields ``--map`` fills (``tgscope.sources.columns.FIELDS``, listed here so --help
+#: imports no parser; a test keeps the two equal)
+MAP_FIELDS = (
+    "id",
+    "channel",
+    "channel_title",
+    "url",
+    "date",
+    "text",
+    "views",
+    "forwards",
+    "replies",
+    "reactions",
+    "author",
+    "forwarded_from",
+    "forwarded_from_channel",
+    "forwarded_from_id",
+    "reply_to",
+    "links",
+    "media",
+    "album_id",
+)
+#: the library's names of the import options -> the flags that set them
+_FLAGS = {
+    "channel": "--channel",
+    "timezone": "--timezone",
+    "chat": "--chat",
+    "mapping": "--map",
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+}
+#: files at least this big are announced on stderr when it is not a terminal (a smaller
+#: file's summary line follows within a moment)
+ANNOUNCE_BYTES = 1 << 20
 
 
 @cli.command(name="import")
@@ -47,42 +84,143 @@ FORMATS = (
     "--map",
     "mapping",
     metavar="FIELD=COLUMN,...",
-    help="Columns of another tool's CSV/JSONL file, e.g. id=message_id,text=message.",
+    help="Columns (or JSON keys) of another tool's CSV/JSON file, e.g. id=message_id,text=message."
+    f" FIELD is one of: {', '.join(MAP_FIELDS)}.",
+)
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="The files' encoding when not UTF-8 (e.g. cp1251); text dumps, CSV and JSON Lines.",
+)
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    help="A CSV file's delimiter (';', 'tab'...); found from the header otherwise.",
+)
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Texts are in Telegram's markdown as Telethon writes it (**bold**, [text](url)):"
+    " keep the words, make the formatting entities.",
 )
 @reports_errors
-def import_command(db, paths, format_, channel, timezone, chat, mapping):
+def import_command(
+    db, paths, format_, channel, timezone, chat, mapping, encoding, delimiter, markdown
+):
     """Import files or folders: text dumps, saved t.me/s pages, Telegram Desktop exports
-    (JSON or HTML), tgscope and snscrape JSON Lines, other tools' CSV/JSONL.
+    (JSON or HTML), tgscope and snscrape JSON Lines, other tools' CSV, JSON Lines and JSON
+    arrays.
 
     The format is detected from each file's content.  Each file is imported whole
     or not at all, and importing the same file again changes nothing.
     """
     from ..archive import Archive
-    from ..sources.tabular import parse_mapping
 
-    options = {"timezone": timezone, "chat": chat, "mapping": mapping}
-    if mapping:
-        parse_mapping(mapping)  # a bad --map is one error, not one per file
-    with Archive.open(db) as archive, _progress(paths) as advance:
-        report = archive.import_paths(
-            list(paths),
-            format=format_,
-            channel=channel,
-            progress=advance,
-            on_file=_print_file,
-            options={name: value for name, value in options.items() if value is not None},
-        )
+    target = Path(db)
+    created = not target.exists()
+    index_created = not target.with_name(target.name + ".index").exists()
+    status = _Status()
+    try:
+        with Archive.open(target) as archive, _progress(paths) as (advance, show):
+            status.show = show
+            report = archive.import_paths(
+                list(paths),
+                format=format_,
+                channel=channel,
+                timezone=timezone,
+                chat=chat,
+                mapping=mapping,
+                encoding=encoding,
+                delimiter=delimiter,
+                markdown=markdown,
+                progress=advance,
+                on_start=status.start,
+                on_file=lambda file: status.done(file, hint=encoding is None),
+            )
+    except OptionError as error:  # the library names the option; the user typed a flag
+        name, _, rest = str(error).partition(": ")
+        raise OptionError(f"{_FLAGS[name]}: {rest}" if name in _FLAGS else str(error)) from error
+    except KeyboardInterrupt:
+        err_console.print(safe_text(status.interrupted()))
+        sys.exit(130)
+    finally:
+        if created and not status.imported:
+            _remove_empty_archive(target, index_created)
     if len(report.files) > 1:
-        console.print(f"total: {report.summary()}")
+        console.print(safe_text(f"total: {report.summary()}"))
     if report.failures:
         sys.exit(1)
 
 
+class _Status:
+    """What the import is doing, told one line per file."""
+
+    def __init__(self) -> None:
+        self.current: Path | None = None
+        self.imported = 0
+        self.show: Callable[[str, bool], None] = _show
+
+    def start(self, path: Path) -> None:
+        self.current = path
+        if not err_console.is_terminal:
+            with contextlib.suppress(OSError):
+                size = path.stat().st_size
+                if size >= ANNOUNCE_BYTES:
+                    err_console.print(safe_text(f"importing {path} ({size / 1e6:.1f} MB)…"))
+
+    def done(self, file: FileReport, *, hint: bool) -> None:
+        """One line per file as it completes; its warnings and errors go to stderr."""
+        self.current = None
+        for warning in file.warnings:
+            self.show(f"warning: {file.path}: {warning}", True)
+        if file.error:
+            advice = ""
+            if hint and "not UTF-8 text" in file.error:
+                advice = "; if it is in another encoding, try --encoding cp1251"
+            self.show(f"Error: {file.error}{advice} (nothing of it was imported)", True)
+        else:
+            self.imported += 1
+            self.show(file.summary(), False)
+
+    def interrupted(self) -> str:
+        """What Ctrl-C left: the file being read is rolled back, those done are kept."""
+        stopped = f"{self.current} was rolled back" if self.current else "nothing was lost"
+        if not self.imported:
+            return f"interrupted: {stopped}. Run the same import again to do it."
+        return (
+            f"interrupted: {stopped}; the {self.imported} file(s) imported before it are kept."
+            " Run the same import again to finish: files already imported change nothing."
+        )
+
+
+def _show(line: str, error: bool) -> None:
+    (err_console if error else console).print(safe_text(line))
+
+
+def _remove_empty_archive(target: Path, index_created: bool) -> None:
+    """An import that created the archive and imported nothing leaves no archive behind
+    (``--db typo.db nosuch.txt`` is a typo, not a new archive)."""
+    for leftover in (target, *(target.with_name(target.name + end) for end in ("-wal", "-shm"))):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    import shutil
+
+    index = target.with_name(target.name + ".index")
+    if index_created and index.is_dir() and not index.is_symlink():
+        shutil.rmtree(index, ignore_errors=True)
+
+
 @contextmanager
-def _progress(paths: tuple[Path, ...]) -> Iterator[Callable[[int], None] | None]:
-    """A byte-progress bar on stderr when it is a terminal; nothing otherwise."""
+def _progress(
+    paths: tuple[Path, ...],
+) -> Iterator[tuple[Callable[[int], None] | None, Callable[[str, bool], None]]]:
+    """A byte-progress bar on stderr when it is a terminal, and how to print a line then.
+
+    While the bar is shown, lines for a terminal go through its console, above the bar (a line
+    written to stdout beside it would be glued to the bar).
+    """
     if not err_console.is_terminal:
-        yield None
+        yield None, _show
         return
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -90,11 +228,18 @@ def _progress(paths: tuple[Path, ...]) -> Iterator[Callable[[int], None] | None]
     columns = (BarColumn(), DownloadColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console.get(), transient=True) as progress:
         task = progress.add_task("import", total=total)
-        yield lambda size: progress.advance(task, size)
+
+        def show(line: str, error: bool) -> None:
+            if error or console.is_terminal:
+                progress.console.print(safe_text(line))
+            else:
+                console.print(safe_text(line))
+
+        yield (lambda size: progress.advance(task, size)), show
 
 
 def _files(paths: tuple[Path, ...]) -> list[Path]:
-    from ..archive import expand_path
+    from ..inputs import expand_path
 
     found = []
     for path in paths:
@@ -103,13 +248,3 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
         except TgscopeError:
             continue  # reported when it is imported
     return found
-
-
-def _print_file(file: FileReport) -> None:
-    """One line per file as it completes; its warnings and errors go to stderr."""
-    for warning in file.warnings:
-        err_console.print(f"warning: {file.path}: {warning}")
-    if file.error:
-        err_console.print(f"Error: {file.error} (nothing of it was imported)")
-    else:
-        console.print(file.summary())

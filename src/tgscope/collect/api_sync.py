@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,8 @@ from ..errors import ChannelUnavailable, FetchError, OptionError, TgscopeError
 from ..record import Channel, Post
 from ..sources.telegram_api import Names, iso_date, message_to_post
 from ..store import SourceInfo, Store, SyncState
-from .web_sync import SyncReport
+from .http import Wait
+from .report import SyncReport
 
 BATCH = 100
 FLOOD_SLEEP_LIMIT = 60.0  # seconds: longer FloodWaits stop the sync instead
@@ -112,6 +114,86 @@ def keep_private(path: Path) -> None:
         os.chmod(path, 0o600)
 
 
+@contextmanager
+def api_session(credentials: Credentials | None = None) -> Iterator[Any]:
+    """A connected Telethon client on the stored session, which must be logged in already
+    (:func:`login`); disconnected at the end.  Credentials: given, else :func:`load_credentials`."""
+    client = make_client(credentials or load_credentials())
+    client.connect()  # not start(): that would ask for a phone number here
+    try:
+        if not client.is_user_authorized():
+            raise OptionError("not logged in to the Telegram API: log in first (tgscope auth)")
+        yield client
+    finally:
+        client.disconnect()
+        keep_private(session_path())
+
+
+def login(
+    credentials: Credentials,
+    phone: str,
+    *,
+    code_callback: Callable[[], str] | None = None,
+    password: Callable[[], str] | str | None = None,
+    client: Any = None,
+) -> Path:
+    """Log in to the Telegram API once and keep the session and credentials (readable by the
+    user only) for later syncs; return the credentials file.
+
+    ``code_callback`` returns the code Telegram sends (default: Telethon asks on the
+    terminal), ``password`` the two-step password if one is set.  ``client`` stands in for
+    Telethon's (tests).
+    """
+    client = client if client is not None else make_client(credentials)
+    options: dict[str, Any] = {"phone": phone}
+    if code_callback is not None:
+        options["code_callback"] = code_callback
+    if password is not None:
+        options["password"] = password
+    try:
+        client.start(**options)
+    finally:
+        client.disconnect()
+        keep_private(session_path())
+    return save_credentials(credentials)
+
+
+def sync_api(
+    archive: Archive,
+    channels: Iterable[str],
+    *,
+    client: Any,
+    all_pages: bool = False,
+    max_wait: float = FLOOD_SLEEP_LIMIT,
+    on_batch: Callable[[SyncReport], None] | None = None,
+    on_wait: Callable[[Wait], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Generator[tuple[str, SyncReport | TgscopeError]]:
+    """Sync channels one after another through a connected client (:func:`api_session`).
+
+    Yields ``(channel, report)`` as each ends, or ``(channel, error)`` for one that failed
+    (the others go on).  FloodWaits up to ``max_wait`` seconds are waited out (announced to
+    ``on_wait``); a longer one stops that channel, to be resumed by the next sync.
+    """
+    for channel in channels:
+        try:
+            yield (
+                channel,
+                sync_api_channel(
+                    archive,
+                    channel,
+                    client=client,
+                    all_pages=all_pages,
+                    on_batch=on_batch,
+                    flood_limit=max_wait,
+                    on_wait=on_wait,
+                    sleep=sleep,
+                ),
+            )
+        except TgscopeError as error:
+            yield channel, error
+
+
 def sync_api_channel(
     archive: Archive,
     channel: str,
@@ -121,60 +203,77 @@ def sync_api_channel(
     on_batch: Callable[[SyncReport], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     flood_limit: float = FLOOD_SLEEP_LIMIT,
+    on_wait: Callable[[Wait], None] | None = None,
 ) -> SyncReport:
-    """Archive a channel's messages through the API; resumable and incremental."""
+    """Archive a channel's messages through the API; resumable and incremental.
+
+    Each batch is committed to the store with its cursor; the search index is committed at
+    the end (after a crash it catches up from the store when the archive is next opened).
+    """
     try:
         name = normalize_channel(channel)
     except ValueError as error:
         raise OptionError(str(error)) from error
     assert name is not None
     report = SyncReport(name)
-    state_key = f"api:{name}"
     entity = _entity(client, name)
     header = Channel(
         username=name, title=getattr(entity, "title", None), telegram_id=getattr(entity, "id", None)
     )
-    state = archive.store.sync_state(state_key)
+    state = archive.store.sync_state(name, kind="api")
     if all_pages:
         state = SyncState(state.newest_id, None, None, ())
     cursor, target = state.cursor, state.target
     if cursor is None:  # a new walk from the newest message down to the newest archived
         target = None if all_pages else state.newest_id
     newest = state.newest_id
-    while True:
-        try:
-            batch = _fetch(client, entity, cursor, target)
-        except TgscopeError:
-            raise
-        except Exception as error:  # Telethon's errors: FloodWait above all
-            seconds = getattr(error, "seconds", None)
-            if seconds is None:
-                raise FetchError(f"{name}: the Telegram API failed: {error}") from error
-            if seconds > flood_limit:
-                raise FetchError(
-                    f"{name}: Telegram asks to wait {seconds} s (FloodWait); stopped at message"
-                    f" {cursor or 'the newest'}: run the sync again later to continue"
-                ) from error
-            sleep(seconds)
-            continue
-        if not batch:
-            report.stopped = (
-                f"reached message {target}, archived before"
-                if target
-                else "reached the first message"
-            )
-            _save(archive, report, header, [], SyncState(newest, None, None, ()), state_key)
-            return report
-        names = _names(batch)
-        posts = [_post(m, name, header.title, names, report) for m in batch]
-        lowest = min(m.id for m in batch)
-        newest = max([newest or 0, *(m.id for m in batch)])
-        report.ids_seen.update(m.id for m in batch)
-        report.pages += 1
-        _save(archive, report, header, posts, SyncState(newest, lowest, target, ()), state_key)
-        if on_batch:
-            on_batch(report)
-        cursor = lowest
+    with _indexed_at_end(archive):
+        while True:
+            try:
+                batch = _fetch(client, entity, cursor, target)
+            except TgscopeError:
+                raise
+            except Exception as error:  # Telethon's errors: FloodWait above all
+                seconds = getattr(error, "seconds", None)
+                if seconds is None:
+                    raise FetchError(f"{name}: the Telegram API failed: {error}") from error
+                if seconds > flood_limit:
+                    raise FetchError(
+                        f"{name}: Telegram asks to wait {seconds} s (FloodWait); stopped at message"
+                        f" {cursor or 'the newest'}: run the sync again later to continue"
+                    ) from error
+                if on_wait is not None:
+                    on_wait(Wait(f"telegram-api:{name}", seconds, "FloodWait", "Telegram asks"))
+                sleep(seconds)
+                continue
+            if not batch:
+                report.stopped = (
+                    f"reached message {target}, archived before"
+                    if target
+                    else "reached the first message"
+                )
+                _save(archive, report, header, [], SyncState(newest, None, None, ()))
+                return report
+            names = _names(batch)
+            posts = [_post(m, name, header.title, names, report) for m in batch]
+            lowest = min(m.id for m in batch)
+            newest = max([newest or 0, *(m.id for m in batch)])
+            report.ids_seen.update(m.id for m in batch)
+            report.pages += 1
+            report.page_posts = len(batch)
+            _save(archive, report, header, posts, SyncState(newest, lowest, target, ()))
+            if on_batch:
+                on_batch(report)
+            cursor = lowest
+
+
+@contextmanager
+def _indexed_at_end(archive: Archive) -> Iterator[None]:
+    """Batches are saved with the index deferred; it is committed once, also on an error."""
+    try:
+        yield
+    finally:
+        archive.flush_index()
 
 
 def _post(message: Any, channel: str, title: str | None, names: Names, report: SyncReport):
@@ -222,18 +321,20 @@ def _names(batch: Iterable[Any]) -> Names:
     return names
 
 
-def _save(archive, report: SyncReport, header: Channel, posts, state: SyncState, key) -> None:
+def _save(archive, report: SyncReport, header: Channel, posts, state: SyncState) -> None:
     now = datetime.now(UTC).isoformat()
 
     def also(store: Store) -> None:
-        store.save_sync_state(key, state)
+        store.save_sync_state(report.channel, state, kind="api")
 
     saved = archive.ingest(
         [header, *posts],
         SourceInfo("api", f"telegram-api:{report.channel}", "", now),
         FileReport(f"telegram-api:{report.channel}", "api"),
         before_commit=also,
+        defer_index=True,
     )
     report.added += saved.added
     report.updated += saved.updated
     report.unchanged += saved.unchanged
+    report.page_added = saved.added

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,80 +25,15 @@ from ..dates import day_bounds
 from ..errors import ChannelUnavailable, OptionError, ParseError, TgscopeError
 from ..sources.web import parse_page
 from ..store import SourceInfo, Store, SyncState
-from .http import FetchPolicy, fetch
+from .http import FetchPolicy, Wait, fetch
+from .report import DELETED, NEVER_SHOWN, SyncReport
 
-NEVER_SHOWN = "never shown (deleted before it was archived, or a message the preview hides)"
-DELETED = "deleted after it was archived"
+__all__ = ["DELETED", "NEVER_SHOWN", "SyncReport", "sync_channel", "sync_channels"]
+
 _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
-
-
-@dataclass
-class SyncReport:
-    """What one channel's sync did, and how complete the archive now is."""
-
-    channel: str
-    pages: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    ids_seen: set[int] = field(default_factory=set)
-    covered: list[tuple[int, int]] = field(default_factory=list)  # id ranges the pages spanned
-    stopped: str = ""
-    deleted: list[int] = field(default_factory=list)  # archived posts the preview no longer has
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def newest_id(self) -> int | None:
-        return max(self.ids_seen) if self.ids_seen else None
-
-    @property
-    def oldest_id(self) -> int | None:
-        return min(self.ids_seen) if self.ids_seen else None
-
-    gone_since: dict[int, str] = field(default_factory=dict)  # archived, now missing: when
-
-    @property
-    def missing(self) -> list[int]:
-        """Ids in the ranges this sync walked that no page showed."""
-        spanned = {number for low, high in self.covered for number in range(low, high + 1)}
-        return sorted(spanned - self.ids_seen)
-
-    def missing_reasons(self) -> dict[int, str]:
-        """Why each missing id is missing, as far as the archive knows."""
-        return {
-            number: f"{DELETED} (gone since {self.gone_since[number][:10]})"
-            if number in self.gone_since
-            else NEVER_SHOWN
-            for number in self.missing
-        }
-
-    def summary(self) -> str:
-        span = f"ids {self.oldest_id}..{self.newest_id}" if self.ids_seen else "no posts"
-        never = sum(1 for number in self.missing if number not in self.gone_since)
-        gaps = f", {never} id(s) not shown" if never else ""
-        gone = f", {len(self.deleted)} deleted since archived" if self.deleted else ""
-        earlier = len(set(self.gone_since) - set(self.deleted))
-        gone += f", {earlier} deleted earlier" if earlier else ""
-        return (
-            f"{self.channel}: {self.pages} page(s), {self.added} added, {self.updated} updated,"
-            f" {self.unchanged} unchanged; {span}{gaps}{gone}; {self.stopped}"
-        )
-
-    def missing_lines(self, limit: int = 20) -> list[str]:
-        """The missing ids as ranges with their reason, at most ``limit`` lines."""
-        runs: list[list] = []  # [first, last, reason]
-        for number, reason in self.missing_reasons().items():
-            if runs and runs[-1][1] == number - 1 and runs[-1][2] == reason:
-                runs[-1][1] = number
-            else:
-                runs.append([number, number, reason])
-        lines = [
-            f"{first}" + (f"-{last}" if last != first else "") + f": {reason}"
-            for first, last, reason in runs[:limit]
-        ]
-        if len(runs) > limit:
-            lines.append(f"... and {len(runs) - limit} more range(s)")
-        return lines
+INDEX_EVERY_PAGES = 50  # the search index is committed after this many pages ...
+INDEX_EVERY_SECONDS = 30.0  # ... or this long, whichever comes first, and at the end
+DELETION_LOOKUP_LIMIT = 100_000  # missing ids looked up one by one for deletion dates
 
 
 def sync_channel(
@@ -112,6 +47,7 @@ def sync_channel(
     until: str | None = None,
     keep_raw: bool = False,
     on_page: Callable[[SyncReport], None] | None = None,
+    on_wait: Callable[[Wait], None] | None = None,
     lock: Lock | None = None,
     stop: Event | None = None,
 ) -> SyncReport:
@@ -121,7 +57,12 @@ def sync_channel(
     post ids (a few requests instead of walking down from the newest page), then archives
     posts from there back to ``since`` (or the first post).  Channels may sync side by side
     in threads sharing one archive: ``lock`` serializes their use of it, and setting ``stop``
-    ends the walk after the page in hand is saved.
+    ends the walk after the page in hand is saved.  ``on_page`` is called after each page is
+    saved, ``on_wait`` before each long wait (see :func:`tgscope.collect.http.fetch`).
+
+    Each page is committed to the store with its cursor; the search index is committed every
+    :data:`INDEX_EVERY_PAGES` pages or :data:`INDEX_EVERY_SECONDS` and at the end (after a
+    crash it catches up from the store when the archive is next opened).
     """
     try:
         name = normalize_channel(channel)
@@ -132,8 +73,31 @@ def sync_channel(
     low, high = day_bounds(since, until)
     report = SyncReport(name)
     walk = _Walk(
-        archive, client, policy, report, low, high, keep_raw, on_page, lock or Lock(), stop
+        archive,
+        client,
+        policy,
+        report,
+        since=low,
+        until=high,
+        keep_raw=keep_raw,
+        on_page=on_page,
+        on_wait=on_wait,
+        lock=lock or Lock(),
+        stop=stop,
     )
+    try:
+        _walk_all(walk, all_pages)
+    finally:  # also on an error or Ctrl-C: what the saved pages hold becomes searchable
+        with walk.lock:
+            archive.flush_index()
+    with walk.lock:
+        report.gone_since = _deletion_dates(archive.store, report)
+    return report
+
+
+def _walk_all(walk: _Walk, all_pages: bool) -> None:
+    """Held parts first, then from the top (or from the page ``until`` seeks)."""
+    low, high, report = walk.since, walk.until, walk.report
     state = walk.state()
     if all_pages and high is None:  # start over: nothing left for later matters now
         walk.save_state(state._replace(cursor=None, target=None, held=()))
@@ -146,12 +110,25 @@ def sync_channel(
         if cursor is None or cursor > 1:  # 1: no post is older than --until
             walk.run(cursor, None)
         else:
-            report.stopped = "no post before --until"
+            report.stopped = "no post before the until date"
     else:
         walk.run(None, None if all_pages else walk.state().newest_id)
-    with walk.lock:
-        report.gone_since = archive.store.deletion_dates(name, report.missing)
-    return report
+
+
+def _deletion_dates(store: Store, report: SyncReport) -> dict[int, str]:
+    """Which missing ids are archived posts marked deleted, and since when.  The store is
+    asked id by id, so gaps past :data:`DELETION_LOOKUP_LIMIT` ids (a page jumping from
+    id 1 to a billion) are not looked up: a warning says so."""
+    ids: list[int] = []
+    for first, last in report.missing:
+        if len(ids) + last - first + 1 > DELETION_LOOKUP_LIMIT:
+            report.warnings.append(
+                f"ids {first}-{last}: too many missing ids to tell which were deleted after"
+                " they were archived; listed as never shown"
+            )
+            continue
+        ids.extend(range(first, last + 1))
+    return store.deletion_dates(report.channel, ids) if ids else {}
 
 
 def sync_channels(
@@ -161,8 +138,9 @@ def sync_channels(
     client: httpx.Client,
     jobs: int = 2,
     on_page: Callable[[SyncReport], None] | None = None,
+    on_wait: Callable[[Wait], None] | None = None,
     **options,
-) -> Iterator[tuple[str, SyncReport | TgscopeError]]:
+) -> Generator[tuple[str, SyncReport | TgscopeError]]:
     """Sync several channels side by side, at most ``jobs`` at a time, through one client.
 
     Yields ``(channel, report)`` as each channel ends, or ``(channel, error)`` for a channel
@@ -186,6 +164,7 @@ def sync_channels(
             name,
             client=client,
             on_page=on_page,
+            on_wait=on_wait,
             lock=lock,
             stop=stop,
             **options,
@@ -226,8 +205,11 @@ class _Walk:
     until: str | None  # exclusive upper bound (stored-date string)
     keep_raw: bool
     on_page: Callable[[SyncReport], None] | None
+    on_wait: Callable[[Wait], None] | None
     lock: Lock
     stop: Event | None = None
+    unindexed: int = 0  # pages saved since the index was last committed
+    indexed_at: float = field(default_factory=time.monotonic)
 
     def _sleep(self, seconds: float) -> None:
         """Waits between requests end early, as an interruption, once ``stop`` is set."""
@@ -279,19 +261,18 @@ class _Walk:
             if self.stop is not None and self.stop.is_set():
                 raise KeyboardInterrupt
             path = f"/s/{channel}" + (f"?before={cursor}" if cursor else "")
-            page, body = _fetch_page(self.client, path, self.policy, self._sleep)
-            _only_this_channel(page, channel, str(self.client.base_url.join(path)))
+            page, body = self._fetch_page(path)
+            url = str(self.client.base_url.join(path))
+            _only_this_channel(page, channel, url)
             ids = sorted(page.shown)
             if not ids and cursor is None and page.channel is None:
-                raise ChannelUnavailable(
-                    f"{self.client.base_url.join(path)}: no channel preview here"
-                )
+                raise ChannelUnavailable(f"{url}: no channel preview here")
             self.report.pages += 1
             self.report.warnings += page.warnings
             self.report.ids_seen.update(ids)
             span = (min(ids), cursor - 1 if cursor else max(ids)) if ids else None
             if span:  # the page shows every post from its oldest up to the cursor
-                self.report.covered.append(span)
+                self.report.covered.add(*span)
             kept = [post for post in page.posts if self._wanted(post)]
             # only what is archived moves the mark an incremental sync stops at
             newest = max([newest or 0, *(post.id for post in kept if post.id)]) or None
@@ -302,7 +283,7 @@ class _Walk:
                 state = state._replace(cursor=None, target=None)
             if done and reason == _SINCE:  # held for a later sync to continue downwards
                 state = self.hold(state, next_cursor, target, _oldest_date(page))
-            self._save(page, kept, body, str(self.client.base_url.join(path)), span, state)
+            self._save(page, kept, body, url, span, state)
             if self.on_page:
                 self.on_page(self.report)
             if done:
@@ -313,7 +294,7 @@ class _Walk:
     def seek(self, until: str) -> int | None:
         """The largest ``before=`` cursor whose page holds only posts older than ``until``
         (``None``: the newest page already does)."""
-        page, _ = _fetch_page(self.client, f"/s/{self.report.channel}", self.policy, self._sleep)
+        page, _ = self._fetch_page(f"/s/{self.report.channel}")
         self.report.pages += 1
         ids = [post.id for post in page.posts if post.id is not None]
         if not ids or _newest_date(page) < until:
@@ -321,15 +302,16 @@ class _Walk:
         low, high = 1, max(ids)  # the answer: the largest cursor whose page is all older
         while low < high:
             middle = (low + high + 1) // 2
-            probe, _ = _fetch_page(
-                self.client, f"/s/{self.report.channel}?before={middle}", self.policy, self._sleep
-            )
+            probe, _ = self._fetch_page(f"/s/{self.report.channel}?before={middle}")
             self.report.pages += 1
             if probe.posts and _newest_date(probe) >= until:
                 high = middle - 1
             else:
                 low = middle
         return low
+
+    def _fetch_page(self, path: str):
+        return _fetch_page(self.client, path, self.policy, self._sleep, self.on_wait)
 
     def _wanted(self, post) -> bool:
         return self.until is None or (post.date is not None and post.date < self.until)
@@ -354,10 +336,22 @@ class _Walk:
                 SourceInfo("web", url, digest, now),
                 FileReport(url, "web"),
                 before_commit=also,
+                defer_index=True,
             )
+            self._index_now_and_then()
         self.report.added += saved.added
         self.report.updated += saved.updated
         self.report.unchanged += saved.unchanged
+        self.report.page_posts, self.report.page_added = len(page.posts), saved.added
+
+    def _index_now_and_then(self) -> None:
+        """Commit the search index every so many pages or seconds (one commit per page
+        would cost more than the rest of the sync together)."""
+        self.unindexed += 1
+        late = time.monotonic() - self.indexed_at >= INDEX_EVERY_SECONDS
+        if self.unindexed >= INDEX_EVERY_PAGES or late:
+            self.archive.flush_index()
+            self.unindexed, self.indexed_at = 0, time.monotonic()
 
 
 def _oldest_date(page) -> str | None:
@@ -368,8 +362,16 @@ def _newest_date(page) -> str:
     return max((post.date for post in page.posts if post.date), default="")
 
 
-def _fetch_page(client: httpx.Client, path: str, policy: FetchPolicy, sleep=time.sleep):
-    response = fetch(client, path, policy=policy, complete=_is_whole_page, sleep=sleep)
+def _fetch_page(
+    client: httpx.Client,
+    path: str,
+    policy: FetchPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    on_wait: Callable[[Wait], None] | None = None,
+):
+    response = fetch(
+        client, path, policy=policy, complete=_is_whole_page, sleep=sleep, on_wait=on_wait
+    )
     url = str(response.url)
     if response.status_code == 404 or "/s/" not in url:
         raise ChannelUnavailable(
@@ -417,4 +419,4 @@ def _walk_ends(page, ids: list[int], cursor: int | None, target: int | None, sin
     return False, ""
 
 
-_SINCE = "reached --since"
+_SINCE = "reached the since date"

@@ -12,22 +12,33 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
+from typing import cast
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..clean import entity_marks, parse_count, parse_duration, parse_size, strip_keeping_entities
+from ..clean import entity_marks, strip_keeping_entities
 from ..dates import time_zone
-from ..errors import SourceError
-from ..record import Button, Channel, Entity, Media, Post, Reaction
+from ..errors import ParseError, SourceError
+from ..record import Button, Channel, Entity, Media, Post, Reaction, ReplyTo
+from .validate import (
+    MAX_MARKUP_DEPTH,
+    check_markup_depth,
+    count_of,
+    duration_of,
+    number_of,
+    size_of,
+    with_path,
+)
 
 FORMAT = "desktop-html"
+MERGE_RANK = {"fields": 3, "date": 4}  # store.merge: lower wins
 
-_MESSAGE_ID = re.compile(r"^message(-?\d+)$")
+_MESSAGE_ID = re.compile(r"^message(-?[0-9]{1,18})$")
 _DATE_TITLE = re.compile(
     r"^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})(?: UTC([+-])(\d{2}):(\d{2}))?$"
 )
 _LAYOUT_BREAK = re.compile(r"[ \t]*\n\s*")
-_GO_TO_MESSAGE = re.compile(r"#go_to_message(\d+)$")
+_GO_TO_MESSAGE = re.compile(r"#go_to_message([0-9]{1,18})$")
 _VIA_BOT = re.compile(r"\s+via @([A-Za-z0-9_]+)\s*$")
 _ONCLICK_ENTITY = {
     "ShowHashtag": "hashtag",
@@ -78,7 +89,9 @@ def looks_like_export(head: str) -> bool:
 
 def read(context) -> Iterator[Post | Channel]:
     """The importer's reader (see :class:`tgscope.sources.ReadContext`)."""
-    tree = LexborHTMLParser("".join(context.text()))
+    html = "".join(context.text())
+    check_markup_depth(html, where=context.path)
+    tree = LexborHTMLParser(html)
     title = _chat_title(tree)
     channel = context.channel or context.known_channel(None, title)
     if channel is None:
@@ -86,7 +99,8 @@ def read(context) -> Iterator[Post | Channel]:
             f"{context.path}: the export does not give the channel's username"
             f" (chat {title!r}): name it with --channel NAME"
         )
-    yield from _page(tree, channel, time_zone(context.options.get("timezone")), context.warn)
+    pages = _page(tree, channel, time_zone(context.timezone), context.warn)
+    yield from with_path(pages, context.path)
 
 
 def parse_export_page(
@@ -96,7 +110,11 @@ def parse_export_page(
     timezone: tzinfo | None = None,
     warn: Warn | None = None,
 ) -> Iterator[Post | Channel]:
-    """The chat's header as a channel, then one post per message of one export page."""
+    """The chat's header as a channel, then one post per message of one export page.
+
+    HTML nested deeper than :data:`~.validate.MAX_MARKUP_DEPTH` is refused (a ParseError).
+    """
+    check_markup_depth(html)
     return _page(LexborHTMLParser(html), channel, timezone, warn or (lambda message: None))
 
 
@@ -107,7 +125,11 @@ def _page(
     yield Channel(username=channel, title=title)
     state = _State(channel, title, timezone, warn)
     for node in tree.css("div.history > div.message"):
-        post = state.message(node)
+        try:
+            post = state.message(node)
+        except ParseError as error:
+            name = node.attributes.get("id") or "a message"
+            raise ParseError(f"{name}: {error.reason}") from error
         if post is not None:
             yield post
 
@@ -132,7 +154,7 @@ class _State:
     def message(self, node: LexborNode) -> Post | None:
         match = _MESSAGE_ID.match(node.attributes.get("id") or "")
         if match is None:
-            self.warn(f"a message block without an id: {node.html[:80]!r}")
+            self.warn(f"a message block without an id: {(node.html or '')[:80]!r}")
             return None
         number = int(match.group(1))
         if number < 0:
@@ -235,7 +257,7 @@ def _name_and_bot(name: str) -> tuple[str | None, str | None]:
     return name.strip() or None, None
 
 
-def _reply_to(block: LexborNode | None, channel: str) -> dict | None:
+def _reply_to(block: LexborNode | None, channel: str) -> ReplyTo | None:
     link = block.css_first("a[href]") if block is not None else None
     match = _GO_TO_MESSAGE.search(link.attributes.get("href") or "") if link else None
     return {"channel": channel, "id": int(match.group(1))} if match else None
@@ -247,7 +269,7 @@ def _reactions(block: LexborNode | None) -> list[Reaction]:
         count_node = item.css_first("span.count")
         if count_node is not None:
             try:
-                count = parse_count(_plain(count_node))
+                count = count_of(_plain(count_node))
             except ValueError:
                 continue
         else:  # few reactors: their pictures are shown instead of a count
@@ -285,18 +307,19 @@ def _media_block(block: LexborNode, classes: list[str]) -> Media:
     status = _plain(block.css_first("div.status"))
     item: Media = {"type": kind, "url": block.attributes.get("href") if block.tag == "a" else None}
     if kind == "contact":
-        item["name"], item["phone"] = title or None, status.split(" - ")[0] or None  # type: ignore[typeddict-unknown-key]
+        contact = {"name": title or None, "phone": status.split(" - ")[0] or None}
+        item.update(cast(Media, contact))
         return item
     if kind == "location":
         return item  # the link to the map holds the place
     if description.startswith(_NOT_INCLUDED):
         item["reason"] = "file not included in the export"
     if kind == "document" and status:
-        size = parse_size(status.split(",")[-1].strip())
+        size = size_of(status.split(",")[-1].strip())
         if size is not None:
             item["size"] = size
     if kind in ("voice", "round_video", "audio") and status:
-        item["duration"] = parse_duration(status.split(",")[0])
+        item["duration"] = duration_of(status.split(",")[0])
     if kind == "audio" and " – " in title:
         item["performer"] = title.split(" – ")[0]
     elif kind == "document" and title and title != "File":
@@ -310,7 +333,7 @@ def _poll(block: LexborNode) -> Media:
         votes = _plain(answer.css_first("span.details"))
         text = _plain(answer, skip="details").removeprefix("-").strip()
         number = votes.split(" ")[0]
-        options.append({"text": text, "voters": int(number) if number.isdigit() else None})
+        options.append({"text": text, "voters": number_of(number)})
     return {
         "type": "poll",
         "poll": {
@@ -341,11 +364,17 @@ def _rich_text(node: LexborNode) -> tuple[str, list[Entity]]:
     """
     parts: list[str] = []
     entities: list[Entity] = []
-    _walk(node, parts, entities)
+    _walk(node, parts, entities, [0], MAX_MARKUP_DEPTH)
     return strip_keeping_entities("".join(parts), entities)
 
 
-def _walk(node: LexborNode, parts: list[str], entities: list[Entity]) -> None:
+def _walk(
+    node: LexborNode, parts: list[str], entities: list[Entity], length: list[int], room: int
+) -> None:
+    """``length``: of ``parts`` so far, in code points; ``room``: how many more levels may
+    nest (the walk recurses once per level)."""
+    if room <= 0:
+        raise _too_deep()
     child = node.child
     while child is not None:
         if child.tag == "-text":  # the export writes line breaks as <br>: newlines are layout
@@ -355,13 +384,15 @@ def _walk(node: LexborNode, parts: list[str], entities: list[Entity]) -> None:
                 if parts and parts[-1].endswith("\n"):
                     value = value.lstrip(" ")
             parts.append(value)
+            length[0] += len(value)
         elif child.tag == "br":
             parts.append("\n")
+            length[0] += 1
         elif child.tag != "-comment":
-            start = sum(map(len, parts))
-            _walk(child, parts, entities)
-            length = sum(map(len, parts)) - start
-            entity = _entity(child, "".join(parts)[start:], start, length) if length else None
+            start, first = length[0], len(parts)
+            _walk(child, parts, entities, length, room - 1)
+            size = length[0] - start
+            entity = _entity(child, "".join(parts[first:]), start, size) if size else None
             if entity is not None:
                 entities.append(entity)
         child = child.next
@@ -379,23 +410,27 @@ def _entity(node: LexborNode, text: str, offset: int, length: int) -> Entity | N
     onclick = node.attributes.get("onclick") or ""
     for function, kind in _ONCLICK_ENTITY.items():
         if function in onclick:
-            return {"type": kind, "offset": offset, "length": length}  # type: ignore[typeddict-item]
+            return {"type": kind, "offset": offset, "length": length}
     if href.startswith("mailto:"):
-        return {"type": "email", "offset": offset, "length": length}  # type: ignore[typeddict-item]
+        return {"type": "email", "offset": offset, "length": length}
     if href.startswith("tel:"):
-        return {"type": "phone", "offset": offset, "length": length}  # type: ignore[typeddict-item]
+        return {"type": "phone", "offset": offset, "length": length}
     if text.startswith("@") and "t.me/" in href:
         return {"type": "mention", "offset": offset, "length": length}
     if not href.startswith(("http://", "https://", "tg://")) and href:
-        return {"type": "custom_emoji", "offset": offset, "length": length}  # type: ignore[typeddict-item]
+        return {"type": "custom_emoji", "offset": offset, "length": length}
     kind = "url" if text.strip() == href else "text_link"
-    return {"type": kind, "offset": offset, "length": length, "url": href}  # type: ignore[typeddict-item]
+    return {"type": kind, "offset": offset, "length": length, "url": href}
 
 
-def _plain(node: LexborNode | None, *, skip: str | None = None) -> str:
+def _plain(
+    node: LexborNode | None, *, skip: str | None = None, room: int = MAX_MARKUP_DEPTH
+) -> str:
     """The text of an element on one line; ``skip``: leave out children with that class."""
     if node is None:
         return ""
+    if room <= 0:
+        raise _too_deep()
     pieces = []
     child = node.child
     while child is not None:
@@ -404,6 +439,10 @@ def _plain(node: LexborNode | None, *, skip: str | None = None) -> str:
         elif child.tag == "br":
             pieces.append(" ")
         elif skip is None or skip not in (child.attributes.get("class") or "").split():
-            pieces.append(_plain(child))
+            pieces.append(_plain(child, room=room - 1))
         child = child.next
     return " ".join("".join(pieces).split())
+
+
+def _too_deep() -> ParseError:
+    return ParseError(f"text nested deeper than {MAX_MARKUP_DEPTH} levels")

@@ -14,17 +14,17 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
-from typing import Any, BinaryIO
-
-import ijson
-from ijson.common import ObjectBuilder
+from typing import Any, cast
 
 from ..clean import entity_marks
 from ..dates import time_zone
 from ..errors import ParseError, SourceError
-from ..record import Button, Channel, Entity, ForwardedFrom, Media, Post, Reaction
+from ..record import Button, Channel, Entity, ForwardedFrom, Media, Post, Reaction, ReplyTo
+from .desktop_stream import account_chats, chat_header, message_items
+from .validate import INT64_MAX, INT64_MIN, Fields, field_error
 
 FORMAT = "desktop-json"
+MERGE_RANK = {"fields": 2, "date": 3}  # store.merge: lower wins
 
 FILE_NOT_INCLUDED = "(File not included. Change data exporting settings to download.)"
 _CHANNEL_TYPES = {"public_channel", "private_channel"}
@@ -45,6 +45,80 @@ _CHAT_TYPE = re.compile(
     r'(?:personal_chat|bot_chat|saved_messages)"|"personal_information"\s*:'
 )
 
+# what each field that the reader uses may hold (validate.KINDS); null is always accepted
+_CHAT_FIELDS = Fields({"name": "a string", "type": "a string", "id": "an integer"})
+_MESSAGE_FIELDS = Fields(
+    {
+        "type": "a string",
+        "date": "a string",
+        "date_unixtime": "a string or an integer",
+        "edited": "a string",
+        "edited_unixtime": "a string or an integer",
+        "text": "a string or a list",
+        "text_entities": "a list",
+        "reactions": "a list",
+        "from": "a string",
+        "author": "a string",
+        "via_bot": "a string",
+        "forwarded_from": "a string",
+        "reply_to_message_id": "an integer",
+        "reply_to_peer_id": "a string or an integer",
+        "photo": "a string",
+        "file": "a string",
+        "file_name": "a string",
+        "media_type": "a string",
+        "mime_type": "a string",
+        "performer": "a string",
+        "width": "an integer",
+        "height": "an integer",
+        "duration_seconds": "an integer",
+        "file_size": "an integer",
+        "poll": "an object",
+        "location_information": "an object",
+        "contact_information": "an object",
+        "place_name": "a string",
+        "address": "a string",
+        "inline_bot_buttons": "a list",
+        "action": "a string",
+        "actor": "a string",
+        "title": "a string",
+        "members": "a list",
+        "message_id": "an integer",
+    }
+)
+_PIECE_FIELDS = Fields(
+    {
+        "type": "a string",
+        "text": "a string",
+        "href": "a string",
+        "user_id": "an integer",
+        "document_id": "a string or an integer",
+        "language": "a string",
+    }
+)
+_REACTION_FIELDS = Fields(
+    {
+        "type": "a string",
+        "count": "an integer",
+        "emoji": "a string",
+        "document_id": "a string or an integer",
+    }
+)
+_POLL_FIELDS = Fields(
+    {
+        "question": "a string",
+        "closed": "true or false",
+        "total_voters": "an integer",
+        "answers": "a list",
+    }
+)
+_ANSWER_FIELDS = Fields({"text": "a string", "voters": "an integer"})
+_PLACE_FIELDS = Fields({"latitude": "a number", "longitude": "a number"})
+_CONTACT_FIELDS = Fields(
+    {"first_name": "a string", "last_name": "a string", "phone_number": "a string"}
+)
+_BUTTON_FIELDS = Fields({"text": "a string", "data": "a string", "type": "a string"})
+
 Known = Callable[[int | None, str | None], str | None]
 Warn = Callable[[str], None]
 
@@ -56,23 +130,23 @@ def looks_like_export(head: str) -> bool:
 
 def read(context) -> Iterator[Post | Channel]:
     """The importer's reader (see :class:`tgscope.sources.ReadContext`)."""
-    zone = time_zone(context.options.get("timezone"))
+    zone = time_zone(context.timezone)
     with context.binary() as stream:
-        header = _chat_header(stream)
+        header = chat_header(stream, context.path)
     if header is not None:  # one chat: its messages come from ijson's fast item builder
         with context.binary() as stream:
             yield from parse_chat(
                 header,
-                _items(stream, "messages.item", context.path),
-                channel=_resolve(header, context),
+                message_items(stream, "messages.item", context.path, context.warn),
+                channel=cast(str, _resolve(header, context)),  # one chat: a name, or an error
                 timezone=zone,
                 warn=context.warn,
                 path=context.path,
             )
         return
     with context.binary() as stream:
-        wanted, found = context.options.get("chat"), False
-        for chat, messages in _account_chats(stream, context.path):
+        wanted, found = context.chat, False
+        for chat, messages in account_chats(stream, context.path, context.warn):
             if wanted is not None and _int(chat.get("id")) != wanted:
                 continue  # not the chat asked for with --chat: left out, as asked
             found = True
@@ -84,7 +158,7 @@ def read(context) -> Iterator[Post | Channel]:
                 chat, messages, channel=name, timezone=zone, warn=context.warn, path=context.path
             )
     if wanted is not None and not found:
-        context.warn(f"no chat with id {wanted} in this export (--chat)")
+        context.warn(f"no chat with id {wanted} in this export (the chat asked for)")
 
 
 def parse_chat(
@@ -102,16 +176,16 @@ def parse_chat(
     exporting computer was, for exports whose dates have no ``date_unixtime`` (UTC if None).
     """
     warn = warn or (lambda message: None)
-    yield Channel(username=channel, title=chat.get("name"), telegram_id=_int(chat.get("id")))
+    try:
+        _CHAT_FIELDS.check(chat, "chat")
+    except ParseError as error:
+        raise ParseError(error.reason, path=path) from error
+    title = chat.get("name")
+    yield Channel(username=channel, title=title, telegram_id=_int(chat.get("id")))
     zone_warned = False
     is_channel = chat.get("type") in _CHANNEL_TYPES
     for position, message in enumerate(messages, start=1):
-        if not isinstance(message, dict) or _int(message.get("id")) is None:
-            raise ParseError(
-                f"message {position} of chat {chat.get('name')!r} has no id: not a Telegram"
-                " Desktop export, or a damaged one",
-                path=path or "",
-            )
+        where = _message_name(message, position, title, path)
         if (
             "date_unixtime" not in message
             and "date" in message
@@ -120,7 +194,32 @@ def parse_chat(
         ):
             warn("dates carry no time zone (an older export): read as UTC; see --timezone")
             zone_warned = True
-        yield message_to_post(message, channel, chat.get("name"), is_channel, timezone, warn)
+        try:
+            _MESSAGE_FIELDS.check(message, "")
+            post = message_to_post(message, channel, title, is_channel, timezone, warn)
+        except ParseError as error:
+            raise ParseError(f"{where}: {error.reason}", path=path) from error
+        except (TypeError, AttributeError, KeyError, ValueError, OverflowError) as error:
+            raise ParseError(f"{where}: cannot be read ({error!r})", path=path) from error
+        yield post
+
+
+def _message_name(message: Any, position: int, chat: str | None, path: str | None) -> str:
+    """``message 12`` for an error about it; a ParseError when it has no usable id."""
+    number = _int(message.get("id")) if type(message) is dict else None
+    if number is None:
+        raise ParseError(
+            f"message {position} of chat {chat!r} has no id: not a Telegram"
+            " Desktop export, or a damaged one",
+            path=path or "",
+        )
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ParseError(
+            f"message {position} of chat {chat!r}: field 'id' does not fit in 64 bits:"
+            f" {str(message['id'])[:24]}…",
+            path=path,
+        )
+    return f"message {number}"
 
 
 def message_to_post(
@@ -156,7 +255,8 @@ def message_to_post(
     if kind == "service":
         post.service = _service_text(message)
     elif kind == "unsupported":  # a message this Telegram Desktop could not export
-        post.media = [*post.media, {"type": "unsupported", "unsupported": True, "reason": None}]
+        unsupported = {"type": "unsupported", "unsupported": True, "reason": None}
+        post.media = [*post.media, cast(Media, unsupported)]
     elif kind != "message":
         post.service = f"unsupported message ({kind})"
         warn(f"{key}: a message of unknown type {kind!r}, kept as a service message")
@@ -164,154 +264,12 @@ def message_to_post(
     return post
 
 
-# -- streaming ---------------------------------------------------------------------------
-
-
-def _chat_header(stream: BinaryIO) -> dict[str, Any] | None:
-    """A one-chat export's ``name``, ``type`` and ``id`` (written before its messages);
-    None for a whole-account export."""
-    header: dict[str, Any] = {}
-    try:
-        for prefix, event, value in ijson.parse(stream):
-            if prefix in ("name", "type", "id") and event in ("string", "number"):
-                header[prefix] = value
-            elif prefix in ("chats", "personal_information", "about", "left_chats"):
-                return None
-            elif prefix == "messages":
-                return header
-    except ijson.JSONError:
-        return header  # the error is reported with its position by the full pass
-    return header
-
-
-def _items(stream: BinaryIO, prefix: str, path: str) -> Iterator[dict[str, Any]]:
-    try:
-        yield from ijson.items(_EscapeFixer(stream), prefix, use_float=True)
-    except ijson.JSONError as error:
-        raise _json_error(error, stream, path) from error
-
-
-class _EscapeFixer:
-    r"""Telegram Desktop writes some control characters as ``\xNN``, which JSON does not
-    allow: they are read as ``\u00NN``.  Chunks without a backslash pass untouched."""
-
-    _BAD = re.compile(rb"(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})")
-
-    def __init__(self, stream: BinaryIO):
-        self.stream, self.carry = stream, b""
-
-    def read(self, size: int = -1) -> bytes:
-        while True:
-            raw = self.stream.read(size)
-            data, self.carry = self.carry + raw, b""
-            if not raw or size == -1:  # the end: nothing can follow an escape cut short
-                return self._fix(data)
-            # keep back an escape the chunk may have cut, with the backslashes before it
-            slash = data.rfind(b"\\", max(len(data) - 4, 0))
-            if slash >= 0:
-                cut = slash
-                while cut > 0 and data[cut - 1] == 0x5C:
-                    cut -= 1
-                data, self.carry = data[:cut], data[cut:]
-            if data:
-                return self._fix(data)
-
-    def _fix(self, data: bytes) -> bytes:
-        return self._BAD.sub(rb"\1\\u00\2", data) if b"\\x" in data else data
-
-    def tell(self) -> int:
-        return self.stream.tell() - len(self.carry)
-
-
-def _account_chats(stream: BinaryIO, path: str) -> Iterator[tuple[dict, Iterator[dict]]]:
-    """Each chat of a whole-account export with its messages, walked event by event."""
-    events = ijson.parse(_EscapeFixer(stream), use_float=True)
-    chat_prefixes = ("chats.list.item", "left_chats.list.item")
-    try:
-        for prefix, event, _ in events:
-            if prefix in chat_prefixes and event == "start_map":
-                yield from _one_chat(events, prefix)
-    except ijson.JSONError as error:
-        raise _json_error(error, stream, path) from error
-
-
-def _one_chat(events, chat_prefix: str) -> Iterator[tuple[dict, Iterator[dict]]]:
-    chat: dict[str, Any] = {}
-    for prefix, event, value in events:
-        if prefix == f"{chat_prefix}.messages" and event == "start_array":
-            messages = _messages(events, f"{chat_prefix}.messages.item")
-            yield chat, messages
-            for _ in messages:  # whatever the caller did not read (a skipped chat)
-                pass
-        elif prefix == chat_prefix and event == "end_map":
-            return
-        elif prefix.count(".") == chat_prefix.count(".") + 1 and event in ("string", "number"):
-            chat[prefix.rpartition(".")[2]] = value
-
-
-def _messages(events, item_prefix: str) -> Iterator[dict[str, Any]]:
-    builder: ObjectBuilder | None = None
-    for prefix, event, value in events:
-        if builder is not None:
-            builder.event(event, value)
-            if prefix == item_prefix and event == "end_map":
-                yield builder.value
-                builder = None
-        elif prefix == item_prefix and event == "start_map":
-            builder = ObjectBuilder()
-            builder.event(event, value)
-        elif event == "end_array" and prefix == item_prefix.removesuffix(".item"):
-            return
-
-
-def _json_error(error: Exception, stream: BinaryIO, path: str) -> ParseError:
-    """Malformed or truncated JSON, with the byte offset where it goes wrong.
-
-    The streaming parser only says how far it had read; for a file small enough to read
-    whole, the standard parser finds the exact byte, line and column.
-    """
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    truncated = "premature EOF" in first_line
-    reason = (
-        "the JSON ends before the export does (truncated?)"
-        if truncated
-        else f"malformed JSON: {first_line.removeprefix('parse error: ') or type(error).__name__}"
-    )
-    try:
-        position = stream.tell()
-    except (OSError, ValueError):
-        position = None
-    where = f" (within the {position:,} bytes read)" if position is not None else ""
-    exact = _exact_position(path) if not truncated else None
-    if exact is not None:
-        where = f" at byte {exact[0]:,} (line {exact[1]}, column {exact[2]})"
-    return ParseError(f"{reason}{where}", path=path)
-
-
-def _exact_position(path: str) -> tuple[int, int, int] | None:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(_EXACT_LIMIT + 1)
-        if len(data) > _EXACT_LIMIT:
-            return None
-        json.loads(data)
-    except json.JSONDecodeError as error:
-        character = error.doc[: error.pos] if isinstance(error.doc, str) else ""
-        return len(character.encode()), error.lineno, error.colno
-    except (OSError, ValueError):
-        return None
-    return None
-
-
-_EXACT_LIMIT = 64 << 20  # read whole to find the exact place of an error
-
-
 # -- resolving the channel ---------------------------------------------------------------
 
 
 def _resolve(chat: dict[str, Any], context, *, account: bool = False) -> str | None:
     chat_id, title = _int(chat.get("id")), chat.get("name")
-    wanted = context.options.get("chat")
+    wanted = context.chat
     if account and wanted is not None and chat_id != wanted:
         return None
     if context.channel and (not account or wanted is not None):
@@ -376,6 +334,8 @@ def _text(message: dict[str, Any]) -> tuple[str, list[Entity]]:
             continue
         value = piece.get("text", "")
         if type(value) is not str:
+            if type(value) not in (int, float):
+                raise field_error("", "text", "a string (in a piece of the text)", value)
             value = str(value)
         kind = piece.get("type") or "plain"
         if value and kind != "plain":
@@ -392,7 +352,8 @@ def _entity(piece: dict[str, Any], kind: str, value: str, offset: int) -> Entity
         entity["url"] = piece["href"]
     elif kind == "link":
         entity["url"] = value
-    if len(piece) > 2:  # more than type and text: a user, a custom emoji, a language
+    if len(piece) > 2:  # more than type and text: a link, a user, a custom emoji, a language
+        _PIECE_FIELDS.check(piece, "a piece of the text")
         for extra in ("user_id", "document_id", "language"):
             if piece.get(extra) not in (None, ""):
                 entity[extra] = piece[extra]
@@ -402,9 +363,19 @@ def _entity(piece: dict[str, Any], kind: str, value: str, offset: int) -> Entity
 def _reactions(items: list[dict[str, Any]], key: str, warn: Warn) -> list[Reaction]:
     reactions: list[Reaction] = []
     for item in items:
-        if item.get("type") == "emoji" and type(item.get("count")) is int and item.get("emoji"):
-            reactions.append({"emoji": item["emoji"].replace("\ufe0f", ""), "count": item["count"]})
+        if type(item) is not dict:
+            raise field_error("", "reactions", "a list of objects", [item])
+        count, emoji = item.get("count"), item.get("emoji")
+        if (
+            type(count) is int
+            and 0 <= count <= INT64_MAX
+            and type(emoji) is str
+            and emoji
+            and item.get("type") == "emoji"
+        ):
+            reactions.append({"emoji": emoji.replace("\ufe0f", ""), "count": count})
             continue
+        _REACTION_FIELDS.check(item, "a reaction")
         count = _int(item.get("count"))
         if count is None:
             continue
@@ -430,7 +401,7 @@ def _forwarded_from(message: dict[str, Any]) -> ForwardedFrom | None:
     return {"title": name or None, "channel": None, "id": None}
 
 
-def _reply_to(message: dict[str, Any], channel: str) -> dict | None:
+def _reply_to(message: dict[str, Any], channel: str) -> ReplyTo | None:
     number = _int(message.get("reply_to_message_id"))
     if number is None:
         return None
@@ -453,6 +424,10 @@ def _media(message: dict[str, Any]) -> list[Media]:
         media.append(item)
     if isinstance(message.get("poll"), dict):
         poll = message["poll"]
+        _POLL_FIELDS.check(poll, "poll")
+        for answer in poll.get("answers") or []:
+            if isinstance(answer, dict):
+                _ANSWER_FIELDS.check(answer, "an answer of the poll")
         media.append(
             {
                 "type": "poll",
@@ -470,20 +445,21 @@ def _media(message: dict[str, Any]) -> list[Media]:
         )
     if isinstance(message.get("location_information"), dict):
         place = message["location_information"]
-        item = {"type": "location", "latitude": place.get("latitude")}
-        item["longitude"] = place.get("longitude")
+        _PLACE_FIELDS.check(place, "location_information")
+        spot: dict[str, Any] = {"type": "location", "latitude": place.get("latitude")}
+        spot["longitude"] = place.get("longitude")
         for extra in ("place_name", "address"):
             if message.get(extra):
-                item[extra] = message[extra]
-        media.append(item)  # type: ignore[arg-type]
+                spot[extra] = message[extra]
+        media.append(cast(Media, spot))
     if isinstance(message.get("contact_information"), dict):
         contact = message["contact_information"]
+        _CONTACT_FIELDS.check(contact, "contact_information")
         name = " ".join(
             part for part in (contact.get("first_name"), contact.get("last_name")) if part
         )
-        media.append(
-            {"type": "contact", "name": name or None, "phone": contact.get("phone_number")}
-        )
+        person = {"type": "contact", "name": name or None, "phone": contact.get("phone_number")}
+        media.append(cast(Media, person))
     return media
 
 
@@ -497,7 +473,7 @@ def _file(item: Media, message: dict[str, Any], field: str) -> Media:
         item["url"] = path
     for name in ("width", "height", "mime_type"):
         if message.get(name) is not None:
-            item[name] = message[name]  # type: ignore[literal-required]
+            item[name] = message[name]
     if message.get("duration_seconds") is not None:
         item["duration"] = _int(message["duration_seconds"])
     if message.get("file_size") is not None:
@@ -510,6 +486,7 @@ def _buttons(rows: list) -> list[Button]:
     for row in rows:
         for button in row if isinstance(row, list) else []:
             if isinstance(button, dict):
+                _BUTTON_FIELDS.check(button, "a button")
                 buttons.append(
                     {
                         "text": str(button.get("text", "")),
@@ -532,11 +509,16 @@ def _service_text(message: dict[str, Any]) -> str:
         "delete_group_photo": "Channel photo removed",
         "pin_message": f"{actor or 'Someone'} pinned message {message.get('message_id')}",
         "create_group": f"Group created{f' ({title})' if title else ''}",
-        "invite_members": f"{actor or 'Someone'} added {', '.join(message.get('members') or [])}",
+        "invite_members": f"{actor or 'Someone'} added {_names(message)}",
         "join_group_by_link": f"{actor or 'Someone'} joined by link",
-        "remove_members": f"{actor or 'Someone'} removed {', '.join(message.get('members') or [])}",
+        "remove_members": f"{actor or 'Someone'} removed {_names(message)}",
     }
     return phrases.get(action, action.replace("_", " "))
+
+
+def _names(message: dict[str, Any]) -> str:
+    """The members a service message names (a deleted account's name is null)."""
+    return ", ".join(name for name in message.get("members") or [] if type(name) is str)
 
 
 def _slice(text: str, entity: Entity) -> str:

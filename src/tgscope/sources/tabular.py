@@ -3,51 +3,128 @@
 * ``tgscope-jsonl``: what ``tgscope export --format jsonl`` writes, read back losslessly
   (with each post's provenance), so an archive can move through JSONL and come back the same.
 * ``snscrape``: ``snscrape --jsonl telegram-channel NAME`` output.
-* ``jsonl`` and ``csv``: any other collector's rows, through a column mapping
-  (``--map id=message_id,text=message``); columns named like the record's fields, and common
-  aliases, are taken without one.  Compact counts such as ``5.37K`` are understood.
+* ``jsonl`` and ``csv``: any other collector's rows (JSON Lines, a JSON array of objects,
+  CSV with any delimiter), through a column mapping (:mod:`.columns`); columns named like the
+  record's fields, and common aliases, are taken without one.
+
+Every reader checks what it reads at its edge: JSON nesting is capped before it is parsed
+(:data:`~.validate.MAX_JSON_DEPTH`), and a field of the wrong kind is one error naming the line.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-from ..clean import (
-    extract_hashtags,
-    extract_links,
-    extract_mentions,
-    normalize_channel,
-    parse_count,
-)
-from ..errors import OptionError, ParseError, SourceError
+import ijson
+
+from ..clean import extract_hashtags, extract_links, extract_mentions, parse_count
+from ..errors import ParseError
 from ..record import FIELD_NAMES, Channel, Post
+from .columns import (
+    FIELDS,
+    MAPPABLE,
+    TME_POST,
+    RowReader,
+    parse_date,
+    parse_mapping,
+    resolve_mapping,
+    row_to_post,
+)
+from .validate import (
+    INT64_MAX,
+    MAX_JSON_DEPTH,
+    JsonDepth,
+    check_fields,
+    check_json_depth,
+    kind_of,
+)
 
 TGSCOPE_JSONL = "tgscope-jsonl"
 SNSCRAPE = "snscrape"
 JSONL = "jsonl"
 CSV = "csv"
+MERGE_RANKS = {  # store.merge: lower wins
+    TGSCOPE_JSONL: {"fields": 1, "date": 2},
+    SNSCRAPE: {"fields": 5, "date": 5},
+    JSONL: {"fields": 6, "date": 7},
+    CSV: {"fields": 7, "date": 6},
+}
 
-_TME_POST = re.compile(r"^https?://t\.me/(?:s/)?([A-Za-z0-9_]+)/(\d+)")
-#: the record fields a mapping can fill, and the column names taken for them without one
-MAPPABLE = {
-    "id": ("id", "message_id", "msg_id", "post_id"),
-    "channel": ("channel", "channel_username", "username", "chat_username"),
-    "channel_title": ("channel_title", "chat_title", "title"),
-    "url": ("url", "link", "post_url"),
-    "date": ("date", "datetime", "timestamp", "published", "created_at"),
-    "text": ("text", "message", "content", "body"),
-    "views": ("views", "view_count"),
-    "forwards": ("forwards", "forward_count", "shares"),
-    "replies": ("replies", "reply_count", "comments"),
-    "author": ("author", "post_author", "signature"),
-    "forwarded_from": ("forwarded_from", "fwd_from", "forwarded"),
-    "reply_to": ("reply_to", "reply_to_msg_id", "reply_to_message_id"),
+_JSON_START = re.compile(r"\s*\[\s*\{")
+_DELIMITERS = ",;\t|"
+_ARRAY_CHUNK = 1 << 16
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: a \u escape of half a UTF-16 surrogate pair without its other half (ijson would make it "?")
+_LONE_SURROGATE = re.compile(
+    r"(?<!\\)((?:\\\\)*)(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+#: what each field of a tgscope record must hold (null is always accepted)
+_RECORD_FIELDS = {
+    "key": "a string",
+    "channel": "a string",
+    "channel_title": "a string",
+    "id": "an integer",
+    "date": "a string",
+    "text": "a string",
+    "entities": "a list",
+    "views": "an integer",
+    "forwards": "an integer",
+    "replies": "an integer",
+    "reactions": "a list",
+    "forwarded_from": "an object",
+    "reply_to": "an object",
+    "media": "a list",
+    "link_preview": "an object",
+    "buttons": "a list",
+    "hashtags": "a list",
+    "mentions": "a list",
+    "links": "a list",
+    "author": "a string",
+    "via_bot": "a string",
+    "edited": "true or false",
+    "service": "a string",
+    "album_id": "a string",
+    "sources": "a list",
+}
+#: the fields of a record's nested objects, and what each holds
+_NESTED_FIELDS = {
+    "entities": {"type": "a string", "offset": "an integer", "length": "an integer"},
+    "reactions": {
+        "count": "an integer",
+        "emoji": "a string",
+        "custom_emoji_id": "a string",
+        "paid": "true or false",
+    },
+    "forwarded_from": {"title": "a string", "channel": "a string", "id": "an integer"},
+    "reply_to": {"channel": "a string", "id": "an integer"},
+    "media": {"type": "a string", "url": "a string"},
+    "link_preview": {
+        "url": "a string",
+        "site_name": "a string",
+        "title": "a string",
+        "description": "a string",
+    },
+    "buttons": {"text": "a string", "url": "a string"},
+    "sources": {"kind": "a string", "ref": "a string", "observed_at": "a string"},
+}
+#: the record's fields that are never null, and what null stands for in them
+_DEFAULTS = {
+    **{name: list for name, kind in _RECORD_FIELDS.items() if kind == "a list"},
+    "text": str,
+    "edited": bool,
+}
+_REQUIRED = {
+    "entities": ("type", "offset", "length"),
+    "reactions": ("count",),
+    "media": ("type",),
+    "buttons": ("text",),
+    "sources": ("kind", "ref", "observed_at"),
 }
 
 
@@ -63,24 +140,51 @@ def looks_like_snscrape(head: str) -> bool:
     )
 
 
+def looks_like_rows(head: str) -> bool:
+    """Another tool's JSON Lines, or a JSON array of objects, whose first object has a key
+    tgscope takes for a post's text, id or link."""
+    first = _first_line_object(head)
+    if first is None and _JSON_START.match(head.lstrip("\ufeff")):
+        first = _first_array_item(head)
+    return first is not None and bool(first.keys() & _KNOWN_COLUMNS)
+
+
 def looks_like_csv(head: str) -> bool:
     """A table whose header names a post's text, id or link in a way tgscope knows."""
     line = head.lstrip("\ufeff").split("\n", 1)[0].strip()
-    if "," not in line:
-        return False
-    try:
-        names = {name.strip().lower() for name in next(csv.reader([line]))}
-    except (csv.Error, StopIteration):
-        return False
-    known = {*MAPPABLE["text"], *MAPPABLE["id"], *MAPPABLE["url"]}
-    return len(names) >= 2 and bool(names & known)
+    for delimiter in _DELIMITERS:
+        if delimiter not in line:
+            continue
+        try:
+            names = {name.strip().lower() for name in next(csv.reader([line], delimiter=delimiter))}
+        except (csv.Error, StopIteration):
+            continue
+        if len(names) >= 2 and names & _KNOWN_COLUMNS:
+            return True
+    return False
+
+
+_KNOWN_COLUMNS = {*MAPPABLE["text"], *MAPPABLE["id"], *MAPPABLE["url"]}
 
 
 def _first_line_object(head: str) -> dict | None:
+    """The first line as a JSON object, if it is one; nesting past the cap is refused
+    (:class:`ParseError`), not parsed."""
     line = head.lstrip("\ufeff").split("\n", 1)[0]
+    check_json_depth(line)
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _first_array_item(head: str) -> dict | None:
+    """The first object of a JSON array, when the start of the file holds all of it."""
+    start = head.index("{")
+    try:
+        value, _ = json.JSONDecoder().raw_decode(head, start)
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -91,43 +195,80 @@ def _first_line_object(head: str) -> dict | None:
 def read_tgscope_jsonl(context) -> Iterator[Post | Channel]:
     for number, record in _json_lines(context.text(), context.path):
         try:
+            check_record(record)
             yield Post.from_dict(record)
+        except ParseError as error:
+            raise ParseError(error.reason, path=context.path, line=number) from error
         except (TypeError, ValueError) as error:
             raise ParseError(
                 f"not a tgscope record: {error}", path=context.path, line=number
             ) from error
 
 
+def check_record(record: dict[str, Any]) -> None:
+    """Refuse a tgscope record whose fields do not hold what the record says they do."""
+    if not isinstance(record.get("key"), str) or not record["key"]:
+        raise ParseError("field 'key' should be a non-empty string")
+    check_fields(record, _RECORD_FIELDS, "record")
+    for name, fields in _NESTED_FIELDS.items():
+        value = record.get(name)
+        items = value if isinstance(value, list) else [value] if value is not None else []
+        for index, item in enumerate(items):
+            where = f"{name}[{index}]" if isinstance(value, list) else name
+            if not isinstance(item, dict):
+                raise ParseError(f"{where}: should be an object, got {kind_of(item)}")
+            check_fields(item, fields, where)
+            for required in _REQUIRED.get(name, ()):
+                if item.get(required) is None:
+                    raise ParseError(f"{where}: field {required!r} is missing")
+    for name in ("hashtags", "mentions", "links"):
+        if not all(isinstance(item, str) for item in record.get(name) or ()):
+            raise ParseError(f"record: field {name!r} should be a list of strings")
+    for name, default in _DEFAULTS.items():  # null where the record keeps a default
+        if name in record and record[name] is None:
+            record[name] = default()
+
+
 def read_snscrape(context) -> Iterator[Post | Channel]:
     for number, item in _json_lines(context.text(), context.path):
         kind = str(item.get("_type", ""))
-        if kind.endswith(".Channel"):
-            yield _snscrape_channel(item)
-        elif kind.endswith(".TelegramPost"):
-            yield snscrape_post(item, path=context.path, line=number)
-        else:
-            context.warn(f"line {number}: an item of type {kind or 'unknown'!r} left out")
+        try:
+            if kind.endswith(".Channel"):
+                yield _snscrape_channel(item)
+            elif kind.endswith(".TelegramPost"):
+                yield snscrape_post(item, path=context.path, line=number)
+            else:
+                context.warn(f"line {number}: an item of type {kind or 'unknown'!r} left out")
+        except ParseError as error:
+            raise ParseError(error.reason, path=context.path, line=number) from error
 
 
 def read_jsonl(context) -> Iterator[Post | Channel]:
-    mapping: dict[str, str] | None = None
-    for number, row in _json_lines(context.text(), context.path):
-        if mapping is None:
-            mapping = resolve_mapping(context.options.get("mapping"), row.keys(), context.path)
-        yield row_to_post(row, mapping, context, number)
+    """Another tool's JSON Lines, or a JSON array of objects, through the mapping."""
+    chunks = iter(context.text())
+    first = next((chunk for chunk in chunks if chunk.strip()), "")
+    text = itertools.chain([first], chunks)
+    is_array = first.lstrip("\ufeff \t\r\n").startswith("[")
+    rows: Iterator[tuple[int | str, dict[str, Any]]] = (
+        _json_array(text, context.path) if is_array else _json_lines(text, context.path)
+    )
+    reader: RowReader | None = None
+    for number, row in rows:
+        if reader is None:
+            reader = _row_reader(context, row.keys())
+        yield _row(row, reader, number)
 
 
 def read_csv(context) -> Iterator[Post | Channel]:
-    rows = csv.reader(_lines(context.text()))
-    try:
-        header = next(rows)
-    except StopIteration:
+    lines = _lines(context.text())
+    first = next(lines, None)
+    if first is None:
         return
-    except csv.Error as error:
-        raise ParseError(f"not CSV: {error}", path=context.path, line=1) from error
-    header = [name.strip().lstrip("\ufeff") for name in header]
-    mapping = resolve_mapping(context.options.get("mapping"), header, context.path)
+    delimiter = _delimiter(context, first)
+    rows = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
     try:
+        header = [name.strip().lstrip("\ufeff") for name in next(rows)]
+        reader = _row_reader(context, header)
         for row in rows:
             if not any(cell.strip() for cell in row):
                 continue
@@ -137,129 +278,67 @@ def read_csv(context) -> Iterator[Post | Channel]:
                     path=context.path,
                     line=rows.line_num,
                 )
-            yield row_to_post(dict(zip(header, row, strict=True)), mapping, context, rows.line_num)
+            yield row_to_post(dict(zip(header, row, strict=True)), reader, rows.line_num)
     except csv.Error as error:
         raise ParseError(f"bad CSV: {error}", path=context.path, line=rows.line_num) from error
 
 
-# -- mapping rows to records -----------------------------------------------------------
-
-
-def parse_mapping(spec: str) -> dict[str, str]:
-    """``"id=message_id,text=message"`` -> ``{"id": "message_id", "text": "message"}``."""
-    mapping: dict[str, str] = {}
-    for part in filter(None, (piece.strip() for piece in spec.split(","))):
-        field, sep, column = part.partition("=")
-        field, column = field.strip(), column.strip()
-        if not sep or not field or not column:
-            raise OptionError(f"--map: {part!r} is not FIELD=COLUMN")
-        if field not in MAPPABLE:
-            raise OptionError(
-                f"--map: {field!r} is not a field that can be mapped (one of {', '.join(MAPPABLE)})"
-            )
-        mapping[field] = column
-    return mapping
-
-
-def resolve_mapping(spec: object, columns: Iterable[str], path: str) -> dict[str, str]:
-    """The mapping given (checked against the file's columns), completed by column names."""
-    columns = list(columns)
-    given = parse_mapping(spec) if isinstance(spec, str) else dict(spec or {})  # type: ignore[arg-type]
-    missing = [column for column in given.values() if column not in columns]
-    if missing:
-        raise SourceError(
-            f"{path}: --map names column(s) the file does not have: {', '.join(missing)}"
-            f" (it has: {', '.join(columns)})"
-        )
-    mapping = dict(given)
-    for field, aliases in MAPPABLE.items():
-        if field == "id" and "url" in given:
-            continue  # ids from the links the user named, not from a column that looks like one
-        if field not in mapping:
-            found = next((column for column in aliases if column in columns), None)
-            if found is not None:
-                mapping[field] = found
-    if "text" not in mapping and "id" not in mapping and "url" not in mapping:
-        raise SourceError(
-            f"{path}: no column for the post's text or id (columns: {', '.join(columns)});"
-            " name them with --map text=COLUMN,id=COLUMN"
-        )
-    return mapping
-
-
-def row_to_post(row: dict[str, Any], mapping: dict[str, str], context, line: int) -> Post:
-    """One row of another tool's file as a post record."""
-
-    def cell(field: str) -> Any:
-        column = mapping.get(field)
-        value = row.get(column) if column else None
-        return value.strip() if isinstance(value, str) else value
-
-    url = str(cell("url") or "")
-    from_url = _TME_POST.match(url)
-    channel = cell("channel") or (from_url.group(1) if from_url else None) or context.channel
+def _delimiter(context, header: str) -> str:
+    """The delimiter the user named, else the one the header line is cut by (else a comma)."""
+    if context.delimiter:
+        return context.delimiter
     try:
-        channel = normalize_channel(str(channel)) if channel else None
-    except ValueError as error:
-        raise ParseError(str(error), path=context.path, line=line) from error
-    if channel is None:
-        raise ParseError(
-            "no channel: give --channel NAME or map a channel or url column",
-            path=context.path,
-            line=line,
-        )
-    number = _count(cell("id"), "id", context.path, line)
-    if from_url and number is not None and number != int(from_url.group(2)):
-        raise ParseError(
-            f"id {number} and the link's id {from_url.group(2)} disagree (--map url=COLUMN"
-            " takes ids from the links, --map id=COLUMN from a column)",
-            path=context.path,
-            line=line,
-        )
-    if number is None and from_url:
-        number = int(from_url.group(2))
-    text = str(cell("text") or "")
-    key = f"{channel}/{number}" if number is not None else _text_key(channel, text, cell("date"))
-    forwarded = cell("forwarded_from")
-    reply = _count(cell("reply_to"), "reply_to", context.path, line)
-    return Post(
-        key=key,
-        channel=channel,
-        channel_title=cell("channel_title") or None,
-        id=number,
-        date=_date(cell("date"), context.path, line),
-        text=text,
-        views=_count(cell("views"), "views", context.path, line),
-        forwards=_count(cell("forwards"), "forwards", context.path, line),
-        replies=_count(cell("replies"), "replies", context.path, line),
-        forwarded_from={"title": str(forwarded), "channel": None, "id": None}
-        if forwarded
-        else None,
-        reply_to={"channel": channel, "id": reply} if reply is not None else None,
-        hashtags=extract_hashtags(text),
-        mentions=extract_mentions(text),
-        links=extract_links(text),
-        author=cell("author") or None,
+        return csv.Sniffer().sniff(header, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _row_reader(context, columns: Iterable[str]) -> RowReader:
+    mapping = resolve_mapping(context.mapping, columns, context.path, channel=context.channel)
+    return RowReader(
+        context.path,
+        mapping,
+        channel=context.channel,
+        markdown=context.markdown,
+        warn=context.warn,
     )
+
+
+def _row(row: dict[str, Any], reader: RowReader, where: int | str) -> Post:
+    if isinstance(where, int):
+        return row_to_post(row, reader, where)
+    try:
+        return row_to_post(row, reader, None)
+    except ParseError as error:  # an array's item: named by its place
+        raise ParseError(f"{where}: {error.reason}", path=reader.path) from error
+
+
+# -- snscrape ----------------------------------------------------------------------------
 
 
 def snscrape_post(item: dict[str, Any], *, path: str, line: int) -> Post:
     """One snscrape ``TelegramPost`` (0.7 and the later fields when present)."""
-    match = _TME_POST.match(str(item.get("url", "")))
+    match = TME_POST.match(str(item.get("url", "")))
     if not match:
         raise ParseError(f"a post without a t.me URL: {item.get('url')!r}", path=path, line=line)
     channel, number = match.group(1).lower(), int(match.group(2))
+    check_fields(item, _SNSCRAPE_FIELDS, "post")
     text = str(item.get("content") or "")
     preview = item.get("linkPreview") or None
     forwarded = item.get("forwarded") or None
-    forwarded_url = _TME_POST.match(str(item.get("forwardedUrl") or ""))
+    forwarded_url = TME_POST.match(str(item.get("forwardedUrl") or ""))
+    views = item.get("views")
+    try:
+        date = parse_date(item.get("date"))
+    except ValueError as error:
+        raise ParseError(f"date: not a date: {item.get('date')!r}", path=path, line=line) from error
     return Post(
         key=f"{channel}/{number}",
         channel=channel,
         id=number,
-        date=_date(item.get("date"), path, line),
+        date=date,
         text=text,
-        views=_count(item.get("views"), "views", path, line),
+        views=views if isinstance(views, int) else _snscrape_count(views, path, line),
         forwarded_from=(
             {
                 "title": forwarded.get("title") if isinstance(forwarded, dict) else None,
@@ -271,18 +350,45 @@ def snscrape_post(item: dict[str, Any], *, path: str, line: int) -> Post:
         ),
         link_preview=(
             {
-                "url": preview.get("href"),
-                "site_name": preview.get("siteName"),
-                "title": preview.get("title"),
-                "description": preview.get("description"),
+                "url": _string(preview.get("href")),
+                "site_name": _string(preview.get("siteName")),
+                "title": _string(preview.get("title")),
+                "description": _string(preview.get("description")),
             }
             if isinstance(preview, dict)
             else None
         ),
         hashtags=extract_hashtags(text),
         mentions=extract_mentions(text),
-        links=list(dict.fromkeys(item.get("outlinks") or [])) or extract_links(text),
+        links=list(dict.fromkeys(filter(_is_text, item.get("outlinks") or [])))
+        or extract_links(text),
     )
+
+
+_SNSCRAPE_FIELDS = {
+    "content": "a string",
+    "date": "a string",
+    "views": "a string or an integer",
+    "outlinks": "a list",
+    "forwardedUrl": "a string",
+}
+
+
+def _snscrape_count(value: Any, path: str, line: int) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_count(str(value))
+    except ValueError as error:
+        raise ParseError(f"views: not a number: {value!r}", path=path, line=line) from error
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _snscrape_channel(item: dict[str, Any]) -> Channel:
@@ -295,56 +401,19 @@ def _snscrape_channel(item: dict[str, Any]) -> Channel:
             ("links", item.get("links")),
             ("files", item.get("files")),
         )
-        if isinstance(value, int)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT64_MAX
     }
     return Channel(
         username=str(item.get("username") or "").lower() or None,
-        title=item.get("title"),
-        description=item.get("description"),
-        verified=item.get("verified"),
+        title=_string(item.get("title")),
+        description=_string(item.get("description")),
+        verified=item.get("verified") if isinstance(item.get("verified"), bool) else None,
         counters=counters,
-        avatar=item.get("photo"),
+        avatar=_string(item.get("photo")),
     )
 
 
-# -- cells -------------------------------------------------------------------------------
-
-
-def _count(value: Any, field: str, path: str, line: int) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ParseError(f"{field}: not a number: {value!r}", path=path, line=line)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    try:
-        return parse_count(str(value))
-    except ValueError as error:
-        raise ParseError(f"{field}: not a number: {value!r}", path=path, line=line) from error
-
-
-def _date(value: Any, path: str, line: int) -> str | None:
-    """ISO 8601 (a date and time without zone is UTC), or Unix seconds, as UTC."""
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, (int, float)) or str(value).isdigit():
-            moment = datetime.fromtimestamp(int(value), UTC)
-        else:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat()
-    except (ValueError, OverflowError, OSError) as error:
-        raise ParseError(f"date: not a date: {value!r}", path=path, line=line) from error
-
-
-def _text_key(channel: str, text: str, date: Any) -> str:
-    """A stable key for a row without a message id: what it says, and when."""
-    digest = hashlib.blake2b(f"{date}\n{text}".encode(), digest_size=8).hexdigest()
-    return f"{channel}/row-{digest}"
+# -- JSON --------------------------------------------------------------------------------
 
 
 def _json_lines(text: Iterable[str], path: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -352,12 +421,110 @@ def _json_lines(text: Iterable[str], path: str) -> Iterator[tuple[int, dict[str,
         if not line.strip():
             continue
         try:
+            check_json_depth(line, where=path)
             value = json.loads(line)
-        except ValueError as error:
+        except ParseError as error:
+            raise ParseError(error.reason, path=path, line=number) from error
+        except (ValueError, RecursionError) as error:
             raise ParseError(f"not JSON: {error}", path=path, line=number) from error
         if not isinstance(value, dict):
             raise ParseError("a JSON line that is not an object", path=path, line=number)
+        if "\\u" in line and _SURROGATE_ESCAPE.search(line):
+            _refuse_lone_surrogates(value, path, number)
         yield number, value
+
+
+def _refuse_lone_surrogates(value: dict[str, Any], path: str, line: int) -> None:
+    """JSON may escape half of a UTF-16 pair (``\\ud800``) alone: that is not text."""
+    for name, field in value.items():
+        try:
+            json.dumps([name, field], ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ParseError(
+                f"field {name!r}: a lone surrogate escape (half of a UTF-16 pair) is not text",
+                path=path,
+                line=line,
+            ) from error
+
+
+def _json_array(text: Iterable[str], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The objects of a JSON array, one at a time (ijson's parser, nesting checked first)."""
+    stream = _Utf8Stream(text, JsonDepth(MAX_JSON_DEPTH, where=path))
+    events = ijson.basic_parse(stream, use_float=True)
+    number = 0
+    try:
+        event, _ = next(events, ("end", None))
+        if event != "start_array":
+            raise ParseError("JSON that is not an array of objects", path=path)
+        for event, _ in events:
+            if event == "end_array":
+                break
+            number += 1
+            if event != "start_map":
+                raise ParseError(f"item {number}: not an object", path=path)
+            yield f"item {number}", _build_object(events)
+        for _ in events:  # what follows the array: ijson refuses anything but space
+            pass
+    except ijson.JSONError as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else "malformed"
+        message = message.removeprefix("parse error: ").removeprefix("b'").removesuffix("\\n")
+        after = f" after item {number}" if number else ""
+        raise ParseError(f"malformed JSON{after}: {message}", path=path) from error
+
+
+def _build_object(events: Iterator[tuple[str, Any]]) -> dict[str, Any]:
+    """One object from ijson's events, after its ``start_map`` (depth is bounded upstream)."""
+    root: dict[str, Any] = {}
+    stack: list[Any] = [root]
+    key: list[str | None] = [None]
+    for event, value in events:
+        top = stack[-1]
+        if event == "map_key":
+            key[-1] = value
+            continue
+        if event in ("end_map", "end_array"):
+            stack.pop()
+            key.pop()
+            if not stack:
+                return root
+            continue
+        if event == "start_map":
+            value = {}
+        elif event == "start_array":
+            value = []
+        if isinstance(top, dict):
+            top[key[-1]] = value
+        else:
+            top.append(value)
+        if event in ("start_map", "start_array"):
+            stack.append(value)
+            key.append(None)
+    raise ParseError("the JSON ends inside an object (truncated?)")
+
+
+class _Utf8Stream:
+    """Decoded text chunks as the UTF-8 bytes ijson reads, checked for depth on the way."""
+
+    def __init__(self, text: Iterable[str], depth: JsonDepth):
+        self.chunks = iter(text)
+        self.depth = depth
+        self.buffer = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self.buffer) < size:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            if "\\u" in chunk and _LONE_SURROGATE.search(chunk):
+                raise ParseError(
+                    "a lone surrogate escape (half of a UTF-16 pair) is not text",
+                    path=self.depth.where,
+                )
+            self.buffer += chunk.encode("utf-8")
+        cut = len(self.buffer) if size < 0 else size
+        data, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        self.depth.feed(data)
+        return data
 
 
 def _lines(text: Iterable[str]) -> Iterator[str]:
@@ -373,4 +540,14 @@ def _lines(text: Iterable[str]) -> Iterator[str]:
             yield lines[-1]
 
 
-__all__ = ["FIELD_NAMES", "MAPPABLE", "parse_mapping", "row_to_post", "snscrape_post"]
+__all__ = [
+    "FIELDS",
+    "FIELD_NAMES",
+    "MAPPABLE",
+    "RowReader",
+    "check_record",
+    "parse_mapping",
+    "resolve_mapping",
+    "row_to_post",
+    "snscrape_post",
+]

@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
 from ..clean import entity_marks
-from ..record import Button, Entity, Media, Post, Reaction
+from ..record import Button, Entity, ForwardedFrom, LinkPreview, Media, Post, Reaction, ReplyTo
 
 FORMAT = "api"
+MERGE_RANK = {"fields": 0, "date": 0}  # store.merge: lower wins; exact UTC dates
 
 # MessageEntity<Name> -> the record's entity type, where the two differ
 _ENTITY_NAMES = {
@@ -99,9 +100,14 @@ def _to_code_points(text: str, entities: list[Entity]) -> list[Entity]:
         for index, character in enumerate(text, start=1):
             points.extend([index] * (2 if ord(character) > 0xFFFF else 1))
         last = len(points) - 1
+        for entity in entities:  # (clamped: offsets from the network may be anything)
+            start = points[max(min(entity["offset"], last), 0)]
+            end = points[max(min(entity["offset"] + entity["length"], last), 0)]
+            entity["offset"], entity["length"] = start, end - start
+    else:  # the same units: only kept within the text
         for entity in entities:
-            start = points[min(entity["offset"], last)]
-            end = points[min(entity["offset"] + entity["length"], last)]
+            start = max(min(entity["offset"], len(text)), 0)
+            end = max(min(entity["offset"] + entity["length"], len(text)), start)
             entity["offset"], entity["length"] = start, end - start
     for entity in entities:
         if entity["type"] == "url" and "url" not in entity:
@@ -123,13 +129,13 @@ def _reactions(reactions: Any) -> list[Reaction]:
     return found
 
 
-def _forwarded_from(header: Any, names: Names) -> dict | None:
+def _forwarded_from(header: Any, names: Names) -> ForwardedFrom | None:
     if header is None:
         return None
     username, title = None, header.from_name
     peer = getattr(header, "from_id", None)
     if peer is not None:
-        username, known_title = names.get(_peer_id(peer), (None, None))
+        username, known_title = _name(names, peer)
         title = title or known_title
     return {
         "title": title,
@@ -138,18 +144,18 @@ def _forwarded_from(header: Any, names: Names) -> dict | None:
     }
 
 
-def _reply_to(header: Any, channel: str, names: Names) -> dict | None:
+def _reply_to(header: Any, channel: str, names: Names) -> ReplyTo | None:
     number = getattr(header, "reply_to_msg_id", None)
     if number is None:
         return None
     peer = getattr(header, "reply_to_peer_id", None)
     if peer is None:
         return {"channel": channel, "id": number}
-    username = names.get(_peer_id(peer), (None, None))[0]
+    username = _name(names, peer)[0]
     return {"channel": username.lower() if username else None, "id": number}
 
 
-def _media(media: Any) -> tuple[list[Media], dict | None]:
+def _media(media: Any) -> tuple[list[Media], LinkPreview | None]:
     """Attachments, and the link preview (which the API sends as a kind of media)."""
     if media is None:
         return [], None
@@ -181,16 +187,17 @@ def _media(media: Any) -> tuple[list[Media], dict | None]:
         return [_poll(media)], None
     if kind in ("MessageMediaGeo", "MessageMediaGeoLive", "MessageMediaVenue"):
         geo = media.geo
-        item: Media = {"type": "location"}
+        spot: dict[str, Any] = {"type": "location"}
         if type(geo).__name__ == "GeoPoint":
-            item["latitude"], item["longitude"] = geo.lat, geo.long  # type: ignore[typeddict-unknown-key]
+            spot["latitude"], spot["longitude"] = geo.lat, geo.long
         for name in ("title", "address"):
             if getattr(media, name, None):
-                item["place_name" if name == "title" else name] = getattr(media, name)  # type: ignore[literal-required]
-        return [item], None
+                spot["place_name" if name == "title" else name] = getattr(media, name)
+        return [cast(Media, spot)], None
     if kind == "MessageMediaContact":
         name = " ".join(part for part in (media.first_name, media.last_name) if part)
-        return [{"type": "contact", "name": name or None, "phone": media.phone_number}], None
+        person = {"type": "contact", "name": name or None, "phone": media.phone_number}
+        return [cast(Media, person)], None
     return [{"type": "unsupported", "unsupported": True, "reason": kind}], None
 
 
@@ -280,6 +287,12 @@ def _service_text(action: Any, message: Any) -> str:
 
 def _plain(value: Any) -> str:
     return value if isinstance(value, str) else str(getattr(value, "text", "") or "")
+
+
+def _name(names: Names, peer: Any) -> tuple[str | None, str | None]:
+    """The username and title of ``peer``, as far as ``names`` knows them."""
+    number = _peer_id(peer)
+    return names.get(number, (None, None)) if number is not None else (None, None)
 
 
 def _peer_id(peer: Any) -> int | None:

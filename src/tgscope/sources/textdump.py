@@ -11,23 +11,26 @@ of any size parses in bounded memory.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from ..clean import (
     extract_hashtags,
     extract_links,
     extract_mentions,
     normalize_channel,
-    parse_count,
 )
 from ..record import Channel, ForwardedFrom, Media, Post, Reaction
+from .validate import count_of
 
 FORMAT = "textdump"
+MERGE_RANK = {"fields": 8, "date": 8, "text_last": True}  # store.merge: lower wins
 
 _COUNT = r"\d+(?:[.,]\d+)?[KkMm]?"
 _COUNT_SPLIT = re.compile(rf"({_COUNT})")
@@ -85,7 +88,10 @@ def parse_reactions_line(line: str) -> list[Reaction] | None:
     reactions: list[Reaction] = []
     for emoji, count_text in zip(parts[0::2], parts[1::2]):  # noqa: B905 - the last part is ''
         emoji = emoji.strip()
-        count = int(count_text) if count_text.isdigit() else parse_count(count_text)
+        try:
+            count = count_of(count_text)
+        except ValueError:  # beyond 64 bits: not a count Telegram shows
+            return None
         if emoji == _PAID_STAR:
             reactions.append({"paid": True, "count": count})
         elif _is_single_emoji(emoji):
@@ -234,7 +240,10 @@ def _footer(line: str) -> re.Match | None:
 
 
 def _set_footer(block: _Block, footer: re.Match) -> None:
-    block.views = parse_count(footer.group(1))
+    try:
+        block.views = count_of(footer.group(1))
+    except ValueError:  # beyond 64 bits: not a count Telegram shows
+        block.views = None
     block.edited = footer.group(2) is not None
 
 
@@ -263,7 +272,7 @@ def _block_to_posts(
         for line in lines:
             chrome = line.strip().lower()
             if chrome in _MEDIA_CHROME:
-                media_at.append((len(body), dict(_MEDIA_CHROME[chrome])))  # type: ignore[misc]
+                media_at.append((len(body), cast(Media, dict(_MEDIA_CHROME[chrome]))))
             elif chrome not in _DROPPED_CHROME:
                 body.append(line)
     body = _trim_blank(body)
@@ -329,7 +338,8 @@ def _split_header(block: _Block, channel: str | None) -> tuple[Channel | None, l
     counters = {}
     for line in lines[first_counter : end + 1]:
         value, name = _COUNTER.match(line).groups()  # type: ignore[union-attr]
-        counters[name.rstrip("s") + "s"] = parse_count(value)
+        with contextlib.suppress(ValueError):  # beyond 64 bits: left out
+            counters[name.rstrip("s") + "s"] = count_of(value)
     username = next((m.group(1).lower() for m in map(_USERNAME.match, top) if m), None) or channel
     title = next((line.strip() for line in top if line.strip() and not _USERNAME.match(line)), None)
     description = None

@@ -13,19 +13,23 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import cast
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..clean import entity_marks, parse_count
+from ..clean import entity_marks
+from ..errors import ParseError
 from ..record import (
     Button,
     Channel,
+    Entity,
     ForwardedFrom,
     LinkPreview,
     Post,
     Reaction,
     ReplyTo,
 )
+from .validate import check_markup_depth, count_of, number_of
 from .web_markup import (
     find_class,
     find_tag,
@@ -33,12 +37,14 @@ from .web_markup import (
     line_text,
     one_line_or_more,
     rich_text,
+    service_text,
 )
 from .web_media import MEDIA_CLASSES, message_media
 
 FORMAT = "web"
+MERGE_RANK = {"fields": 4, "date": 1}  # store.merge: lower wins; exact UTC dates
 
-_TME_POST = re.compile(r"^https?://t\.me/(?:s/)?([A-Za-z0-9_]+)/(\d+)")
+_TME_POST = re.compile(r"^https?://t\.me/(?:s/)?([A-Za-z0-9_]+)/([0-9]{1,18})(?![0-9])")
 _TME_CHANNEL = re.compile(r"^https?://t\.me/([A-Za-z0-9_]+)/?$")
 
 # what each kind of markup in a message bubble is, for the "did we understand it" check
@@ -59,6 +65,8 @@ _KNOWN_PARTS = (
     "media_not_supported_cont",
     "tgme_widget_message_service_date_wrap",
     "tgme_widget_message_service_photo",
+    "tgme_widget_service_strong_text",  # the quoted text of a pinned message
+    "tgme_widget_message_error",  # a deleted post's placeholder
     *sorted(MEDIA_CLASSES),
 )
 # the classes that extraction looks up; every other element is skipped by the index
@@ -81,6 +89,7 @@ _INDEXED_CLASSES = _PAGE_CLASSES | {
     "tgme_widget_message_contact",
     "tgme_widget_message_date",
     "tgme_widget_message_document_wrap",
+    "tgme_widget_message_error",
     "tgme_widget_message_forwarded_from",
     "tgme_widget_message_forwarded_from_name",
     "tgme_widget_message_from_author",
@@ -129,13 +138,31 @@ def looks_like_web_page(head: str) -> bool:
 
 
 def parse_page(html: str | bytes, url: str) -> WebPage:
-    """Channel header, posts (oldest first, as on the page) and paging cursors of one page."""
+    """Channel header, posts (oldest first, as on the page) and paging cursors of one page.
+
+    HTML nested deeper than :data:`~.validate.MAX_MARKUP_DEPTH` is refused with a
+    :class:`ParseError` naming ``url`` (and the post, when the nesting is in one).
+    """
+    try:
+        return _parse_page(html, url)
+    except ParseError as error:
+        if error.path:
+            raise
+        raise ParseError(error.reason, path=url or None) from error
+
+
+def _parse_page(html: str | bytes, url: str) -> WebPage:
+    check_markup_depth(html)
     tree = LexborHTMLParser(html)
     header, messages, page_parts = _index_page(tree)
     page = WebPage(url=url, channel=_channel_info(header), posts=[])
     title = page.channel.title if page.channel else None
     for node, parts in messages:
-        post = _parse_message(node, parts, title, page.warnings)
+        try:
+            post = _parse_message(node, parts, title, page.warnings)
+        except ParseError as error:
+            name = node.attributes.get("data-post") or "a message"
+            raise ParseError(f"{name}: {error.reason}") from error
         if post is not None:
             page.posts.append(post)
     page.before, page.after = _cursors(page_parts)
@@ -147,14 +174,24 @@ def parse_page(html: str | bytes, url: str) -> WebPage:
     return page
 
 
+def read(context) -> Iterator[Post | Channel]:
+    """The importer's reader (see :class:`tgscope.sources.ReadContext`)."""
+    return read_saved_page(context.text(), warn=context.warn, path=context.path)
+
+
 def read_saved_page(
-    text: Iterable[str], *, channel: str | None = None, warn: Callable[[str], None] | None = None
+    text: Iterable[str],
+    *,
+    channel: str | None = None,
+    warn: Callable[[str], None] | None = None,
+    path: str = "",
 ) -> Iterator[Post | Channel]:
     """The importer's reader for a saved page: its channel header, then its posts.
 
-    The page names its channel itself, so ``channel`` is not needed (and not used).
+    The page names its channel itself, so ``channel`` is not needed (and not used);
+    ``path`` names the file in errors.
     """
-    page = parse_page("".join(text), "")
+    page = parse_page("".join(text), path)
     warnings = page.warnings if page.posts or page.channel else ["no posts found on the page"]
     for warning in warnings:
         if warn:
@@ -179,7 +216,7 @@ def _channel_info(header: _Parts) -> Channel | None:
         value = line_text(find_class(counter, "counter_value"))
         kind = line_text(find_class(counter, "counter_type")).rstrip("s") + "s"
         try:
-            counters[kind] = parse_count(value)
+            counters[kind] = count_of(value)
         except ValueError:
             continue
     description = header.first("tgme_channel_info_description")
@@ -201,10 +238,8 @@ def _avatar(photo: LexborNode | None) -> str | None:
 def _cursors(page_parts: _Parts) -> tuple[int | None, int | None]:
     before = after = None
     for link in page_parts.all("tme_messages_more"):
-        if (link.attributes.get("data-before") or "").isdigit():
-            before = int(link.attributes["data-before"])
-        if (link.attributes.get("data-after") or "").isdigit():
-            after = int(link.attributes["data-after"])
+        before = number_of(link.attributes.get("data-before") or "") or before
+        after = number_of(link.attributes.get("data-after") or "") or after
     return before, after
 
 
@@ -270,13 +305,14 @@ def _index_page(tree: LexborHTMLParser) -> tuple[_Parts, list[tuple[LexborNode, 
 
 def _after(node: LexborNode) -> int | None:
     """The ``mem_id`` of the first element after ``node`` and everything inside it."""
-    while node is not None:
-        following = node.next
+    current: LexborNode | None = node
+    while current is not None:
+        following = current.next
         while following is not None and following.tag in ("-text", "-comment"):
             following = following.next
         if following is not None:
             return following.mem_id
-        node = node.parent
+        current = current.parent
     return None
 
 
@@ -293,21 +329,27 @@ def _indexed_names(classes: str) -> tuple[str, ...]:
 def _parse_message(
     node: LexborNode, parts: _Parts, channel_title: str | None, warnings: list[str]
 ) -> Post | None:
-    channel, _, number = (node.attributes.get("data-post") or "").partition("/")
-    if not channel or not number.isdigit():
+    channel, _, digits = (node.attributes.get("data-post") or "").partition("/")
+    number = number_of(digits)
+    if not channel or number is None:
         warnings.append(f"message without a usable data-post: {node.attributes.get('data-post')!r}")
         return None
+    if parts.first("tgme_widget_message_error") is not None:
+        return None  # a deleted post's placeholder ("Post not found"): nothing to archive
     key = f"{channel.lower()}/{number}"
     bubble = parts.first("tgme_widget_message_bubble") or node
-    text, entities = "", []
+    service = "service_message" in (node.attributes.get("class") or "")
+    text, entities = "", cast(list[Entity], [])
     text_node = _own_text_node(parts, bubble)
     if text_node is not None:
         text, entities = rich_text(text_node)
+    elif service:  # a service message written straight into the bubble
+        text, entities = service_text(bubble)
     post = Post(
         key=key,
         channel=channel.lower(),
         channel_title=line_text(parts.first("tgme_widget_message_owner_name")) or channel_title,
-        id=int(number),
+        id=number,
         date=_date(parts),
         text=text,
         entities=entities,
@@ -323,7 +365,7 @@ def _parse_message(
         edited="edited" in line_text(parts.first("tgme_widget_message_meta")),
         album_id=key if parts.first("tgme_widget_message_grouped_wrap") else None,
     )
-    if "service_message" in (node.attributes.get("class") or ""):
+    if service:
         post.service = text or "service"
     post.hashtags, post.mentions, post.links = entity_marks(text, entities, fallback=False)
     _check_parts(bubble, key, warnings)
@@ -343,10 +385,11 @@ def _own_text_node(parts: _Parts, bubble: LexborNode) -> LexborNode | None:
 def _date(parts: _Parts) -> str | None:
     link = parts.first("tgme_widget_message_date")
     time = find_tag(link, "time")
-    if time is None or not time.attributes.get("datetime"):
+    stamp = time.attributes.get("datetime") if time is not None else None
+    if not stamp:
         return None
     try:
-        moment = datetime.fromisoformat(time.attributes["datetime"])
+        moment = datetime.fromisoformat(stamp)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC).isoformat()
@@ -357,7 +400,7 @@ def _date(parts: _Parts) -> str | None:
 def _views(parts: _Parts) -> int | None:
     views = line_text(parts.first("tgme_widget_message_views"))
     try:
-        return parse_count(views) if views else None
+        return count_of(views) if views else None
     except ValueError:
         return None
 
@@ -429,16 +472,16 @@ def _reactions(parts: _Parts, key: str, warnings: list[str]) -> list[Reaction]:
     for item in parts.all("tgme_reaction"):
         count_text = "".join(child.text_content or "" for child in _text_children(item)).strip()
         try:
-            count = parse_count(count_text)
+            count = count_of(count_text)
         except ValueError:
-            warnings.append(f"{key}: reaction without a count: {item.html[:80]!r}")
+            warnings.append(f"{key}: reaction without a count: {(item.html or '')[:80]!r}")
             continue
         custom = find_tag(item, "tg-emoji")
         classes = item.attributes.get("class") or ""
         if "paid" in classes or find_class(item, "icon-telegram-stars") is not None:
             reactions.append({"paid": True, "count": count})
-        elif custom is not None and custom.attributes.get("emoji-id"):
-            reactions.append({"custom_emoji_id": custom.attributes["emoji-id"], "count": count})
+        elif custom is not None and (emoji_id := custom.attributes.get("emoji-id")):
+            reactions.append({"custom_emoji_id": emoji_id, "count": count})
         else:
             emoji = line_text(find_tag(item, "b")) or line_text(find_class(item, "emoji"))
             reactions.append({"emoji": emoji.replace("\ufe0f", ""), "count": count})

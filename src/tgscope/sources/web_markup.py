@@ -10,7 +10,9 @@ import re
 from selectolax.lexbor import LexborNode
 
 from ..clean import strip_keeping_entities
+from ..errors import ParseError
 from ..record import Entity
+from .validate import MAX_MARKUP_DEPTH
 
 _SOURCE_LINE_BREAK = re.compile(r"\s*\n\s*")  # a line break in the HTML source, not a <br>
 _FORMATTING = {
@@ -60,14 +62,22 @@ def inside(node: LexborNode, class_name: str, *, stop: LexborNode | None = None)
 
 
 def rich_text(node: LexborNode) -> tuple[str, list[Entity]]:
-    """Plain text (``<br>`` as line breaks) and entities with offsets in code points."""
+    """Plain text (``<br>`` as line breaks) and entities with offsets in code points.
+
+    Markup nested deeper than :data:`MAX_MARKUP_DEPTH` is refused (a ParseError).
+    """
     parts: list[str] = []
     entities: list[Entity] = []
-    _walk(node, parts, entities, [0])
+    _walk(node, parts, entities, [0], MAX_MARKUP_DEPTH)
     return strip_keeping_entities("".join(parts), entities)
 
 
-def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: list[int]) -> None:
+def _walk(
+    node: LexborNode, parts: list[str], entities: list[Entity], length: list[int], room: int
+) -> None:
+    """``room``: how many more levels may nest (the walk recurses once per level)."""
+    if room <= 0:
+        raise ParseError(f"text nested deeper than {MAX_MARKUP_DEPTH} levels")
     child = node.child
     while child is not None:
         tag = child.tag
@@ -84,18 +94,50 @@ def _walk(node: LexborNode, parts: list[str], entities: list[Entity], length: li
             parts.append(value)
             length[0] += len(value)
         else:
-            start = length[0]
-            _walk(child, parts, entities, length)
-            entity = _entity(child, parts, start, length[0] - start)
+            start, first = length[0], len(parts)
+            _walk(child, parts, entities, length, room - 1)
+            entity = _entity(child, parts[first:], start, length[0] - start)
             if entity is not None:
                 entities.append(entity)
         child = child.next
 
 
-def _entity(node: LexborNode, parts: list[str], offset: int, size: int) -> Entity | None:
-    """The entity that ``node`` marks over the last ``size`` code points of ``parts``."""
+#: what a service message may write straight into its bubble: the author's name (a link)
+#: and the quoted text of the message it pinned
+_SERVICE_PARTS = ("tgme_widget_message_author_name", "tgme_widget_service_strong_text")
+
+
+def service_text(bubble: LexborNode) -> tuple[str, list[Entity]]:
+    """The text of a service message without a text block (``Name pinned «text»``): the
+    bubble's own text and its service parts, not its header, footer or other parts."""
+    parts: list[str] = []
+    entities: list[Entity] = []
+    length = [0]
+    child = bubble.child
+    while child is not None:
+        if child.tag == "-text":
+            value = _SOURCE_LINE_BREAK.sub(" ", child.text_content or "")
+            parts.append(value)
+            length[0] += len(value)
+        elif child.tag != "-comment" and _is_service_part(child):
+            start, first = length[0], len(parts)
+            _walk(child, parts, entities, length, MAX_MARKUP_DEPTH - 1)
+            entity = _entity(child, parts[first:], start, length[0] - start)
+            if entity is not None:
+                entities.append(entity)
+        child = child.next
+    return strip_keeping_entities("".join(parts), entities)
+
+
+def _is_service_part(node: LexborNode) -> bool:
+    classes = (node.attributes.get("class") or "").split()
+    return any(name in classes for name in _SERVICE_PARTS)
+
+
+def _entity(node: LexborNode, pieces: list[str], offset: int, size: int) -> Entity | None:
+    """The entity that ``node`` marks: ``pieces`` of text, ``size`` code points at ``offset``."""
     if node.tag == "a":
-        text = "".join(parts)[offset:]
+        text = "".join(pieces)
         href = node.attributes.get("href") or ""
         if href.startswith("?q=%23") or (href.startswith("?q=") and text.startswith("#")):
             return {"type": "hashtag", "offset": offset, "length": size}
@@ -106,10 +148,10 @@ def _entity(node: LexborNode, parts: list[str], offset: int, size: int) -> Entit
         href = href.replace("&amp;", "&")
         kind = "url" if _shows_its_target(text, href) else "text_link"
         return {"type": kind, "offset": offset, "length": size, "url": href}
-    kind = _FORMATTING.get(node.tag)
-    if kind is None and "tg-spoiler" in (node.attributes.get("class") or ""):
-        kind = "spoiler"
-    return {"type": kind, "offset": offset, "length": size} if kind else None
+    style = _FORMATTING.get(node.tag or "")
+    if style is None and "tg-spoiler" in (node.attributes.get("class") or ""):
+        style = "spoiler"
+    return {"type": style, "offset": offset, "length": size} if style else None
 
 
 def _shows_its_target(text: str, href: str) -> bool:

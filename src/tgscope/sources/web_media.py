@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from selectolax.lexbor import LexborNode
 
-from ..clean import parse_duration, parse_size
 from ..record import Media
+from .validate import duration_of, number_of, size_of
 from .web_markup import inside, line_text
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def message_media(parts: _Parts) -> list[Media]:
         item: Media = {
             "type": "gif" if is_gif and not video.css_first(".message_video_duration") else "video",
             "url": source.attributes.get("src") if source is not None else None,
-            "duration": parse_duration(line_text(video.css_first(".message_video_duration"))),
+            "duration": duration_of(line_text(video.css_first(".message_video_duration"))),
         }
         # every player holds a "not supported in your browser" stub, shown only when needed:
         # the video is missing only when the player says so, or has no <video> at all
@@ -52,7 +52,7 @@ def message_media(parts: _Parts) -> list[Media]:
             or None,
         }
         extra = line_text(document.css_first(".tgme_widget_message_document_extra"))
-        size = parse_size(extra)
+        size = size_of(extra)
         if size is not None:  # a file's size ("2.1 MB"), in bytes as other sources give it
             item["size"] = size
         elif extra:  # an audio file's performer
@@ -83,20 +83,20 @@ def message_media(parts: _Parts) -> list[Media]:
     for location in parts.all("tgme_widget_message_location_wrap"):
         media.append({"type": "location", "url": location.attributes.get("href")})
     for contact in parts.all("tgme_widget_message_contact"):
-        media.append(
-            {
-                "type": "contact",
-                "name": line_text(contact.css_first(".tgme_widget_message_contact_name")) or None,
-                "phone": line_text(contact.css_first(".tgme_widget_message_contact_phone")) or None,
-            }
-        )
+        person = {
+            "type": "contact",
+            "name": line_text(contact.css_first(".tgme_widget_message_contact_name")) or None,
+            "phone": line_text(contact.css_first(".tgme_widget_message_contact_phone")) or None,
+        }
+        media.append(cast(Media, person))
     for stub in parts.all("message_media_not_supported"):
         if stub.parent is not None and inside(stub, "tgme_widget_message_video_player"):
             continue
         label = line_text(stub.css_first(".message_media_not_supported_label"))
         if media and inside(stub, "media_not_supported_cont"):
             continue  # the part of a post the browser can show is already listed
-        media.append({"type": "unsupported", "unsupported": True, "reason": label or None})
+        stub_item = {"type": "unsupported", "unsupported": True, "reason": label or None}
+        media.append(cast(Media, stub_item))
     return media
 
 
@@ -142,7 +142,7 @@ def _player(node: LexborNode, kind: str, tag: str, duration: str) -> Media:
     return {
         "type": kind,
         "url": source.attributes.get("src") if source is not None else None,
-        "duration": parse_duration(line_text(node.css_first(f".tgme_widget_message_{duration}"))),
+        "duration": duration_of(line_text(node.css_first(f".tgme_widget_message_{duration}"))),
     }
 
 
@@ -153,4 +153,4 @@ def _background(node: LexborNode) -> str | None:
 
 def _percent(text: str) -> int | None:
     text = text.strip().rstrip("%")
-    return int(text) if text.isdigit() else None
+    return number_of(text)

@@ -1,8 +1,11 @@
 """The archive's storage layer behind a small interface.
 
-Sources, search and the CLI talk to a :class:`Store`; :class:`SQLiteStore` is the
-default (a plain SQLite file, the archive of record).  Another backend (PostgreSQL,
-planned) implements the same protocol without touching sources or the CLI.
+The archive, the search index and the collectors talk to a :class:`Store`;
+:class:`~tgscope.store.sqlite.SQLiteStore` is the default (a plain SQLite file, the archive of
+record), composed of one small helper per family of tables.  Another backend (PostgreSQL,
+planned) implements the same protocol without touching the rest.  The store reads each
+source's merge rank (``MERGE_RANK`` in its module) but never its parsers; sources never
+import the store.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ..record import Channel, Post
+from ..record import Channel, Post, Reaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ def fold_hashtag(tag: str) -> str:
 
 
 class SyncState(NamedTuple):
-    """Where one channel's web sync stands."""
+    """Where one collector's walk of one channel stands."""
 
     newest_id: int | None  # the newest post archived: a walk from the top stops there
     cursor: int | None  # an interrupted walk goes on from ?before=cursor ...
@@ -92,8 +95,25 @@ class Stats:
     last_date: str | None
     undated: int
     top_hashtags: list[tuple[str, int]]
-    reactions: list[tuple[str, int]]  # emoji (or 'paid' / custom id), total count
+    reactions: list[tuple[str, int]]  # record.reaction_label (emoji, ⭐, custom:<id>), total
     sources: int
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one source showed of a post when it saw it: the counts that change over time.
+
+    ``None`` (or no reactions) where that source did not say; a tgscope export restores its
+    listed observations with the counts on the newest one only.
+    """
+
+    observed_at: str
+    kind: str  # the kind of source (web, api, desktop-json, ...)
+    ref: str  # its file, page or channel
+    views: int | None
+    forwards: int | None
+    replies: int | None
+    reactions: list[Reaction]
 
 
 class Store(Protocol):
@@ -132,11 +152,15 @@ class Store(Protocol):
 
     def provenance(self, key: str) -> list[dict]: ...
 
-    def sync_state(self, channel: str) -> SyncState: ...
+    def history(self, key: str) -> list[Observation]:
+        """Every observation of the post, oldest first (empty: no such post)."""
+
+    def sync_state(self, channel: str, kind: str = "web") -> SyncState:
+        """Where the ``kind`` collector (``web`` or ``api``) stands with ``channel``."""
 
     def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]: ...
 
-    def save_sync_state(self, channel: str, state: SyncState) -> None: ...
+    def save_sync_state(self, channel: str, state: SyncState, kind: str = "web") -> None: ...
 
     def stats(self, filters: PostFilter) -> Stats: ...
 

@@ -5,46 +5,51 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from datetime import UTC, datetime
 
 from . import SyncState
+from .channels import now
+from .posts import BATCH
 
 
-class CollectorMixin:
-    """Methods of :class:`~tgscope.store.sqlite.SQLiteStore` that the collectors use."""
+class CollectorState:
+    """What the web and API collectors keep between runs, and what they find gone."""
 
-    db: sqlite3.Connection
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
 
-    def sync_state(self, channel: str) -> SyncState:
+    def sync_state(self, channel: str, kind: str = "web") -> SyncState:
+        """Where the ``kind`` collector's walk of ``channel`` stands (``web`` or ``api``)."""
         row = self.db.execute(
-            "SELECT newest_id, cursor, target, held FROM sync_state WHERE channel = ?", (channel,)
+            "SELECT newest_id, cursor, target, held FROM sync_state WHERE channel = ? AND kind = ?",
+            (channel, kind),
         ).fetchone()
         if row is None:
             return SyncState(None, None, None, ())
         held = tuple(tuple([*entry, None][:3]) for entry in json.loads(row[3]))
         return SyncState(row[0], row[1], row[2], held)
 
-    def save_sync_state(self, channel: str, state: SyncState) -> None:
+    def save_sync_state(self, channel: str, state: SyncState, kind: str = "web") -> None:
         self.db.execute(
-            "INSERT INTO sync_state (channel, newest_id, cursor, target, held, updated_at)"
-            " VALUES (?,?,?,?,?,?) ON CONFLICT (channel) DO UPDATE SET"
+            "INSERT INTO sync_state (channel, kind, newest_id, cursor, target, held, updated_at)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT (channel, kind) DO UPDATE SET"
             " newest_id = excluded.newest_id, cursor = excluded.cursor,"
             " target = excluded.target, held = excluded.held, updated_at = excluded.updated_at",
             (
                 channel,
+                kind,
                 state.newest_id,
                 state.cursor,
                 state.target,
                 json.dumps([list(entry) for entry in state.held]),
-                _now(),
+                now(),
             ),
         )
 
     def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]:
         """Of these ids, the archived posts of ``channel`` marked deleted, and since when."""
         found: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
             found.update(
                 self.db.execute(
                     "SELECT posts.message_id, posts.deleted_at FROM posts"
@@ -57,6 +62,7 @@ class CollectorMixin:
         return found
 
     def save_raw_page(self, url: str, fetched_at: str, sha256: str, content: bytes) -> None:
+        """Keep a fetched page as evidence (zlib-compressed; the same page once)."""
         self.db.execute(
             "INSERT OR IGNORE INTO raw_pages (url, fetched_at, sha256, content) VALUES (?,?,?,?)",
             (url, fetched_at, sha256, zlib.compress(content, 6)),
@@ -77,14 +83,12 @@ class CollectorMixin:
         ).fetchall()
         gone = [(pk, number) for pk, number, deleted in rows if number not in shown and not deleted]
         back = [pk for pk, number, deleted in rows if number in shown and deleted]
-        self.db.executemany(
-            "UPDATE posts SET deleted_at = ? WHERE pk = ?", [(when, pk) for pk, _ in gone]
-        )
-        self.db.executemany(
-            "UPDATE posts SET deleted_at = NULL WHERE pk = ?", [(pk,) for pk in back]
-        )
+        if gone:
+            self.db.executemany(
+                "UPDATE posts SET deleted_at = ? WHERE pk = ?", [(when, pk) for pk, _ in gone]
+            )
+        if back:
+            self.db.executemany(
+                "UPDATE posts SET deleted_at = NULL WHERE pk = ?", [(pk,) for pk in back]
+            )
         return [number for _, number in gone]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

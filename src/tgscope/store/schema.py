@@ -7,7 +7,10 @@ edit one that has shipped.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+from collections.abc import Callable
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -193,20 +196,114 @@ MIGRATIONS: list[str] = [
     ALTER TABLE posts ADD COLUMN fingerprint TEXT;  -- letters and digits of the text, hashed
     CREATE INDEX posts_fingerprint ON posts(channel_pk, fingerprint) WHERE fingerprint IS NOT NULL;
     """,
+    # 7: indexes for a channel's posts by date and for the search index catching up; each
+    # collector's state under its own kind (was 'api:<name>' in the channel column); the
+    # forwards and replies of each observation, for a post's history
+    """
+    CREATE INDEX posts_channel_date ON posts(channel_pk, date);
+    CREATE INDEX posts_seq ON posts(seq);
+    CREATE TABLE sync_state_by_kind (
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,  -- the collector: web (t.me/s pages) or api (the Telegram API)
+        newest_id INTEGER,  -- the newest post archived: a new walk from the top stops there
+        cursor INTEGER,  -- an interrupted walk goes on from here
+        target INTEGER,  -- ... down to this id (the newest_id when that walk started)
+        updated_at TEXT NOT NULL,
+        held TEXT NOT NULL DEFAULT '[]',  -- history left unwalked: [[cursor, target, date]]
+        PRIMARY KEY (channel, kind)
+    );
+    INSERT INTO sync_state_by_kind
+        SELECT CASE WHEN channel LIKE 'api:%' THEN substr(channel, 5) ELSE channel END,
+               CASE WHEN channel LIKE 'api:%' THEN 'api' ELSE 'web' END,
+               newest_id, cursor, target, updated_at, held
+        FROM sync_state;
+    DROP TABLE sync_state;
+    ALTER TABLE sync_state_by_kind RENAME TO sync_state;
+    ALTER TABLE observations ADD COLUMN forwards INTEGER;
+    ALTER TABLE observations ADD COLUMN replies INTEGER;
+    """,
 ]
 
+
+def _reread_reactions(connection: sqlite3.Connection) -> None:
+    """Version 6 and earlier wrote the usual reactions of an observation as JSON by hand,
+    which an emoji with a backslash made invalid: read those rows again, the hand-written
+    entries as they were written.  (A backslash that happened to form a valid escape cannot
+    be told apart, and such rows are valid JSON: they are left as they are.)"""
+    rows = connection.execute(
+        "SELECT pk, reactions FROM observations WHERE NOT json_valid(reactions)"
+    ).fetchall()
+    for pk, text in rows:
+        connection.execute(
+            "UPDATE observations SET reactions = ? WHERE pk = ?",
+            (json.dumps(_hand_written(text), ensure_ascii=False), pk),
+        )
+
+
+_HAND_WRITTEN = re.compile(r'\{"emoji": "([^"]*)", "count": (-?\d+)\}')
+
+
+def _hand_written(text: str) -> list:
+    """The entries of ``[{...}, {...}]`` where some were written without escaping."""
+    decoder = json.JSONDecoder()
+    found: list = []
+    at = 1
+    while at < len(text) and text[at] != "]":
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except ValueError:
+            entry = _HAND_WRITTEN.match(text, at)
+            if entry is None:
+                return found  # not tgscope's writing: what could be read
+            value, at = {"emoji": entry[1], "count": int(entry[2])}, entry.end()
+        found.append(value)
+        at += 2 if text.startswith(", ", at) else 0
+    return found
+
+
+#: Python steps run after a migration's SQL, in its transaction
+REPAIRS: dict[int, Callable[[sqlite3.Connection], None]] = {7: _reread_reactions}
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def migrate(connection: sqlite3.Connection) -> int:
-    """Bring the file up to :data:`SCHEMA_VERSION`; return the version it had."""
+    """Bring the file up to :data:`SCHEMA_VERSION`; return the version it had.
+
+    Each migration runs in its own write transaction, which first reads the version again:
+    two processes opening an old file at once migrate it once.  ``connection`` must be in
+    autocommit mode (``isolation_level=None``).
+    """
     (version,) = connection.execute("PRAGMA user_version").fetchone()
     if version > SCHEMA_VERSION:
         raise RuntimeError(
             f"archive schema version {version} is newer than this tgscope ({SCHEMA_VERSION})"
         )
     for number in range(version + 1, SCHEMA_VERSION + 1):
-        connection.executescript(
-            f"BEGIN IMMEDIATE;\n{MIGRATIONS[number - 1]}\nPRAGMA user_version = {number};\nCOMMIT;"
-        )
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            (now,) = connection.execute("PRAGMA user_version").fetchone()
+            if now < number:  # not done meanwhile by another process
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    connection.execute(statement)
+                if number in REPAIRS:
+                    REPAIRS[number](connection)
+                connection.execute(f"PRAGMA user_version = {number}")
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
     return version
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's statements, one by one (``executescript`` would commit first)."""
+    statements, statement = [], ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            statements.append(statement)
+            statement = ""
+    if any(line.strip() and not line.strip().startswith("--") for line in statement.splitlines()):
+        raise RuntimeError(f"a migration ends without ';': {statement.strip()[:60]}")
+    return statements

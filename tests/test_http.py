@@ -1,0 +1,235 @@
+"""The HTTP seam against a hostile server: bounded in size, time and waiting, quick to give up
+on what will not pass, patient with what will.  Servers here listen on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from tgscope.collect.http import FetchPolicy, Wait, fetch, make_client
+from tgscope.errors import FetchError, OptionError
+
+QUICK = FetchPolicy(delay=0, backoff=0.001, retries=3, timeout=5, deadline=5)
+
+
+@contextmanager
+def serving(answer: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
+    """A loopback HTTP server whose every GET is answered by ``answer(handler)``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # it stopped reading
+                answer(self)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(handler), base_url="http://x")
+
+
+@pytest.mark.slow
+def test_an_endless_body_stops_at_the_cap_with_a_clear_error():
+    sent = []
+
+    def endless(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.end_headers()
+        for _ in range(2048):  # 2 GB if nobody stops reading
+            handler.wfile.write(b"a" * (1 << 20))
+            sent.append(1)
+
+    policy = FetchPolicy(delay=0, retries=3, max_bytes=1 << 20)
+    with serving(endless) as url, make_client(url, policy=policy) as client:
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            fetch(client, "/s/big", policy=policy)
+        took = time.monotonic() - started
+    assert str(caught.value) == (
+        f"{url}/s/big: the answer is larger than 1,048,576 bytes (decompressed); stopped reading it"
+    )
+    assert took < 5 and len(sent) < 50  # one attempt, not retried, and the rest never read
+
+
+@pytest.mark.slow
+def test_a_gzip_bomb_stops_at_the_cap_without_inflating_in_memory():
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    zeros = bytes(1 << 20)
+    bomb = b"".join(packer.compress(zeros) for _ in range(512)) + packer.flush()  # 512 MB
+    assert len(bomb) < 1 << 20
+
+    def gzipped(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(bomb)))
+        handler.end_headers()
+        handler.wfile.write(bomb)
+
+    policy = FetchPolicy(delay=0, retries=0, max_bytes=5 << 20)
+    with serving(gzipped) as url, make_client(url, policy=policy) as client:
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchError, match=r"larger than 5,242,880 bytes \(decompressed\)"):
+                fetch(client, "/s/bomb", policy=policy)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 200 << 20  # it inflates to 512 MB; held: the cap and a chunk (64 kB × ~1000)
+
+
+@pytest.mark.slow
+def test_a_drip_fed_answer_ends_at_the_deadline():
+    def drip(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.end_headers()
+        for _ in range(300):  # one byte every 0.2 s for a minute: each read is quick
+            handler.wfile.write(b"<")
+            handler.wfile.flush()
+            time.sleep(0.2)
+
+    policy = FetchPolicy(delay=0, retries=1, backoff=0.01, timeout=5, deadline=1)
+    with serving(drip) as url, make_client(url, policy=policy) as client:
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            fetch(client, "/s/slow", policy=policy)
+        took = time.monotonic() - started
+    assert str(caught.value) == (
+        f"{url}/s/slow: gave up after 2 attempts (no whole answer within 1 s)"
+    )
+    assert 2 <= took < 4  # two attempts of one second each, whatever the server would send
+
+
+@pytest.mark.slow
+def test_a_refused_connection_fails_at_once():
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    waits: list[float] = []
+    policy = FetchPolicy()  # six retries with backoff: 63 s if it were retried
+    with make_client(f"http://127.0.0.1:{port}", policy=policy) as client:
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            fetch(client, "/s/chan", policy=policy, sleep=waits.append)
+        took = time.monotonic() - started
+    assert str(caught.value) == f"http://127.0.0.1:{port}/s/chan: connection refused"
+    assert waits == [] and took < 2
+
+
+def test_a_host_name_that_does_not_resolve_fails_at_once():
+    def unresolvable(request):
+        try:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        except socket.gaierror as error:
+            raise httpx.ConnectError(str(error), request=request) from error
+
+    waits: list[float] = []
+    with pytest.raises(FetchError) as caught:
+        fetch(mock_client(unresolvable), "/s/a", policy=FetchPolicy(), sleep=waits.append)
+    assert str(caught.value) == (
+        "http://x/s/a: the host name does not resolve (Name or service not known)"
+    )
+    assert waits == []
+
+
+def test_transient_failures_are_still_retried():
+    failures = iter(
+        [
+            httpx.ConnectError("[Errno 104] Connection reset by peer"),
+            httpx.ReadTimeout("timed out"),
+            httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        ]
+    )
+
+    def flaky(request):
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return httpx.Response(200, text="ok")
+
+    waits: list[float] = []
+    assert fetch(mock_client(flaky), "/s/a", policy=QUICK, sleep=waits.append).text == "ok"
+    assert len(waits) == 3
+
+
+def test_a_retry_after_longer_than_the_longest_wait_fails_at_once_saying_so():
+    def busy(request):
+        return httpx.Response(429, headers={"Retry-After": "100000"})
+
+    waits: list[float] = []
+    with pytest.raises(FetchError) as caught:
+        fetch(mock_client(busy), "/s/a", policy=FetchPolicy(max_wait=60), sleep=waits.append)
+    assert str(caught.value) == (
+        "http://x/s/a: 429 Too Many Requests: the server asks to wait 100000 s (Retry-After),"
+        " longer than the 60 s allowed; try again later"
+    )
+    assert waits == []
+
+
+def test_long_waits_are_announced_before_they_start():
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "30"}),
+            httpx.Response(503),
+            httpx.Response(503),
+            httpx.Response(200, text="ok"),
+        ]
+    )
+    waits: list[float] = []
+    announced: list[Wait] = []
+    policy = FetchPolicy(delay=0, backoff=1.5, max_wait=60)
+    response = fetch(
+        mock_client(lambda request: next(answers)),
+        "/s/a",
+        policy=policy,
+        sleep=waits.append,
+        on_wait=announced.append,
+    )
+    assert response.text == "ok"
+    assert waits == [30.0, 3.0, 6.0]  # the backoff doubles with each attempt: 1.5 s × 2, × 4
+    assert [str(wait) for wait in announced] == [
+        "http://x/s/a: 429 Too Many Requests, waiting 30 s (Retry-After)",
+        "http://x/s/a: HTTP 503, waiting 3 s (retry 2 of 6)",
+        "http://x/s/a: HTTP 503, waiting 6 s (retry 3 of 6)",
+    ]
+
+
+def test_backoff_is_capped_by_the_longest_wait():
+    waits: list[float] = []
+    with pytest.raises(FetchError, match=r"gave up after 7 attempts \(HTTP 500\)"):
+        fetch(
+            mock_client(lambda request: httpx.Response(500)),
+            "/s/a",
+            policy=FetchPolicy(backoff=10, max_wait=25),
+            sleep=waits.append,
+        )
+    assert waits == [10, 20, 25, 25, 25, 25]
+
+
+def test_a_bad_base_url_names_no_option():
+    with pytest.raises(OptionError) as caught:
+        make_client("ftp://x")
+    assert str(caught.value) == "not an http(s) address: 'ftp://x'"
