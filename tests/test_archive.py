@@ -751,3 +751,27 @@ def test_saving_a_page_costs_the_same_however_big_its_channel(db_path):
         archive.ingest(history, source("the channel's history"), defer_index=True)
         big = steps_to_save(archive, 20_001)
     assert big < small * 1.2, (small, big)
+
+
+@pytest.mark.parametrize("later", ["deferred", "after a crash"])
+def test_a_copy_merged_while_the_index_waits_leaves_the_index_too(db_path, later):
+    """A dump's copy merged into a post with an id is removed from the archive; the search
+    index, catching up later (a sync defers it; a crash can), must drop it as well."""
+    text = "Sergey Lavrov met Wang Yi in Beijing for the strategic talks"
+    with Archive.open(db_path) as archive:
+        archive.ingest([post("mfarussia/dump-1", text, channel="mfarussia")], source("dump"))
+        if later == "deferred":
+            report = archive.ingest(
+                [post("mfarussia/9", text, channel="mfarussia")], source("page"), defer_index=True
+            )
+            archive.flush_index()
+        else:  # the SQLite commit happened, the index commit did not
+            index = archive.index
+            index.commit = lambda seq: None  # type: ignore[method-assign]
+            report = archive.ingest(
+                [post("mfarussia/9", text, channel="mfarussia")], source("page")
+            )
+    assert report.merged == 1
+    with Archive.open(db_path) as archive:
+        found = archive.search("Lavrov")
+        assert (found.total, [r.post.key for r in found.results]) == (1, ["mfarussia/9"])

@@ -90,14 +90,14 @@ class Copies:
             return  # a second copy from a source the post came from
         self.writer.alias(copy.key, pk)
         old = self.reader.load([pk])[pk]
-        merged = self._take_in(pk, copy_pk, old.key)
+        merged = self._take_in(pk, copy_pk, old.key, seq)
         result.changed.append(IndexDoc(copy_pk, "", None, None, [], gone=True))
         result.merged += 1
         if not same_content(merged, old):
             self.writer.update([(pk, merged)], seq, {pk: old})
             result.changed.append(index_doc(pk, merged, new=False))
 
-    def _take_in(self, pk: int, copy_pk: int, key: str) -> Post:
+    def _take_in(self, pk: int, copy_pk: int, key: str, seq: int) -> Post:
         """Make the post without an id ``copy_pk`` part of post ``pk``: their versions are
         combined, its observations and earlier texts move over, and it is removed."""
         combined = self.versions.combined(pk, copy_pk)
@@ -105,7 +105,7 @@ class Copies:
             self.db.execute(
                 f"UPDATE OR IGNORE {table} SET post_pk = ? WHERE post_pk = ?", (pk, copy_pk)
             )
-        self.writer.remove(copy_pk)
+        self.writer.remove(copy_pk, seq)
         if len(combined) > 1:
             self.versions.save(pk, combined)
             return combine(combined, key)[0]

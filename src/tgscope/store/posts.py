@@ -308,11 +308,13 @@ class PostWriter:
             (pk, when, post.text, to_json(post.entities)),
         )
 
-    def remove(self, pk: int) -> None:
-        """Delete the post and everything kept about it."""
+    def remove(self, pk: int, seq: int) -> None:
+        """Delete the post and everything kept about it; the removal is written down with
+        ``seq`` so that a search index catching up drops the post too."""
         for table in _POST_TABLES:
             self.db.execute(f"DELETE FROM {table} WHERE post_pk = ?", (pk,))
         self.db.execute("DELETE FROM posts WHERE pk = ?", (pk,))
+        self.db.execute("INSERT OR REPLACE INTO removed_posts VALUES (?, ?)", (pk, seq))
 
 
 def _reaction_rows(pk: int, post: Post) -> list[tuple]:

@@ -116,7 +116,12 @@ class PostReader:
             yield from (loaded[pk] for pk in chunk)
 
     def iter_index_docs(self, after_seq: int) -> Iterable[IndexDoc]:
-        """What the search index needs of each post written after ``after_seq``."""
+        """What the search index needs of each post written after ``after_seq``: first the
+        posts removed since (merged into another), then those written (a pk used again after
+        a removal is added back after it is dropped)."""
+        removed = self.db.execute("SELECT pk FROM removed_posts WHERE seq > ?", (after_seq,))
+        for (pk,) in removed.fetchall():
+            yield IndexDoc(pk, "", None, None, [], gone=True)
         cursor = self.db.execute(
             "SELECT posts.pk, posts.text, channels.username, posts.date,"
             " (SELECT json_group_array(tag) FROM hashtags WHERE post_pk = posts.pk)"
