@@ -50,10 +50,12 @@ test-fast: install
 bench: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_wordforms.py
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_web_parse.py
 	$(BIN)/python bench/bench_desktop_import.py
 	$(BIN)/python bench/bench_sync.py
+	$(BIN)/python bench/hostile_report.py
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo.db.index

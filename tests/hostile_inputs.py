@@ -29,6 +29,7 @@ class Case:
     name: str  # what the input is, for test ids and reports
     filename: str
     data: bytes
+    format: str | None = None  # to name when the start of the file does not tell
 
 
 # -- Telegram Desktop JSON -----------------------------------------------------------------
@@ -452,5 +453,73 @@ def heavy_cases() -> dict[str, Callable[[], Case]]:
     ):
         makers[make.__name__] = make
     makers["a 60 MB text"] = lambda: text_of(5_000_000, "a 60 MB text", "huge_text.json")
+    makers.update(huge_posts())
     makers["a 0.9 MB text"] = lambda: text_of(80_000, "a 0.9 MB text", "long_text.json")
     return makers
+
+
+HUGE = 60_000_000  # characters of one post in the huge-post cases (a Telegram text is 4,096)
+
+
+def huge_posts() -> dict[str, Callable[[], Case]]:
+    """One post of 60 MB in every reader that reads text: each should be refused in bounded
+    memory (the line or the page is too long), not parsed at 20-27 times its size."""
+    record = {"key": "hostile/1", "channel": "hostile", "id": 1, "text": "@@", "sources": []}
+
+    def jsonl_line(name: str, filename: str, row: dict, text_key: str) -> Callable[[], Case]:
+        def make() -> Case:
+            line = json.dumps(row | {text_key: "@@"}, ensure_ascii=False)
+            text = "слово " * (HUGE // 12)
+            data = line.replace('"@@"', '"' + text + '"').encode() + b"\n"
+            return Case(name, filename, data, name.split()[0])
+
+        return make
+
+    def json_array() -> Case:
+        row = json.dumps([{"id": 1, "text": "@@"}, {"id": 2, "text": "short"}])
+        return Case(
+            "jsonl array with a 60 MB text",
+            "rows.json",
+            row.replace('"@@"', '"' + "слово " * (HUGE // 12) + '"').encode(),
+            "jsonl",
+        )
+
+    def text_dump() -> Case:
+        data = TEXTDUMP + "\n" + "слово " * (HUGE // 12) + "\n"
+        return Case("textdump one 60 MB post", "dump.txt", data.encode())
+
+    def text_dump_lines() -> Case:
+        data = TEXTDUMP + "\n" + ("слово " * 16 + "\n") * (HUGE // 180) + "\n"
+        return Case("textdump one 60 MB post in short lines", "dump.txt", data.encode())
+
+    def saved_page() -> Case:
+        page = WEB_PAGE.replace("Sergey Lavrov", "слово " * (HUGE // 12), 1)
+        return Case("web page with a 60 MB post", "huge_post.html", page.encode())
+
+    def saved_page_lines() -> Case:
+        lines = ("слово " * 16 + "<br/>\n") * (HUGE // 180)
+        page = WEB_PAGE.replace("Sergey Lavrov", lines, 1)
+        return Case("web page of 60 MB in short lines", "huge_page.html", page.encode())
+
+    def export_page() -> Case:
+        page = DESKTOP_HTML.replace("Lavrov", "слово " * (HUGE // 12), 1)
+        return Case("desktop-html page with a 60 MB message", "messages.html", page.encode())
+
+    snscrape = json.loads(SNSCRAPE.splitlines()[0])
+    return {
+        "jsonl a 60 MB line": jsonl_line(
+            "jsonl a 60 MB line", "rows.jsonl", {"id": 1, "text": ""}, "text"
+        ),
+        "tgscope-jsonl a 60 MB text": jsonl_line(
+            "tgscope-jsonl a 60 MB text", "export.jsonl", record, "text"
+        ),
+        "snscrape a 60 MB content": jsonl_line(
+            "snscrape a 60 MB content", "posts.jsonl", snscrape, "content"
+        ),
+        "jsonl array with a 60 MB text": json_array,
+        "textdump one 60 MB post": text_dump,
+        "textdump one 60 MB post in short lines": text_dump_lines,
+        "web page with a 60 MB post": saved_page,
+        "web page of 60 MB in short lines": saved_page_lines,
+        "desktop-html page with a 60 MB message": export_page,
+    }

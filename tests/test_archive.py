@@ -775,3 +775,15 @@ def test_a_copy_merged_while_the_index_waits_leaves_the_index_too(db_path, later
     with Archive.open(db_path) as archive:
         found = archive.search("Lavrov")
         assert (found.total, [r.post.key for r in found.results]) == (1, ["mfarussia/9"])
+
+
+def test_deletion_dates_are_asked_by_range_however_wide(db_path):
+    posts = [post(f"chan/{n}", f"post {n}", channel="chan") for n in (500, 503, 507, 900)]
+    with Archive.open(db_path) as archive:
+        archive.ingest(posts, source("page"))
+        db = archive.store.db  # type: ignore[attr-defined]
+        db.execute("UPDATE posts SET deleted_at = '2024-05-01' WHERE message_id IN (500,503,507)")
+        found = archive.store.deletion_dates("chan", [(2, 10**9 - 1)])
+        narrow = archive.store.deletion_dates("chan", [(501, 506)])
+    assert found == {500: "2024-05-01", 503: "2024-05-01", 507: "2024-05-01"}
+    assert narrow == {503: "2024-05-01"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -520,7 +521,7 @@ def test_json_output_keeps_the_text_exact(hostile, terminal):
         (["search", "caf\udce9"], "QUERY"),
         (["export", "--channel", "\udcffa"], "--channel"),
         (["show", "k\udcff"], "KEY"),
-        (["import", "a\udcff.txt"], "PATHS"),
+        (["import", "--channel", "a\udcff", "a.txt"], "--channel"),  # names of files may be
     ],
 )
 def test_arguments_that_are_not_utf8_are_one_line_errors(imported, db_path, args, named):
@@ -581,3 +582,16 @@ def test_import_lines_show_markup_and_controls_in_names_as_they_are(run, tmp_pat
     result = run("import", "--channel", "china_embassy", str(odd))
     assert "[bold]dump\\x1b[31m.txt (textdump): 5 post(s)" in result.output
     assert "\x1b" not in result.output
+
+
+def test_a_file_whose_name_is_not_utf8_imports(run, tmp_path, seed_path):
+    """Names from cp1251 archives reach Python as lone surrogates: the file is still read, in a
+    folder or named, and its name is shown escaped."""
+    folder = tmp_path / "from_cp1251"
+    folder.mkdir()
+    odd = folder / os.fsdecode(b"\xef\xf0\xe8\xec\xe5\xf0.txt")  # "пример" in cp1251
+    odd.write_bytes(seed_path.read_bytes())
+    named = run("import", "--channel", "china_embassy", str(odd))
+    assert "\\udcef\\udcf0" in named.output and ": 5 post(s): 5 added" in named.output
+    again = run("import", "--channel", "china_embassy", str(folder))
+    assert ": 5 post(s): 0 added, 0 updated, 5 unchanged" in again.output

@@ -113,7 +113,10 @@ def test_desktop_json_export_of_a_channel(db_path):
     assert (report.added, again.unchanged, report.warnings) == (
         72,
         72,
-        ["dates carry no time zone (an older export): read as UTC; see --timezone"],
+        [
+            "dates carry no time zone (an older export): read as UTC; give the time zone where"
+            " it was exported to read them as local time"
+        ],
     )
     assert [number for number, post in posts.items() if post.service] == [1, 2]
     assert [posts[1].service, posts[2].service] == [

@@ -105,3 +105,20 @@ def test_an_id_beyond_64_bits_is_no_id():
     assert 502 not in [post.id for post in posts]
     block = f'<div class="message default clearfix joined" id="message{big[:24]}'
     assert warnings == [f"a message block without an id: {block!r}"]
+
+
+def test_an_export_page_larger_than_any_page_is_refused_before_parsing(db_path, tmp_path):
+    page = tmp_path / "messages.html"
+    lines = "\n".join(["слово " * 100] * 16_000)  # 17.6 MB in one message
+    page.write_text(PAGE.read_text(encoding="utf-8").replace("Lavrov", lines, 1), "utf-8")
+    with Archive.open(db_path) as archive, pytest.raises(ParseError) as caught:
+        archive.import_file(page, channel="rusembchina")
+    assert str(caught.value) == (
+        f"{page}: HTML page larger than 16 MB (a page of posts is a few MB)"
+    )
+
+
+def test_the_channel_missing_is_said_without_a_command_line_flag(db_path):
+    with Archive.open(db_path) as archive, pytest.raises(SourceError) as caught:
+        archive.import_file(PAGE)
+    assert str(caught.value).endswith(": name the channel") and "--" not in str(caught.value)

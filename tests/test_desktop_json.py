@@ -145,7 +145,10 @@ def test_old_exports_read_local_times_in_the_given_zone(tmp_path):
     (_, as_utc), warned = parse(old)
     (_, in_berlin), quiet = parse(old, timezone="Europe/Berlin")
     assert as_utc.date == "2022-02-25T00:15:01+00:00"
-    assert warned == ["dates carry no time zone (an older export): read as UTC; see --timezone"]
+    assert warned == [
+        "dates carry no time zone (an older export): read as UTC;"
+        " give the time zone where it was exported to read them as local time"
+    ]
     assert (in_berlin.date, quiet) == ("2022-02-24T23:15:01+00:00", [])
 
 
@@ -210,7 +213,7 @@ def test_whole_account_export_takes_the_chats_it_can_name(db_path, tmp_path):
         8,
         [
             "skipped chat 'Friends' (private_group, id 77, 2 message(s)): no username known;"
-            " import it with --chat 77 --channel NAME",
+            " import it by naming chat 77 and its channel",
             unknown_type,
         ],
     )
@@ -412,3 +415,77 @@ def test_bytes_that_are_not_utf8_are_one_error(tmp_path):
         f"{path}: malformed JSON: lexical error: invalid bytes in UTF8 string."
         " (within the 137 bytes read)"
     )
+
+
+# -- values that cannot be: a named error or a warning, never stored in silence ------------
+
+
+def _changed(tmp_path, change) -> object:
+    export = json.loads(EXPORT.read_text(encoding="utf-8"))
+    change(export)
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _message_500(export: dict) -> dict:
+    return next(message for message in export["messages"] if message["id"] == 500)
+
+
+@pytest.mark.parametrize("kind", [0, 1, 2])  # an emoji, a custom emoji, a paid reaction
+def test_a_negative_reaction_count_is_a_named_error(tmp_path, kind):
+    def change(export):
+        _message_500(export)["reactions"][kind]["count"] = -5
+
+    with pytest.raises(ParseError) as caught:
+        parse(_changed(tmp_path, change))
+    assert str(caught.value) == (
+        f"{tmp_path / 'result.json'}: message 500: a reaction: field 'count' should be 0 or"
+        " more, got -5"
+    )
+
+
+@pytest.mark.parametrize(
+    ("messages", "kind"), [({"a": 1}, "an object"), ("none", "a string"), (None, "null")]
+)
+def test_messages_that_are_not_a_list_are_an_error_not_zero_posts(tmp_path, messages, kind):
+    def change(export):
+        export["messages"] = messages
+
+    path = _changed(tmp_path, change)
+    with pytest.raises(ParseError) as caught:
+        parse(path)
+    assert str(caught.value) == f"{path}: field 'messages' should be a list, got {kind}"
+
+
+def test_messages_of_an_account_chat_that_are_not_a_list_name_the_chat(tmp_path):
+    export = json.loads(EXPORT.read_text(encoding="utf-8"))
+    chat = {key: export[key] for key in ("name", "type", "id")} | {"messages": {"a": 1}}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"about": "x", "chats": {"list": [chat]}}), encoding="utf-8")
+    with pytest.raises(ParseError) as caught:
+        parse(path)
+    assert str(caught.value) == (
+        f"{path}: chat {TITLE!r}: field 'messages' should be a list, got an object"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"date_unixtime": "99999999999999"}, "'99999999999999'"),
+        ({"date_unixtime": "soon"}, "'soon'"),
+        ({"date": "9999-99-99T00:00:00"}, "'9999-99-99T00:00:00'"),
+    ],
+)
+def test_an_impossible_date_is_left_out_with_a_warning(tmp_path, fields, shown):
+    def change(export):
+        message = _message_500(export)
+        if "date" in fields:
+            del message["date_unixtime"]
+        message.update(fields)
+
+    items, warnings = parse(_changed(tmp_path, change), timezone="UTC")
+    post = next(item for item in items if getattr(item, "id", None) == 500)
+    assert post.date is None
+    assert f"rusembchina/500: an impossible date: {shown}" in warnings

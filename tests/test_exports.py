@@ -242,3 +242,12 @@ def test_export_writes_into_a_pipe_and_names_of_devices(formula_archive, tmp_pat
     # /dev/stdout is a symlink into /proc: replacing it would break the system, not export
     assert _written_in_place(Path("/dev/stdout")) and _written_in_place(Path("/dev/null"))
     assert not _written_in_place(tmp_path / "new.csv")
+
+
+def test_export_posts_takes_a_path_as_text(tmp_path, seed_path):
+    from tgscope.exports import export_posts
+
+    with Archive.open(tmp_path / "a.db") as archive:
+        archive.import_paths([seed_path], channel="china_embassy")
+        count = export_posts(archive.posts(), "csv", str(tmp_path / "o.csv"))
+    assert count == 5 and (tmp_path / "o.csv").read_text(encoding="utf-8").startswith("key,")

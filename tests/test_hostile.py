@@ -373,10 +373,10 @@ cli(prog_name="tgscope")
 """
 
 
-def _run_alone(path: Path, db: Path) -> tuple[int, str, float, float]:
+def _run_alone(path: Path, db: Path, format: str | None = None) -> tuple[int, str, float, float]:
     """Exit code, output, peak memory (MB) and seconds of ``tgscope import`` in a new process."""
     command = [sys.executable, "-c", _CHILD, "import", "--db", str(db)]
-    command += ["--channel", hostile.CHANNEL, str(path)]
+    command += ["--channel", hostile.CHANNEL, *(["--format", format] if format else []), str(path)]
     peak = db.with_suffix(".peak")
     start = time.perf_counter()
     child = subprocess.run(
@@ -401,7 +401,7 @@ def test_largest_inputs_stay_bounded(tmp_path, name):
     case = HEAVY[name]()
     path = tmp_path / case.filename
     path.write_bytes(case.data)
-    code, output, rss, seconds = _run_alone(path, tmp_path / "a.db")
+    code, output, rss, seconds = _run_alone(path, tmp_path / "a.db", case.format)
     SUMMARY["peak memory of one import (MB)"] = max(
         SUMMARY["peak memory of one import (MB)"], round(rss, 1)
     )

@@ -95,7 +95,7 @@ def test_archive_opens_in_datasette(db_path, seed_path):
 # Archives made by tgscope at each earlier schema version (tests/fixtures/schema_v<N>.sql,
 # dumped from a file the tgscope of that version wrote: two web observations of an edited
 # post, a text dump's copy, sync state with 'api:' channels, a fetched page, a deletion).
-EARLIER_VERSIONS = range(1, 7)
+EARLIER_VERSIONS = range(1, 8)
 FIRST, SECOND = "2023-01-09T10:00:00+00:00", "2023-01-10T10:00:00+00:00"
 FIRST_REACTIONS = [
     {"emoji": "👍", "count": 16},
@@ -210,3 +210,18 @@ def test_two_openers_of_an_old_archive_migrate_it_once(db_path):
     thread.join()
     assert (failed, had) == ([], [6])
     assert first.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_another_sqlite_database_is_refused_and_left_alone(tmp_path):
+    other = tmp_path / "other.db"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE foo (x)")
+    db.execute("INSERT INTO foo VALUES (1)")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="not a tgscope archive; it was left as it is"):
+        Archive.open(other, create=False)
+    assert other.read_bytes() == before
+    assert not (tmp_path / "other.db.index").exists()
+    assert not (tmp_path / "other.db-wal").exists()

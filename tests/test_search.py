@@ -254,3 +254,26 @@ def test_a_damaged_folder_that_is_not_an_index_is_not_deleted(db_path):
 @given(st.text(alphabet=st.sampled_from("Лавров_ab1 \n\t-:.\u200b²é"), max_size=80))
 def test_words_split_as_the_word_pattern_does(text):
     assert words(text) == [word for word in WORD.findall(text) if len(word) <= MAX_WORD]
+
+
+@pytest.mark.slow  # starts a process
+def test_an_english_search_does_not_load_the_russian_dictionary(tmp_path):
+    """Loading pymorphy3's dictionary costs ~60 ms: an English query's snippets need none of
+    it, even over posts that mix English and Russian."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "mixed.db"
+    with Archive.open(db) as archive:
+        archive.ingest(
+            [post("chan/1", "Lavrov met Wang Yi: Лавров встретился с Ван И", channel="chan")],
+            source("page"),
+        )
+    code = (
+        "import sys; from tgscope import Archive; "
+        f"found = Archive.open({str(db)!r}).search('Lavrov'); "
+        "print(found.total, found.results[0].snippet.startswith('<b>Lavrov</b>'), "
+        "'pymorphy3' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["1", "True", "False"], result.stderr

@@ -472,3 +472,136 @@ def test_markdown_of_a_text_longer_than_any_post_is_left_as_written(db_path, tmp
         " written, its markdown not read"
     ]
     assert (post.text, post.entities) == (long_text, [])
+
+
+# -- tgscope records: dates in the archive's form, counts never negative -------------------
+
+_RECORD = {"key": "mychan/1", "channel": "mychan", "id": 1, "text": "hi", "sources": []}
+
+
+def _export(tmp_path, name: str, *records: dict):
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2022-11-15", "2022-11-15T00:00:00+00:00"),
+        ("2022-11-16T01:00:00+03:00", "2022-11-15T22:00:00+00:00"),
+        ("2022-11-15T09:12:00Z", "2022-11-15T09:12:00+00:00"),
+        ("2022-11-15T09:12:00", "2022-11-15T09:12:00+00:00"),
+    ],
+)
+def test_tgscope_record_dates_are_stored_in_utc_like_every_source(db_path, tmp_path, given, stored):
+    source = {"kind": "web", "ref": "https://t.me/s/mychan", "observed_at": given}
+    path = _export(tmp_path, "export.jsonl", _RECORD | {"date": given, "sources": [source]})
+    with Archive.open(db_path) as archive:
+        archive.import_file(path)
+        (post,) = archive.posts()
+        found = archive.search("hi", since=stored, until=stored).results
+        assert [result.post.key for result in found] == ["mychan/1"]
+    assert post.date == stored
+    assert stored in [source["observed_at"] for source in post.sources]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"date": "yesterday"},
+            r"export\.jsonl:2: record: field 'date' is not a date: 'yesterday'",
+        ),
+        ({"date": "9999-99-99"}, r"export\.jsonl:2: record: field 'date' is not a date"),
+        (
+            {"sources": [{"kind": "web", "ref": "x", "observed_at": "soon"}]},
+            r"export\.jsonl:2: sources\[0\]: field 'observed_at' is not a date: 'soon'",
+        ),
+        ({"views": -100}, r"export\.jsonl:2: record: field 'views' should be 0 or more, got -100"),
+        ({"forwards": -1}, r"export\.jsonl:2: record: field 'forwards' should be 0 or more"),
+        ({"replies": -1}, r"export\.jsonl:2: record: field 'replies' should be 0 or more"),
+        (
+            {"reactions": [{"emoji": "👍", "count": -5}]},
+            r"export\.jsonl:2: reactions\[0\]: field 'count' should be 0 or more, got -5",
+        ),
+    ],
+)
+def test_bad_dates_and_counts_in_tgscope_records_name_file_line_and_field(
+    db_path, tmp_path, change, message
+):
+    path = _export(
+        tmp_path, "export.jsonl", _RECORD, _RECORD | {"key": "mychan/2", "id": 2} | change
+    )
+    with Archive.open(db_path) as archive, pytest.raises(ParseError, match=message) as caught:
+        archive.import_file(path)
+    assert "\n" not in str(caught.value)
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM posts").fetchone() == (0,)
+
+
+def test_a_bad_date_fails_its_file_only_and_not_an_existing_post(db_path, tmp_path):
+    good = _export(tmp_path, "good.jsonl", _RECORD | {"date": "2022-11-15T09:12:00+00:00"})
+    bad = _export(tmp_path, "bad.jsonl", _RECORD | {"date": "yesterday"})
+    with Archive.open(db_path) as archive:
+        report = archive.import_paths([bad, good])
+        again = archive.import_paths([bad])  # the same post, already in the archive
+        (post,) = archive.posts()
+    assert [file.error for file in report.files] == [
+        f"{bad}:1: record: field 'date' is not a date: 'yesterday'",
+        None,
+    ]
+    assert again.files[0].error == f"{bad}:1: record: field 'date' is not a date: 'yesterday'"
+    assert post.date == "2022-11-15T09:12:00+00:00"
+
+
+# -- long lines and long strings: refused as they are read ---------------------------------
+
+
+def test_a_json_line_longer_than_any_post_is_refused_naming_its_line(db_path, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    row = json.dumps({"id": 2, "text": "x" * (5 << 20), "channel": "mychan"})
+    path.write_text(json.dumps({"id": 1, "text": "hi", "channel": "mychan"}) + "\n" + row + "\n")
+    with Archive.open(db_path) as archive:
+        with pytest.raises(ParseError, match=r"rows\.jsonl:2: a line longer than 4 MB"):
+            archive.import_file(path, format="jsonl")
+        with pytest.raises(ParseError, match=r"rows\.jsonl:2: a line longer than 4 MB"):
+            archive.import_file(path, format="jsonl", encoding="cp1251")
+
+
+def test_a_json_array_on_one_long_line_still_imports(db_path, tmp_path):
+    rows = [
+        {"id": n, "text": f"пост {n} " + "слово " * 40, "channel": "mychan"} for n in range(20_000)
+    ]
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")  # one line, ~9 MB
+    assert path.stat().st_size > 5 << 20
+    with Archive.open(db_path) as archive:
+        report = archive.import_file(path, format="jsonl")
+        cp1251 = tmp_path / "rows_cp1251.json"
+        cp1251.write_bytes(json.dumps(rows[:3], ensure_ascii=False).encode("cp1251"))
+        again = archive.import_file(cp1251, format="jsonl", encoding="cp1251")
+        first = archive.get("mychan/0")
+    assert (report.added, again.unchanged) == (20_000, 3)
+    assert first is not None and first.text == rows[0]["text"].strip()
+
+
+def test_a_json_array_with_a_string_longer_than_any_post_is_refused(db_path, tmp_path):
+    path = tmp_path / "rows.json"
+    text = "x" * (2 << 20)
+    path.write_text(json.dumps([{"id": 1, "text": text, "channel": "mychan"}]))
+    refused = r"rows\.json: a string longer than 1,048,576 bytes"
+    with Archive.open(db_path) as archive, pytest.raises(ParseError, match=refused):
+        archive.import_file(path, format="jsonl")
+
+
+def test_a_surrogate_pair_cut_between_chunks_of_an_array_is_still_text(db_path, tmp_path):
+    from tgscope.sources.json_rows import CHUNK
+
+    head = '[{"id": 1, "channel": "mychan", "text": "'
+    pad = "x" * (CHUNK - len(head) - 8)
+    path = tmp_path / "rows.json"
+    path.write_text(head + pad + '\\ud83d\\ude00"}]', encoding="ascii")  # 😀 across the cut
+    with Archive.open(db_path) as archive:
+        archive.import_file(path, format="jsonl")
+        (post,) = archive.posts()
+    assert post.text == pad + "😀"

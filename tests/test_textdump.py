@@ -130,7 +130,7 @@ Second post, one line only
     warnings: list[str] = []
     items = parse(dump, warn=warnings.append)
     assert warnings == [
-        "line 1: the header names @rusembchina; pass --channel rusembchina to record it"
+        "line 1: the header names @rusembchina; name channel rusembchina to record it"
     ]
     assert items[0] == Channel(
         username="rusembchina",
@@ -261,7 +261,9 @@ def test_header_of_another_channel_does_not_name_these_posts():
     warnings: list[str] = []
     dump = "МИД России\n@MID_Russia\n412.3K subscribers\nDownload Telegram\nПост\n👍1\n"
     items = parse(dump, channel="@Test_Channel", warn=warnings.append)
-    assert warnings == ["line 1: the header names @mid_russia, not the --channel test_channel"]
+    assert warnings == [
+        "line 1: the header names @mid_russia, not the channel named (test_channel)"
+    ]
     assert items[0].username == "mid_russia"
     assert (items[1].channel, items[1].channel_title) == ("test_channel", None)
     same = parse(dump.replace("@MID_Russia", "@test_channel"), channel="test_channel")
@@ -309,3 +311,34 @@ def test_counts_beyond_64_bits_are_not_counts():
     (post,) = items[1:]
     assert (post.text, post.reactions) == (f"A post\n👍{big}❤2", [])  # not a reactions line
     assert parse_reactions_line("👍" + "9" * 5000) is None
+
+
+def test_a_line_longer_than_any_post_is_refused_naming_it(db_path, tmp_path):
+    from tgscope.archive import Archive
+    from tgscope.errors import ParseError
+
+    dump = tmp_path / "dump.txt"
+    text = (SHARED / "seed" / "russia_china_dump.txt").read_text(encoding="utf-8")
+    lines = text.count("\n")
+    dump.write_text(text + "слово " * 800_000 + "\nend\n", encoding="utf-8")  # 8.8 MB
+    with Archive.open(db_path) as archive, pytest.raises(ParseError) as caught:
+        archive.import_file(dump, format="textdump", channel="mychan")
+    assert (
+        str(caught.value) == f"{dump}:{lines + 1}: a line longer than 4 MB (no post is that long)"
+    )
+
+
+def test_a_post_longer_than_any_post_is_refused_naming_where_it_starts(db_path, tmp_path):
+    from tgscope.archive import Archive
+    from tgscope.errors import ParseError
+
+    dump = tmp_path / "dump.txt"
+    text = (SHARED / "seed" / "russia_china_dump.txt").read_text(encoding="utf-8")
+    huge = ("слово " * 16 + "\n") * 50_000  # 5 MB in one post of 50,000 short lines
+    dump.write_text(huge + "1.2K views 14:05\n" + text, encoding="utf-8")
+    with Archive.open(db_path) as archive, pytest.raises(ParseError) as caught:
+        archive.import_file(dump, format="textdump", channel="mychan")
+    assert str(caught.value) == (
+        f"{dump}:1: a post of more than 4 MB of text from this line on (no post is"
+        " that long: is this a text dump of posts?)"
+    )

@@ -299,3 +299,15 @@ def test_a_saved_page_too_deep_names_its_file(tmp_path):
     page.write_text(_message(3, "<span>" * 5000), encoding="utf-8")
     with pytest.raises(ParseError, match=r"deep\.html: HTML nested deeper than 256 levels"):
         list(read_saved_page([page.read_text(encoding="utf-8")], path=str(page)))
+
+
+def test_a_saved_page_larger_than_any_page_is_refused_before_parsing(db_path, tmp_path):
+    page = tmp_path / "huge.html"
+    sample = (SAMPLES / "rusembchina_page.html").read_text(encoding="utf-8")
+    lines = "\n".join(["слово " * 100] * 16_000)  # 17.6 MB in one post, in short lines
+    page.write_text(sample.replace("Sergey Lavrov", lines, 1), encoding="utf-8")
+    with Archive.open(db_path) as archive, pytest.raises(ParseError) as caught:
+        archive.import_file(page)
+    assert str(caught.value) == (
+        f"{page}: HTML page larger than 16 MB (a page of posts is a few MB)"
+    )

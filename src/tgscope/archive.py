@@ -287,7 +287,9 @@ class Archive:
                 " CSV and JSON Lines only"
             )
         report = FileReport(str(path), name)
-        source = SourceInfo(name, str(path.resolve()), digest, observed_at)
+        # a name that is not UTF-8 (a file from a cp1251 archive) is kept with its bytes escaped
+        ref = os.fsencode(path.resolve()).decode("utf-8", "backslashreplace")
+        source = SourceInfo(name, ref, digest, observed_at)
         context = options.context(
             str(path),
             text=lambda: read_text(path, progress, options.encoding),

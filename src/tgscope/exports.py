@@ -137,7 +137,7 @@ EXPORTERS = {"jsonl": write_jsonl, "csv": write_csv, "parquet": None}
 def export_posts(
     posts: Iterable[Post],
     format: str,
-    output: Path | None = None,
+    output: str | os.PathLike[str] | None = None,
     *,
     bom: bool = False,
     formula_guard: bool = True,
@@ -148,6 +148,7 @@ def export_posts(
     (CSV only) keeps spreadsheets from running cells as formulas.  JSON Lines and Parquet
     always hold the exact text.
     """
+    output = Path(output) if output is not None else None
     if format == "parquet":
         return _export_parquet(posts, output)
     if format not in EXPORTERS:

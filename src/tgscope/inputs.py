@@ -17,6 +17,9 @@ from .errors import ParseError, SourceError
 
 _HASH_CHUNK = 1 << 20
 _READ_CHUNK = 1 << 20
+#: the longest line a reader takes (a Telegram text is at most 4,096 characters; the
+#: parsers after this one hold 20-27 times a line's size while they read it)
+MAX_LINE = 4 << 20
 
 Progress = Callable[[int], None]  # called with the number of bytes just read
 
@@ -60,7 +63,10 @@ def inspect_file(path: Path, encoding: str | None = None) -> tuple[bytes, str, s
 
 
 def read_text(path: Path, progress: Progress | None, encoding: str | None = None) -> Iterator[str]:
-    """Decode the file in large chunks of whole lines, naming the line of any bad byte."""
+    """Decode the file in large chunks of whole lines, naming the line of any bad byte.
+
+    A line longer than :data:`MAX_LINE` is refused (a ParseError naming it) as it grows,
+    before it is held whole."""
     if encoding is not None:
         yield from _read_encoded(path, progress, encoding)
         return
@@ -72,10 +78,22 @@ def read_text(path: Path, progress: Progress | None, encoding: str | None = None
             data = carry + chunk
             cut = data.rfind(b"\n") + 1 if len(chunk) == _READ_CHUNK else len(data)
             data, carry = data[:cut], data[cut:]
-            yield _decode(data, path, offset)
+            if len(carry) > MAX_LINE:
+                raise _long_line(path, offset + len(data))
+            if data:
+                yield _decode(data, path, offset)
             offset += len(data)
     if carry:
         yield _decode(carry, path, offset)
+
+
+def _long_line(path: Path, position: int) -> ParseError:
+    """The error for a line that starts at byte ``position`` and runs past :data:`MAX_LINE`."""
+    return ParseError(
+        f"a line longer than {MAX_LINE >> 20} MB (no post is that long)",
+        path=str(path),
+        line=_line_number(path, position),
+    )
 
 
 def _read_encoded(path: Path, progress: Progress | None, encoding: str) -> Iterator[str]:
@@ -101,6 +119,8 @@ def _read_encoded(path: Path, progress: Progress | None, encoding: str) -> Itera
             offset += len(chunk)
             cut = text.rfind("\n") + 1 if chunk else len(text)
             text, carry = text[:cut], text[cut:]
+            if len(carry) > MAX_LINE:  # characters: a bound of the same order as bytes
+                raise _long_line(path, offset - 1)  # the carry holds no line end
             if text:
                 yield text.removeprefix("\ufeff") if first else text
                 first = False

@@ -31,7 +31,16 @@ import tantivy
 from .dates import day_bounds, to_epoch
 from .errors import QueryError, StoreError
 from .store import IndexDoc, PostFilter, Store, fold_hashtag
-from .words import MAX_WORD, WORD, index_text, index_token, query_tokens, spotting, words
+from .words import (
+    MAX_WORD,
+    WORD,
+    has_cyrillic,
+    index_text,
+    index_token,
+    query_tokens,
+    spotting,
+    words,
+)
 
 INDEX_FORMAT = 2  # 2: lemmas in "words" (1: double Snowball in "text"); others are rebuilt
 TOKENIZER = "tgscope_words"
@@ -181,7 +190,8 @@ class SearchIndex:
                 self._writer = self.index.writer(heap_size=_WRITER_HEAP, num_threads=0)
             except ValueError as error:
                 raise IndexBusy(
-                    f"{self.path}: another tgscope process is writing to the search index ({error})"
+                    f"{self.path}: another tgscope process (an import or a sync) is writing to"
+                    " the search index; try again when it has finished"
                 ) from error
         return self._writer
 
@@ -346,8 +356,8 @@ def parse_query(query: str) -> ParsedQuery:
         joined = False
     if not groups:
         raise QueryError(
-            f"query {query!r} has no words to search for: punctuation and operators alone match"
-            " nothing (an empty query lists every post)"
+            f"query {query!r} has no words to search for: punctuation, emoji and operators alone"
+            " match nothing (an empty query lists every post)"
         )
     if all(len(group) == 1 and group[0].excluded for group in groups):
         raise QueryError(f"query {query!r} only excludes: add a word to search for")
@@ -428,9 +438,12 @@ def _matched_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
 
 
 def _spans_word_by_word(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    # a Russian word's token has Russian letters: for a query without any, such words are
+    # not looked up (which would load the dictionary for an English search)
+    russian = any(has_cyrillic(term) for term in terms)
     found = set()
     for word in set(words(text)):
-        if index_token(word) in terms:
+        if (russian or not has_cyrillic(word)) and index_token(word) in terms:
             start = text.find(word)
             while start >= 0:
                 end = start + len(word)

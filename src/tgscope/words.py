@@ -36,6 +36,15 @@ NAME_MARK = "_"  # never inside a word (WORD excludes it), so a name token meets
 MAX_WORD = 40  # longer "words" (base64, glued links) are not indexed
 _NAME_TAGS = frozenset({"Name", "Surn", "Patr", "Geox"})
 _CYRILLIC = re.compile(r"[а-яё]")
+_ANY_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+
+
+def has_cyrillic(text: str) -> bool:
+    """Whether ``text`` has a Russian letter: only such words are read by the dictionary,
+    and only their tokens hold one."""
+    return _ANY_CYRILLIC.search(text) is not None
+
+
 _RUSSIAN_PASSES = 2
 # distinct word forms kept (~400 bytes each, ~26 MB when full): the frequent ones, which
 # are most of any text; a rarer one is looked up again (~15 µs, bench/bench_import.py)

@@ -61,10 +61,14 @@ def filter_options(command: Callable) -> Callable:
         [
             click.option("--channel", help="Only posts of this channel (username)."),
             click.option(
-                "--since", metavar="DATE", help="Only posts on or after DATE (YYYY-MM-DD)."
+                "--since",
+                metavar="DATE",
+                help="Only posts on or after DATE (YYYY-MM-DD, or an ISO time, UTC if no offset).",
             ),
             click.option(
-                "--until", metavar="DATE", help="Only posts on or before DATE (YYYY-MM-DD)."
+                "--until",
+                metavar="DATE",
+                help="Only posts on or before DATE (a whole day, or an ISO time to the second).",
             ),
             click.option("--hashtag", help="Only posts with this hashtag (with or without #)."),
         ]
@@ -96,6 +100,8 @@ def _check_utf8(values: dict[str, Any]) -> None:
     """Refuse an argument that is not UTF-8 (Python hands such bytes over as lone surrogates,
     which would fail much later with a traceback): one line naming the option."""
     for name, value in values.items():
+        if name in _ANY_FILE_NAME:
+            continue  # a file's name is bytes: one from a cp1251 archive is still that file
         for item in value if isinstance(value, tuple | list) else (value,):
             text = os.fspath(item) if isinstance(item, str | os.PathLike) else None
             if not isinstance(text, str):
@@ -108,6 +114,10 @@ def _check_utf8(values: dict[str, Any]) -> None:
                 raise click.ClickException(
                     f"{_param_label(name)}: not valid UTF-8{detail}"
                 ) from None
+
+
+#: the parameters that name files to read, whatever bytes their names hold
+_ANY_FILE_NAME = frozenset({"paths"})
 
 
 def _param_label(name: str) -> str:

@@ -4,22 +4,28 @@ Everything about being a good citizen lives here: timeouts, the user agent, a de
 between requests, retries with exponential backoff on timeouts, dropped connections and 5xx,
 and honouring ``Retry-After`` on 429.  Sources receive the client; they never build one.
 
-And everything about surviving a hostile server: a whole-request deadline (httpx's timeouts
-restart with every byte read), a cap on the body after decompression (a gzip bomb stops at the
-cap), no wait longer than ``max_wait``, and no retries for what will not pass (a host name
-that does not resolve, a refused connection).
+And everything about surviving a hostile server: a whole-request deadline, headers included
+(httpx's timeouts restart with every byte read), retried once at most; a cap on the body after
+decompression, which never inflates more than the cap allows (a gzip bomb stops at the cap;
+stacked or unknown encodings are refused); redirects followed here, their bodies never read; no
+wait longer than ``max_wait``; and no retries for what will not pass (a host name that does not
+resolve, a refused connection).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
+import threading
 import time
-from collections.abc import Callable
+import weakref
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -30,14 +36,23 @@ DEFAULT_BASE_URL = "https://t.me"
 USER_AGENT = f"tgscope/{__version__} (archiving public Telegram channels)"
 ANNOUNCED_WAIT = 2.0  # seconds: waits at least this long are passed to ``on_wait``
 _DROPPED_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
+_WBITS = {  # the content codings tgscope asks for and decodes itself, under the cap
+    "identity": None,
+    "gzip": 16 + zlib.MAX_WBITS,
+    "x-gzip": 16 + zlib.MAX_WBITS,
+    "deflate": zlib.MAX_WBITS,  # zlib-wrapped as the RFC says; raw deflate is tried as well
+}
+_PIECE = 1 << 20  # the most inflated at once
+_CONNECTED = {"connection.connect_tcp.complete", "connection.start_tls.complete"}
 
 
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
     """How hard and how politely to try.  Delays are in seconds.
 
-    ``timeout`` bounds each connect and each read; ``deadline`` bounds a whole request, body
-    included, so a server dripping its answer cannot hold a sync.  ``max_bytes`` caps a body
+    ``timeout`` bounds each connect and each read; ``deadline`` bounds a whole request, headers
+    and body, so a server dripping its answer cannot hold a sync (a request that runs out of it
+    is tried once more, not more).  ``max_bytes`` caps a body
     after decompression (a t.me/s page is about 100 kB).  No wait is longer than ``max_wait``:
     a server asking (``Retry-After``) for longer makes the fetch fail at once, saying so, rather
     than ask again before it said it would answer.
@@ -69,6 +84,11 @@ class _Transient(Exception):
     """A failure that may pass: retried."""
 
 
+class _Overrun(_Transient):
+    """No whole answer within the deadline: retried once, as a server this slow once will
+    likely be as slow again."""
+
+
 def make_client(
     base_url: str = DEFAULT_BASE_URL, *, policy: FetchPolicy | None = None
 ) -> httpx.Client:
@@ -84,7 +104,7 @@ def make_client(
             headers={
                 "User-Agent": USER_AGENT,
                 "Accept-Language": "en",
-                "Accept-Encoding": "gzip, deflate",  # decoded chunk by chunk, under the cap
+                "Accept-Encoding": "gzip, deflate",  # decoded here, never past the cap
             },
         )
     except httpx.InvalidURL as error:
@@ -106,9 +126,9 @@ def fetch(
     no retry helps (no such host, a refused connection, a body over the cap, a ``Retry-After``
     longer than ``policy.max_wait``).  Other 4xx answers are returned to the caller, who knows
     what they mean.  Waits of :data:`ANNOUNCED_WAIT` seconds or more are passed to ``on_wait``
-    before they start.
+    before they start.  A request that ran out its deadline is tried once more, not more.
     """
-    problem, asked = "", None
+    problem, asked, overran = "", None, False
     for attempt in range(policy.retries + 1):
         if attempt:
             wait = _wait(_url(client, path), attempt, problem, asked, policy)
@@ -118,6 +138,11 @@ def fetch(
         asked = None
         try:
             response = _get(client, path, policy)
+        except _Overrun as error:
+            if overran:
+                raise FetchError(f"{_url(client, path)}: {error}, twice") from error
+            problem, overran = str(error), True
+            continue
         except _Transient as error:
             problem = str(error)
             continue
@@ -157,14 +182,43 @@ def _url(client: httpx.Client, path: str) -> str:
 
 
 def _get(client: httpx.Client, path: str, policy: FetchPolicy) -> httpx.Response:
-    """One GET within the deadline and the size cap; the body is read only for answers
-    that are used (a 429 or 5xx is answered by its status alone)."""
+    """One GET within the deadline, headers included, and the size cap."""
     end = time.monotonic() + policy.deadline
+    with _Watch(client, policy.deadline) as watch:
+        try:
+            response = _send(client, path, policy, watch, end)
+        except _Transient as error:
+            if watch.expired and not isinstance(error, _Overrun):  # the watch broke it
+                raise _Overrun(_overrun(policy)) from error
+            raise
+    if watch.expired:  # cut short: a body that ends with the connection may look whole
+        raise _Overrun(_overrun(policy))
+    return response
+
+
+def _send(
+    client: httpx.Client, path: str, policy: FetchPolicy, watch: _Watch, end: float
+) -> httpx.Response:
+    """The GET, its redirects followed here so that no redirect's body is read; the body is
+    read only for answers that are used (a 429 or 5xx is answered by its status alone)."""
+    timeout = min(policy.timeout, policy.deadline)
+    history: list[httpx.Response] = []
     try:
-        with client.stream("GET", path, timeout=min(policy.timeout, policy.deadline)) as response:
-            if response.status_code == 429 or response.status_code >= 500:
-                return response
-            body = _read_body(response, policy, end)
+        request = client.build_request(
+            "GET", path, timeout=timeout, extensions={"trace": watch.trace}
+        )
+        for _ in range(client.max_redirects + 1):
+            response = client.send(request, stream=True, follow_redirects=False)
+            try:
+                watch.claim(response.extensions.get("network_stream"))
+                if response.status_code == 429 or response.status_code >= 500:
+                    return response
+                if response.next_request is None or not client.follow_redirects:
+                    return _whole(response, _read_body(response, policy, end), history)
+                request = response.next_request
+                history.append(response)
+            finally:
+                response.close()
     except httpx.UnsupportedProtocol as error:  # no scheme, or not http(s): no retry helps
         raise FetchError(f"{_url(client, path)}: {error}") from error
     except httpx.ConnectError as error:
@@ -174,32 +228,182 @@ def _get(client: httpx.Client, path: str, policy: FetchPolicy) -> httpx.Response
         raise _Transient(_describe(error)) from error
     except (httpx.TimeoutException, httpx.TransportError) as error:
         raise _Transient(_describe(error)) from error
-    except (httpx.HTTPError, httpx.InvalidURL) as error:  # endless redirects, a bad URL, bad gzip
+    except (httpx.HTTPError, httpx.InvalidURL) as error:  # a bad URL, a bad redirect
         raise FetchError(f"{_url(client, path)}: {error}") from error
+    raise FetchError(  # worded as httpx words it, as it was before redirects were followed here
+        f"{_url(client, path)}: Exceeded maximum allowed redirects ({client.max_redirects})"
+    )
+
+
+def _whole(response: httpx.Response, body: bytes, history: list[httpx.Response]) -> httpx.Response:
+    """The answer with its decoded body, as if it had never been encoded."""
     headers = [(k, v) for k, v in response.headers.multi_items() if k not in _DROPPED_HEADERS]
     return httpx.Response(
         response.status_code,
         headers=headers,
         content=body,
         request=response.request,
-        history=response.history,
+        history=history,
     )
+
+
+def _overrun(policy: FetchPolicy) -> str:
+    return f"no whole answer within {policy.deadline:g} s"
 
 
 def _read_body(response: httpx.Response, policy: FetchPolicy, end: float) -> bytes:
     """The decompressed body, stopping at the cap or the deadline."""
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > policy.max_bytes:
-            raise FetchError(
-                f"{response.request.url}: the answer is larger than {policy.max_bytes:,} bytes"
-                " (decompressed); stopped reading it"
-            )
+    raw: Iterable[bytes]
+    if response.is_stream_consumed:  # made in memory (a mock transport), decoded already
+        coding, raw = "identity", [response.content]
+    else:
+        coding, raw = response.headers.get("Content-Encoding", ""), response.iter_raw()
+    chunks = []
+    for chunk in _Inflater(response.request.url, coding, policy.max_bytes).chunks(raw):
         if time.monotonic() > end:
-            raise _Transient(f"no whole answer within {policy.deadline:g} s")
+            raise _Overrun(_overrun(policy))
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _Inflater:
+    """Undoes the answer's one content coding, never producing more than the cap allows: each
+    raw chunk is inflated to at most what is left of the cap and one byte more, so a bomb
+    stops at the cap instead of inflating a whole network chunk (about 1000 times its size)."""
+
+    def __init__(self, url: httpx.URL, coding: str, limit: int) -> None:
+        self._url = url
+        coding = coding.strip().lower() or "identity"
+        if coding not in _WBITS:  # stacked ("gzip, gzip") or unknown
+            raise FetchError(
+                f"{self._url}: cannot decode Content-Encoding {coding!r}"
+                " (only gzip or deflate, applied once)"
+            )
+        self._coding, self._wbits, self._left = coding, _WBITS[coding], limit
+        self._limit = limit
+        self._zlib = None if self._wbits is None else zlib.decompressobj(self._wbits)
+        self._fed = False
+
+    def chunks(self, raw: Iterable[bytes]) -> Iterator[bytes]:
+        """The decoded chunks of ``raw``; :class:`FetchError` once past the cap."""
+        for data in raw:
+            yield from self._pieces(data)
+        if self._zlib is not None and not self._zlib.eof:  # all input taken: what zlib holds
+            yield self._take(self._zlib.flush())
+
+    def _pieces(self, data: bytes) -> Iterator[bytes]:
+        """``data`` decoded, in pieces of at most :data:`_PIECE` bytes, none past the cap."""
+        if self._zlib is None:
+            yield self._take(data)
+            return
+        while not self._zlib.eof:  # what follows the end of the stream is not the body's
+            size = min(self._left + 1, _PIECE)
+            piece = self._take(self._decompress(data, size))
+            yield piece
+            if len(piece) < size:  # the input is used up
+                return
+            data = self._zlib.unconsumed_tail
+
+    def _take(self, chunk: bytes) -> bytes:
+        self._left -= len(chunk)
+        if self._left < 0:
+            raise FetchError(
+                f"{self._url}: the answer is larger than {self._limit:,} bytes"
+                " (decompressed); stopped reading it"
+            )
+        return chunk
+
+    def _decompress(self, data: bytes, size: int) -> bytes:
+        assert self._zlib is not None
+        first, self._fed = not self._fed, True
+        try:
+            try:
+                return self._zlib.decompress(data, size)
+            except zlib.error:
+                if not first or self._wbits != zlib.MAX_WBITS:
+                    raise
+            self._wbits = -zlib.MAX_WBITS  # raw deflate, without the zlib wrapper: some servers
+            self._zlib = zlib.decompressobj(self._wbits)
+            return self._zlib.decompress(data, size)
+        except zlib.error as error:
+            raise FetchError(
+                f"{self._url}: the answer is not valid {self._coding} ({error})"
+            ) from error
+
+
+class _Sockets:
+    """The sockets of one client's connections, and the requests under way on them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open: set[socket.socket] = set()
+        self.watches: set[_Watch] = set()
+
+
+_CLIENT_SOCKETS: weakref.WeakKeyDictionary[httpx.Client, _Sockets] = weakref.WeakKeyDictionary()
+_CLIENT_SOCKETS_LOCK = threading.Lock()
+
+
+class _Watch:
+    """Holds one request to its deadline, headers included: when the deadline passes, the
+    connections the request may be using are shut down, which ends a read blocked on them at
+    once (httpx's own timeouts restart with every byte, so a dripping server never trips them).
+
+    A request that opened its connection (httpcore's trace events say so) or has its headers
+    knows its socket.  One waiting for headers on a reused keep-alive connection does not
+    (httpcore reports no event for it): then every socket of the client that no other request
+    is known to use is cut; an idle one lost that way is merely reopened later.
+    """
+
+    def __init__(self, client: httpx.Client, seconds: float) -> None:
+        with _CLIENT_SOCKETS_LOCK:
+            self._sockets = _CLIENT_SOCKETS.setdefault(client, _Sockets())
+        self._own: set[socket.socket] = set()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self._done = False
+        self.expired = False
+
+    def __enter__(self) -> _Watch:
+        with self._sockets.lock:
+            self._sockets.watches.add(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._sockets.lock:
+            self._done = True
+            self._sockets.watches.discard(self)
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's ``trace`` hook: note the connections this request opens."""
+        if event in _CONNECTED:
+            self.claim(info.get("return_value"))
+
+    def claim(self, stream: Any) -> None:
+        """Note that this request uses the connection of ``stream`` (an httpcore stream)."""
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._sockets.lock:
+            self._own.add(sock)
+            shared = self._sockets
+            shared.open = {known for known in shared.open if known.fileno() != -1}
+            shared.open.add(sock)
+
+    def _cut(self) -> None:
+        with self._sockets.lock:
+            if self._done:
+                return
+            self.expired = True
+            others = [watch._own for watch in self._sockets.watches if watch is not self]
+            targets = set(self._own) or self._sockets.open.difference(*others)
+        for sock in targets:
+            with contextlib.suppress(OSError):  # closed meanwhile: nothing to cut
+                # the plain socket's shutdown, also under TLS: SSLSocket's own would drop its
+                # SSL object under the reading thread's feet
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _lasting_reason(error: httpx.ConnectError) -> str | None:

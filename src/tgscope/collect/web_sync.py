@@ -33,7 +33,6 @@ __all__ = ["DELETED", "NEVER_SHOWN", "SyncReport", "sync_channel", "sync_channel
 _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 INDEX_EVERY_PAGES = 50  # the search index is committed after this many pages ...
 INDEX_EVERY_SECONDS = 30.0  # ... or this long, whichever comes first, and at the end
-DELETION_LOOKUP_LIMIT = 100_000  # missing ids looked up one by one for deletion dates
 
 
 def sync_channel(
@@ -116,19 +115,10 @@ def _walk_all(walk: _Walk, all_pages: bool) -> None:
 
 
 def _deletion_dates(store: Store, report: SyncReport) -> dict[int, str]:
-    """Which missing ids are archived posts marked deleted, and since when.  The store is
-    asked id by id, so gaps past :data:`DELETION_LOOKUP_LIMIT` ids (a page jumping from
-    id 1 to a billion) are not looked up: a warning says so."""
-    ids: list[int] = []
-    for first, last in report.missing:
-        if len(ids) + last - first + 1 > DELETION_LOOKUP_LIMIT:
-            report.warnings.append(
-                f"ids {first}-{last}: too many missing ids to tell which were deleted after"
-                " they were archived; listed as never shown"
-            )
-            continue
-        ids.extend(range(first, last + 1))
-    return store.deletion_dates(report.channel, ids) if ids else {}
+    """Which missing ids are archived posts marked deleted, and since when (asked by range:
+    a page jumping from id 1 to a billion costs what the archive holds there, no more)."""
+    missing = list(report.missing)
+    return store.deletion_dates(report.channel, missing) if missing else {}
 
 
 def sync_channels(

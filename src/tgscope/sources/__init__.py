@@ -19,6 +19,7 @@ from ..dates import time_zone
 from ..errors import OptionError, ParseError, UnknownFormat
 from ..record import Channel, Post
 from . import desktop_html, desktop_json, tabular, textdump, web
+from .validate import with_path
 
 KnownChannel = Callable[[int | None, str | None], str | None]
 
@@ -33,7 +34,9 @@ class ReadContext:
 
     The format options are typed fields; each reader reads those that apply to it:
     ``timezone`` and ``chat`` (Desktop exports), ``mapping``, ``delimiter`` and ``markdown``
-    (other tools' CSV and JSON).  The file's encoding is applied by ``text`` already.
+    (other tools' CSV and JSON).  The file's encoding is applied by ``text`` already (lines
+    longer than :data:`~tgscope.inputs.MAX_LINE` are refused); ``encoding`` is for a reader
+    that decodes ``binary`` itself (a JSON array may be one long line).
     """
 
     path: str
@@ -48,6 +51,7 @@ class ReadContext:
     mapping: dict[str, str] | None  # record field -> column (checked by tabular's readers)
     delimiter: str | None  # a CSV file's; None: found from its header
     markdown: bool  # texts are written in Telethon's markdown
+    encoding: str | None  # the file's (a Python codec name; None: UTF-8), for ``binary``
 
     def __init__(
         self,
@@ -63,8 +67,10 @@ class ReadContext:
         mapping: Mapping[str, str] | None = None,
         delimiter: str | None = None,
         markdown: bool = False,
+        encoding: str | None = None,
     ):
         self.path, self.text, self.binary, self.warn = path, text, binary, warn
+        self.encoding = encoding
         self.channel, self.known_channel = channel, known_channel
         self.timezone, self.chat = timezone, chat
         self.mapping = tabular.parse_mapping(mapping) if mapping else None
@@ -122,6 +128,7 @@ class FormatOptions:
             mapping=self.mapping,
             delimiter=self.delimiter,
             markdown=self.markdown,
+            encoding=self.encoding,
             **reading,
         )
 
@@ -149,7 +156,8 @@ def _checked_delimiter(value: str | None) -> str | None:
 
 
 def _textdump(context: ReadContext) -> Iterator[Post | Channel]:
-    return textdump.parse_textdump(context.text(), channel=context.channel, warn=context.warn)
+    posts = textdump.parse_textdump(context.text(), channel=context.channel, warn=context.warn)
+    return with_path(posts, context.path)
 
 
 #: format name -> its reader

@@ -25,6 +25,7 @@ from .validate import (
     check_markup_depth,
     count_of,
     duration_of,
+    join_html,
     number_of,
     size_of,
     with_path,
@@ -89,7 +90,7 @@ def looks_like_export(head: str) -> bool:
 
 def read(context) -> Iterator[Post | Channel]:
     """The importer's reader (see :class:`tgscope.sources.ReadContext`)."""
-    html = "".join(context.text())
+    html = join_html(context.text(), context.path)
     check_markup_depth(html, where=context.path)
     tree = LexborHTMLParser(html)
     title = _chat_title(tree)
@@ -97,7 +98,7 @@ def read(context) -> Iterator[Post | Channel]:
     if channel is None:
         raise SourceError(
             f"{context.path}: the export does not give the channel's username"
-            f" (chat {title!r}): name it with --channel NAME"
+            f" (chat {title!r}): name the channel"
         )
     pages = _page(tree, channel, time_zone(context.timezone), context.warn)
     yield from with_path(pages, context.path)
@@ -221,7 +222,10 @@ class _State:
             zone = fixed_offset(offset if sign == "+" else -offset)
         else:
             if self.timezone is None and not self.zone_warned:
-                self.warn("dates carry no time zone (an older export): read as UTC; see --timezone")
+                self.warn(
+                    "dates carry no time zone (an older export): read as UTC;"
+                    " give the time zone where it was exported to read them as local time"
+                )
                 self.zone_warned = True
             zone = self.timezone or UTC
         try:

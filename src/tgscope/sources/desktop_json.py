@@ -192,7 +192,10 @@ def parse_chat(
             and not timezone
             and not zone_warned
         ):
-            warn("dates carry no time zone (an older export): read as UTC; see --timezone")
+            warn(
+                "dates carry no time zone (an older export): read as UTC;"
+                " give the time zone where it was exported to read them as local time"
+            )
             zone_warned = True
         try:
             _MESSAGE_FIELDS.check(message, "")
@@ -240,7 +243,9 @@ def message_to_post(
         channel=channel,
         channel_title=title,
         id=number,
-        date=_date(message, "date", timezone),
+        date=_date(
+            message, "date", timezone, lambda shown: warn(f"{key}: an impossible date: {shown}")
+        ),
         text=text,
         entities=entities,
         reactions=_reactions(message.get("reactions") or [], key, warn),
@@ -279,7 +284,7 @@ def _resolve(chat: dict[str, Any], context, *, account: bool = False) -> str | N
         return known
     raise SourceError(
         f"{context.path}: the export does not give the channel's username"
-        f" (chat {title!r}, id {chat_id}): name it with --channel NAME"
+        f" (chat {title!r}, id {chat_id}): name the channel"
     )
 
 
@@ -287,15 +292,22 @@ def _skip(chat: dict[str, Any], messages: Iterator[dict], warn: Warn) -> None:
     count = sum(1 for _ in messages)
     warn(
         f"skipped chat {chat.get('name')!r} ({chat.get('type')}, id {chat.get('id')},"
-        f" {count} message(s)): no username known; import it with"
-        f" --chat {chat.get('id')} --channel NAME"
+        f" {count} message(s)): no username known; import it by naming chat"
+        f" {chat.get('id')} and its channel"
     )
 
 
 # -- fields ------------------------------------------------------------------------------
 
 
-def _date(message: dict[str, Any], name: str, timezone: tzinfo | None) -> str | None:
+def _date(
+    message: dict[str, Any],
+    name: str,
+    timezone: tzinfo | None,
+    impossible: Callable[[str], None] = lambda shown: None,
+) -> str | None:
+    """A message's date in UTC from ``date_unixtime``, else ``date`` (local time); None
+    and a word to ``impossible`` (what the export says) for one that cannot be."""
     stamp = message.get(f"{name}_unixtime")
     try:
         if stamp not in (None, ""):
@@ -308,6 +320,9 @@ def _date(message: dict[str, Any], name: str, timezone: tzinfo | None) -> str | 
             moment = moment.replace(tzinfo=timezone or UTC)
         return moment.astimezone(UTC).isoformat()
     except (TypeError, ValueError, OverflowError, OSError):
+        said = stamp if stamp not in (None, "") else message.get(name)
+        shown = repr(said) if len(repr(said)) <= 40 else repr(said)[:37] + "..."
+        impossible(shown)
         return None
 
 
@@ -379,6 +394,8 @@ def _reactions(items: list[dict[str, Any]], key: str, warn: Warn) -> list[Reacti
         count = _int(item.get("count"))
         if count is None:
             continue
+        if count < 0:
+            raise ParseError(f"a reaction: field 'count' should be 0 or more, got {count}")
         kind = item.get("type")
         if kind == "emoji" and item.get("emoji"):
             reactions.append({"emoji": str(item["emoji"]).replace("\ufe0f", ""), "count": count})

@@ -33,10 +33,30 @@ def chat_header(stream: BinaryIO, path: str) -> dict[str, Any] | None:
             elif prefix in ("chats", "personal_information", "about", "left_chats"):
                 return None
             elif prefix == "messages":
+                _check_messages(event, "", path)
                 return header
     except (ijson.JSONError, UnicodeDecodeError):
         return header  # the error is reported with its position by the full pass
-    return header
+    raise ParseError("the export has no 'messages' list", path=path)
+
+
+#: what an ijson event at a field's start says the field holds
+_EVENT_KINDS = {
+    "start_map": "an object",
+    "string": "a string",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _check_messages(event: str, chat: str, path: str) -> None:
+    """A chat's ``messages`` must be a list (an object or a string would give no posts)."""
+    if event != "start_array":
+        raise ParseError(
+            f"{chat}field 'messages' should be a list, got {_EVENT_KINDS.get(event, event)}",
+            path=path,
+        )
 
 
 def message_items(stream: BinaryIO, prefix: str, path: str, warn: Warn) -> Iterator[dict[str, Any]]:
@@ -122,16 +142,17 @@ def account_chats(stream: BinaryIO, path: str, warn: Warn) -> Iterator[tuple[dic
     try:
         for prefix, event, _ in events:
             if prefix in chat_prefixes and event == "start_map":
-                yield from _one_chat(events, prefix)
+                yield from _one_chat(events, prefix, path)
     except (ijson.JSONError, UnicodeDecodeError) as error:
         raise _json_error(error, stream, path) from error
     _warn_surrogates(checked, warn)
 
 
-def _one_chat(events, chat_prefix: str) -> Iterator[tuple[dict, Iterator[dict]]]:
+def _one_chat(events, chat_prefix: str, path: str) -> Iterator[tuple[dict, Iterator[dict]]]:
     chat: dict[str, Any] = {}
     for prefix, event, value in events:
-        if prefix == f"{chat_prefix}.messages" and event == "start_array":
+        if prefix == f"{chat_prefix}.messages" and event != "map_key":
+            _check_messages(event, f"chat {chat.get('name')!r}: ", path)
             messages = _messages(events, f"{chat_prefix}.messages.item")
             yield chat, messages
             for _ in messages:  # whatever the caller did not read (a skipped chat)

@@ -20,8 +20,6 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import ijson
-
 from ..clean import extract_hashtags, extract_links, extract_mentions, parse_count
 from ..errors import ParseError
 from ..record import FIELD_NAMES, Channel, Post
@@ -35,10 +33,9 @@ from .columns import (
     resolve_mapping,
     row_to_post,
 )
+from .json_rows import decoded, json_array, json_lines, lines, starts_array
 from .validate import (
     INT64_MAX,
-    MAX_JSON_DEPTH,
-    JsonDepth,
     check_fields,
     check_json_depth,
     kind_of,
@@ -57,13 +54,6 @@ MERGE_RANKS = {  # store.merge: lower wins
 
 _JSON_START = re.compile(r"\s*\[\s*\{")
 _DELIMITERS = ",;\t|"
-_ARRAY_CHUNK = 1 << 16
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-#: a \u escape of half a UTF-16 surrogate pair without its other half (ijson would make it "?")
-_LONE_SURROGATE = re.compile(
-    r"(?<!\\)((?:\\\\)*)(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-)
 #: what each field of a tgscope record must hold (null is always accepted)
 _RECORD_FIELDS = {
     "key": "a string",
@@ -193,7 +183,7 @@ def _first_array_item(head: str) -> dict | None:
 
 
 def read_tgscope_jsonl(context) -> Iterator[Post | Channel]:
-    for number, record in _json_lines(context.text(), context.path):
+    for number, record in json_lines(context.text(), context.path):
         try:
             check_record(record)
             yield Post.from_dict(record)
@@ -224,13 +214,44 @@ def check_record(record: dict[str, Any]) -> None:
     for name in ("hashtags", "mentions", "links"):
         if not all(isinstance(item, str) for item in record.get(name) or ()):
             raise ParseError(f"record: field {name!r} should be a list of strings")
+    _check_counts(record)
+    _normalise_dates(record)
     for name, default in _DEFAULTS.items():  # null where the record keeps a default
         if name in record and record[name] is None:
             record[name] = default()
 
 
+def _check_counts(record: dict[str, Any]) -> None:
+    """Views, forwards, replies and reaction counts are never negative."""
+    for name in ("views", "forwards", "replies"):
+        if (record.get(name) or 0) < 0:
+            raise ParseError(f"record: field {name!r} should be 0 or more, got {record[name]}")
+    for index, reaction in enumerate(record.get("reactions") or ()):
+        if reaction["count"] < 0:
+            raise ParseError(
+                f"reactions[{index}]: field 'count' should be 0 or more, got {reaction['count']}"
+            )
+
+
+def _normalise_dates(record: dict[str, Any]) -> None:
+    """``date`` and each source's ``observed_at`` in the archive's form, UTC ISO 8601
+    (``2022-11-15T09:12:00+00:00``), as every other reader writes them."""
+    record["date"] = _utc_date(record.get("date"), "record", "date")
+    for index, source in enumerate(record.get("sources") or ()):
+        where = f"sources[{index}]"
+        source["observed_at"] = _utc_date(source["observed_at"], where, "observed_at")
+
+
+def _utc_date(value: str | None, where: str, name: str) -> str | None:
+    try:
+        return parse_date(value)
+    except ValueError as error:
+        shown = repr(value) if len(value or "") <= 40 else repr(value[:40]) + "..."  # type: ignore[index]
+        raise ParseError(f"{where}: field {name!r} is not a date: {shown}") from error
+
+
 def read_snscrape(context) -> Iterator[Post | Channel]:
-    for number, item in _json_lines(context.text(), context.path):
+    for number, item in json_lines(context.text(), context.path):
         kind = str(item.get("_type", ""))
         try:
             if kind.endswith(".Channel"):
@@ -244,13 +265,14 @@ def read_snscrape(context) -> Iterator[Post | Channel]:
 
 
 def read_jsonl(context) -> Iterator[Post | Channel]:
-    """Another tool's JSON Lines, or a JSON array of objects, through the mapping."""
-    chunks = iter(context.text())
-    first = next((chunk for chunk in chunks if chunk.strip()), "")
-    text = itertools.chain([first], chunks)
-    is_array = first.lstrip("\ufeff \t\r\n").startswith("[")
+    """Another tool's JSON Lines, or a JSON array of objects, through the mapping.
+
+    An array is read from the file's bytes, not its lines: ``json.dump`` writes one line.
+    """
     rows: Iterator[tuple[int | str, dict[str, Any]]] = (
-        _json_array(text, context.path) if is_array else _json_lines(text, context.path)
+        json_array(decoded(context), context.path)
+        if starts_array(context)
+        else json_lines(context.text(), context.path)
     )
     reader: RowReader | None = None
     for number, row in rows:
@@ -260,12 +282,12 @@ def read_jsonl(context) -> Iterator[Post | Channel]:
 
 
 def read_csv(context) -> Iterator[Post | Channel]:
-    lines = _lines(context.text())
-    first = next(lines, None)
+    rows_text = lines(context.text())
+    first = next(rows_text, None)
     if first is None:
         return
     delimiter = _delimiter(context, first)
-    rows = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+    rows = csv.reader(itertools.chain([first], rows_text), delimiter=delimiter)
     try:
         header = [name.strip().lstrip("\ufeff") for name in next(rows)]
         reader = _row_reader(context, header)
@@ -411,133 +433,6 @@ def _snscrape_channel(item: dict[str, Any]) -> Channel:
         counters=counters,
         avatar=_string(item.get("photo")),
     )
-
-
-# -- JSON --------------------------------------------------------------------------------
-
-
-def _json_lines(text: Iterable[str], path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(_lines(text), start=1):
-        if not line.strip():
-            continue
-        try:
-            check_json_depth(line, where=path)
-            value = json.loads(line)
-        except ParseError as error:
-            raise ParseError(error.reason, path=path, line=number) from error
-        except (ValueError, RecursionError) as error:
-            raise ParseError(f"not JSON: {error}", path=path, line=number) from error
-        if not isinstance(value, dict):
-            raise ParseError("a JSON line that is not an object", path=path, line=number)
-        if "\\u" in line and _SURROGATE_ESCAPE.search(line):
-            _refuse_lone_surrogates(value, path, number)
-        yield number, value
-
-
-def _refuse_lone_surrogates(value: dict[str, Any], path: str, line: int) -> None:
-    """JSON may escape half of a UTF-16 pair (``\\ud800``) alone: that is not text."""
-    for name, field in value.items():
-        try:
-            json.dumps([name, field], ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise ParseError(
-                f"field {name!r}: a lone surrogate escape (half of a UTF-16 pair) is not text",
-                path=path,
-                line=line,
-            ) from error
-
-
-def _json_array(text: Iterable[str], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The objects of a JSON array, one at a time (ijson's parser, nesting checked first)."""
-    stream = _Utf8Stream(text, JsonDepth(MAX_JSON_DEPTH, where=path))
-    events = ijson.basic_parse(stream, use_float=True)
-    number = 0
-    try:
-        event, _ = next(events, ("end", None))
-        if event != "start_array":
-            raise ParseError("JSON that is not an array of objects", path=path)
-        for event, _ in events:
-            if event == "end_array":
-                break
-            number += 1
-            if event != "start_map":
-                raise ParseError(f"item {number}: not an object", path=path)
-            yield f"item {number}", _build_object(events)
-        for _ in events:  # what follows the array: ijson refuses anything but space
-            pass
-    except ijson.JSONError as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else "malformed"
-        message = message.removeprefix("parse error: ").removeprefix("b'").removesuffix("\\n")
-        after = f" after item {number}" if number else ""
-        raise ParseError(f"malformed JSON{after}: {message}", path=path) from error
-
-
-def _build_object(events: Iterator[tuple[str, Any]]) -> dict[str, Any]:
-    """One object from ijson's events, after its ``start_map`` (depth is bounded upstream)."""
-    root: dict[str, Any] = {}
-    stack: list[Any] = [root]
-    key: list[str | None] = [None]
-    for event, value in events:
-        top = stack[-1]
-        if event == "map_key":
-            key[-1] = value
-            continue
-        if event in ("end_map", "end_array"):
-            stack.pop()
-            key.pop()
-            if not stack:
-                return root
-            continue
-        if event == "start_map":
-            value = {}
-        elif event == "start_array":
-            value = []
-        if isinstance(top, dict):
-            top[key[-1]] = value
-        else:
-            top.append(value)
-        if event in ("start_map", "start_array"):
-            stack.append(value)
-            key.append(None)
-    raise ParseError("the JSON ends inside an object (truncated?)")
-
-
-class _Utf8Stream:
-    """Decoded text chunks as the UTF-8 bytes ijson reads, checked for depth on the way."""
-
-    def __init__(self, text: Iterable[str], depth: JsonDepth):
-        self.chunks = iter(text)
-        self.depth = depth
-        self.buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self.buffer) < size:
-            chunk = next(self.chunks, None)
-            if chunk is None:
-                break
-            if "\\u" in chunk and _LONE_SURROGATE.search(chunk):
-                raise ParseError(
-                    "a lone surrogate escape (half of a UTF-16 pair) is not text",
-                    path=self.depth.where,
-                )
-            self.buffer += chunk.encode("utf-8")
-        cut = len(self.buffer) if size < 0 else size
-        data, self.buffer = self.buffer[:cut], self.buffer[cut:]
-        self.depth.feed(data)
-        return data
-
-
-def _lines(text: Iterable[str]) -> Iterator[str]:
-    """Whole lines from chunks cut at line ends (as the importer reads files).
-
-    Only ``\n`` ends a line: JSON strings and CSV cells may hold other line separators.
-    """
-    for chunk in text:
-        lines = chunk.split("\n")
-        for line in lines[:-1]:
-            yield line + "\n"
-        if lines[-1]:
-            yield lines[-1]
 
 
 __all__ = [

@@ -26,6 +26,7 @@ from ..clean import (
     extract_mentions,
     normalize_channel,
 )
+from ..errors import ParseError
 from ..record import Channel, ForwardedFrom, Media, Post, Reaction
 from .validate import count_of
 
@@ -35,6 +36,9 @@ MERGE_RANK = {"fields": 8, "date": 8, "text_last": True}  # store.merge: lower w
 _COUNT = r"\d+(?:[.,]\d+)?[KkMm]?"
 _COUNT_SPLIT = re.compile(rf"({_COUNT})")
 _MAX_REACTIONS_LINE = 400
+#: the most text one post of a dump may hold (a Telegram text is at most 4,096 characters;
+#: a dump with no post boundaries in 77 MB would otherwise be held whole, 15 times over)
+MAX_POST = 4 << 20
 _COUNT_ENDINGS = frozenset("0123456789KkMm")
 # The footer under a post: views (the word is copy-only text), "edited", the time or date.
 _FOOTER = re.compile(
@@ -133,6 +137,7 @@ class _Block:
     views: int | None = None
     edited: bool = False
     has_chrome: bool = False  # a web-preview chrome line is among ``lines``
+    size: int = 0  # characters in ``lines``
 
 
 def parse_textdump(
@@ -171,9 +176,9 @@ def _check_header_channel(header: Channel, channel: str | None, line: int, warn:
     named = header.username if header.username != channel else None
     if warn and named:
         if channel is None:
-            warn(f"line {line}: the header names @{named}; pass --channel {named} to record it")
+            warn(f"line {line}: the header names @{named}; name channel {named} to record it")
         else:
-            warn(f"line {line}: the header names @{named}, not the --channel {channel}")
+            warn(f"line {line}: the header names @{named}, not the channel named ({channel})")
 
 
 def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
@@ -220,6 +225,13 @@ def _blocks(pieces: Iterable[str]) -> Iterator[_Block]:
         if len(line) < _LONGEST_CHROME and line[:1] in _CHROME_INITIALS:
             block.has_chrome = block.has_chrome or line.strip().lower() in _ALL_CHROME
         block.lines.append(line)
+        block.size += len(line) + 1
+        if block.size > MAX_POST:
+            raise ParseError(
+                f"a post of more than {MAX_POST >> 20} MB of text from this line on (no post"
+                " is that long: is this a text dump of posts?)",
+                line=block.first_line,
+            )
     if closed is not None:
         yield closed
     if any(block.lines) or block.forwarded_from:

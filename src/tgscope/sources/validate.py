@@ -10,7 +10,7 @@ find as one :class:`~tgscope.errors.ParseError` naming the file, the message and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import accumulate, repeat, tee
 from operator import sub
 from typing import Any, TypeVar
@@ -25,6 +25,10 @@ MAX_JSON_DEPTH = 64
 MAX_JSON_STRING = 1 << 20
 #: the deepest HTML a reader accepts (a t.me page nests about 20 levels)
 MAX_MARKUP_DEPTH = 256
+#: the largest HTML file a reader takes, in UTF-8 bytes (a saved t.me/s page is about 100 kB,
+#: a Desktop ``messages.html`` of 1,000 messages a few MB; Lexbor holds ~20 times a page:
+#: a page just under this cap peaks at about 300 MB)
+MAX_HTML = 16 << 20
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # SQLite's integers
 
 _TEXT_ESCAPES = re.compile(rb'\\[\\"]')  # the escapes that could be taken for structure
@@ -136,6 +140,21 @@ _CLOSING = re.compile(rb"</(?=[A-Za-z])")
 _NOT_TAG_MARKS = bytes(set(range(256)) - {0x3C, 0x01})
 _TAG_STEPS = bytes.maketrans(b"<\x01", b"\x02\x00")  # "<" opens, "\x01" (was "</") closes
 _SCAN_FROM = 4096  # tags: below this, even the worst nesting parses in a few milliseconds
+
+
+def join_html(chunks: Iterable[str], where: str | None = None) -> str:
+    """A page read in chunks, as one string; a page past :data:`MAX_HTML` is refused as
+    it is read (Lexbor would need about 25 times its size)."""
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk) if chunk.isascii() else len(chunk.encode("utf-8", "surrogatepass"))
+        if size > MAX_HTML:
+            raise ParseError(
+                f"HTML page larger than {MAX_HTML >> 20} MB (a page of posts is a few MB)",
+                path=where or None,
+            )
+        parts.append(chunk)
+    return "".join(parts)
 
 
 def check_markup_depth(

@@ -29,7 +29,7 @@ from ..record import (
     Reaction,
     ReplyTo,
 )
-from .validate import check_markup_depth, count_of, number_of
+from .validate import check_markup_depth, count_of, join_html, number_of
 from .web_markup import (
     find_class,
     find_tag,
@@ -191,7 +191,7 @@ def read_saved_page(
     The page names its channel itself, so ``channel`` is not needed (and not used);
     ``path`` names the file in errors.
     """
-    page = parse_page("".join(text), path)
+    page = parse_page(join_html(text, path or None), path)
     warnings = page.warnings if page.posts or page.channel else ["no posts found on the page"]
     for warning in warnings:
         if warn:

@@ -158,7 +158,8 @@ class Store(Protocol):
     def sync_state(self, channel: str, kind: str = "web") -> SyncState:
         """Where the ``kind`` collector (``web`` or ``api``) stands with ``channel``."""
 
-    def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]: ...
+    def deletion_dates(self, channel: str, ranges: Iterable[tuple[int, int]]) -> dict[int, str]:
+        """Archived posts of ``channel`` marked deleted in these id ranges, and since when."""
 
     def save_sync_state(self, channel: str, state: SyncState, kind: str = "web") -> None: ...
 

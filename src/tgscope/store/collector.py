@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections.abc import Iterable
 
 from . import SyncState
 from .channels import now
-from .posts import BATCH
 
 
 class CollectorState:
@@ -45,18 +45,18 @@ class CollectorState:
             ),
         )
 
-    def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]:
-        """Of these ids, the archived posts of ``channel`` marked deleted, and since when."""
+    def deletion_dates(self, channel: str, ranges: Iterable[tuple[int, int]]) -> dict[int, str]:
+        """In these id ranges (first, last), the archived posts of ``channel`` marked
+        deleted, and since when: as many rows as the archive holds there, however wide."""
         found: dict[int, str] = {}
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
+        for first, last in ranges:
             found.update(
                 self.db.execute(
                     "SELECT posts.message_id, posts.deleted_at FROM posts"
                     " JOIN channels ON channels.pk = posts.channel_pk"
                     " WHERE channels.username = ? AND posts.deleted_at IS NOT NULL"
-                    f" AND posts.message_id IN ({','.join('?' * len(chunk))})",
-                    (channel, *chunk),
+                    " AND posts.message_id BETWEEN ? AND ?",
+                    (channel, first, last),
                 ).fetchall()
             )
         return found

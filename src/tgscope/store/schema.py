@@ -221,8 +221,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sync_state_by_kind RENAME TO sync_state;
     ALTER TABLE observations ADD COLUMN forwards INTEGER;
     ALTER TABLE observations ADD COLUMN replies INTEGER;
-    -- posts removed (merged into another) by the write numbered seq: the search index drops
-    -- them when it catches up, as it adds what was written
+    """,
+    # 8: posts removed (merged into another) by the write numbered seq: the search index drops
+    # them when it catches up, as it adds what was written
+    """
     CREATE TABLE removed_posts (
         pk INTEGER PRIMARY KEY,
         seq INTEGER NOT NULL

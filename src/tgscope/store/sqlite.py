@@ -42,6 +42,7 @@ class SQLiteStore:
                 check_same_thread=False,
                 cached_statements=512,  # one INSERT for each pattern of NULLs in rows (see bind)
             )
+            _refuse_another_database(self.db, self.path)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: big imports spill less
@@ -282,8 +283,8 @@ class SQLiteStore:
     def save_sync_state(self, channel: str, state: SyncState, kind: str = "web") -> None:
         self.collector.save_sync_state(channel, state, kind)
 
-    def deletion_dates(self, channel: str, ids: list[int]) -> dict[int, str]:
-        return self.collector.deletion_dates(channel, ids)
+    def deletion_dates(self, channel: str, ranges: Iterable[tuple[int, int]]) -> dict[int, str]:
+        return self.collector.deletion_dates(channel, ranges)
 
     def save_raw_page(self, url: str, fetched_at: str, sha256: str, content: bytes) -> None:
         self.collector.save_raw_page(url, fetched_at, sha256, content)
@@ -301,3 +302,13 @@ def _describe(error: BaseException) -> str:
     if "not a database" in text or "malformed" in text:
         return "not a tgscope archive or the file is corrupt"
     return text
+
+
+def _refuse_another_database(db: sqlite3.Connection, path: object) -> None:
+    """A SQLite file that holds tables but no schema version is someone else's database:
+    opening it as an archive would add tgscope's tables to it (and WAL mode), so refuse."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version == 0 and db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+        raise StoreError(
+            f"{path}: a SQLite database that is not a tgscope archive; it was left as it is"
+        )
