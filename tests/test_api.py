@@ -25,6 +25,7 @@ PUBLIC = [
     "Post",
     "PostFilter",
     "QueryError",
+    "RecordRejected",
     "SearchResult",
     "SearchResults",
     "SourceError",

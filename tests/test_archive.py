@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from contextlib import contextmanager
@@ -787,3 +788,22 @@ def test_deletion_dates_are_asked_by_range_however_wide(db_path):
         narrow = archive.store.deletion_dates("chan", [(501, 506)])
     assert found == {500: "2024-05-01", 503: "2024-05-01", 507: "2024-05-01"}
     assert narrow == {503: "2024-05-01"}
+
+
+def test_a_file_whose_records_the_archive_refuses_fails_alone(db_path, tmp_path):
+    """Two records of one post under keys that differ in case break the archive's
+    uniqueness: that file fails with one line naming it, and the next file imports."""
+    clash = tmp_path / "a_clash.jsonl"
+    record = {"channel": "chan", "id": 1, "text": "one", "date": "2023-01-09T10:00:00+00:00"}
+    clash.write_text(
+        "\n".join(json.dumps(record | {"key": key}) for key in ("chan/1", "Chan/1")) + "\n",
+        encoding="utf-8",
+    )
+    good = tmp_path / "b_good.jsonl"
+    good.write_text(json.dumps(record | {"key": "chan/2", "id": 2}) + "\n", encoding="utf-8")
+    with Archive.open(db_path) as archive:
+        report = archive.import_paths([clash, good], format="tgscope-jsonl")
+    failed, imported = report.files
+    assert failed.error is not None and failed.error.startswith(f"{clash}: the archive refused")
+    assert "\n" not in failed.error
+    assert (imported.error, imported.added) == (None, 1)

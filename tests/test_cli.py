@@ -595,3 +595,42 @@ def test_a_file_whose_name_is_not_utf8_imports(run, tmp_path, seed_path):
     assert "\\udcef\\udcf0" in named.output and ": 5 post(s): 5 added" in named.output
     again = run("import", "--channel", "china_embassy", str(folder))
     assert ": 5 post(s): 0 added, 0 updated, 5 unchanged" in again.output
+
+
+def test_ctrl_c_after_the_archive_committed_keeps_the_new_archive(tmp_path, seed_path, monkeypatch):
+    """Ctrl-C while the search index commits comes after the archive committed the file: the
+    new archive is kept, and the message says the file is in."""
+    from tgscope.search import SearchIndex
+
+    commit = SearchIndex.commit
+
+    def interrupted(self, seq):
+        if seq == 0:  # the new index's catch-up, inside the archive's transaction
+            return commit(self, seq)
+        raise KeyboardInterrupt  # the file's own commit, after the archive's
+
+    monkeypatch.setattr(SearchIndex, "commit", interrupted)
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(
+        cli, ["import", "--db", str(db), "--channel", "china_embassy", str(seed_path)]
+    )
+    assert result.exit_code == 130
+    assert "interrupted: nothing was lost" in result.output
+    monkeypatch.undo()
+    stats = CliRunner().invoke(cli, ["stats", "--db", str(db)])
+    assert stats.output.startswith("5 post(s) from 1 source file(s)")
+
+
+def test_an_archive_another_import_wrote_to_is_not_removed(tmp_path, seed_path):
+    """The import that created a new archive and imported nothing removes it, but only when
+    it holds no source: another process may have imported into it meanwhile."""
+    from tgscope.archive import Archive
+    from tgscope.cli.importing import _remove_empty_archive
+
+    empty, used = tmp_path / "empty.db", tmp_path / "used.db"
+    Archive.open(empty).close()
+    with Archive.open(used) as archive:
+        archive.import_paths([seed_path], channel="china_embassy")
+    _remove_empty_archive(empty, index_created=True)
+    _remove_empty_archive(used, index_created=True)
+    assert not empty.exists() and used.exists()

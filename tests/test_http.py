@@ -474,3 +474,19 @@ def test_a_body_inflating_to_exactly_the_cap_is_whole_and_one_byte_more_is_refus
     assert str(caught.value) == (
         "http://x/s/a: the answer is larger than 5,088,889 bytes (decompressed); stopped reading it"
     )
+
+
+def test_a_compressed_answer_cut_short_is_not_taken_as_whole():
+    import gzip
+
+    whole = gzip.compress(b"<p>" + b"word " * 5000 + b"</p>")
+
+    def answer(request):
+        return httpx.Response(
+            200, headers={"Content-Encoding": "gzip"}, content=iter([whole[:-40]])
+        )
+
+    waits: list[float] = []
+    with pytest.raises(FetchError, match=r"\(the gzip answer was cut short\)"):
+        fetch(mock_client(answer), "/s/a", policy=QUICK, sleep=waits.append)
+    assert len(waits) == QUICK.retries  # retried as a transient failure

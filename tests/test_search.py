@@ -277,3 +277,21 @@ def test_an_english_search_does_not_load_the_russian_dictionary(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.split() == ["1", "True", "False"], result.stderr
+
+
+def test_an_index_being_built_is_not_emptied_by_another_opener(tmp_path):
+    """A new index has no commit yet while its first import runs; another process (a search,
+    say) opening it then must not take it for an older layout and empty it."""
+    from tgscope.search import SearchIndex
+    from tgscope.store import IndexDoc
+
+    path = tmp_path / "a.db.index"
+    builder = SearchIndex(path)
+    builder.stage(
+        [IndexDoc(n, f"Lavrov talks {n}", "chan", None, [], new=True) for n in range(500)]
+    )
+    SearchIndex(path)  # opened meanwhile, as a search in another process would
+    builder.commit(1)
+    reopened = SearchIndex(path)
+    assert reopened.seq == 1
+    assert reopened.index.searcher().num_docs == 500

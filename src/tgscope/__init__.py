@@ -38,6 +38,7 @@ _EXPORTS = {
     "StoreError": "errors",
     "QueryError": "errors",
     "OptionError": "errors",
+    "RecordRejected": "errors",
 }
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Post",
     "PostFilter",
     "QueryError",
+    "RecordRejected",
     "SearchResult",
     "SearchResults",
     "SourceError",
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
         OptionError,
         ParseError,
         QueryError,
+        RecordRejected,
         SourceError,
         StoreError,
         TgscopeError,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .clean import normalize_channel
-from .errors import OptionError, SourceError, StoreError, TgscopeError
+from .errors import OptionError, RecordRejected, SourceError, StoreError, TgscopeError
 from .inputs import Progress, expand_path, inspect_file, open_binary, read_text
 from .record import Channel, Post
 from .search import IndexBusy, SearchIndex, snippet
@@ -225,6 +225,8 @@ class Archive:
                     done = self._import_checked(path, format, channel, checked, progress)
                 except SourceError as error:
                     done = FileReport(str(path), format or "?", error=str(error))
+                except RecordRejected as error:  # the file's records, not the archive
+                    done = FileReport(str(path), format or "?", error=f"{path}: {error}")
                 except TgscopeError:
                     raise  # the archive (locked, unwritable), not this file
                 except sqlite3.DatabaseError as error:

@@ -11,6 +11,7 @@ The CLI prints that line and exits non-zero; it never shows a traceback for them
     │   ├── FetchError          (an HTTP fetch that failed after its retries)
     │   └── ChannelUnavailable  (no such channel, or no public preview)
     ├── StoreError              (locked, corrupt or unwritable archive)
+    │   └── RecordRejected      (a record the archive's constraints refuse: the input's fault)
     ├── QueryError              (a search query or date filter that cannot be used)
     └── OptionError             (an option value that cannot be right, e.g. --channel)
 """
@@ -51,6 +52,11 @@ class ChannelUnavailable(SourceError):
 
 class StoreError(TgscopeError):
     """The archive cannot be opened, read or written."""
+
+
+class RecordRejected(StoreError):
+    """The archive refused a record (it breaks a constraint, e.g. two posts with one id):
+    the input's fault, so an import fails that file only."""
 
 
 class QueryError(TgscopeError):

@@ -18,6 +18,7 @@ the last one it holds in ``state.json``, and catches up from the store when behi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -122,6 +123,23 @@ class SearchIndex:
         self.schema = self.index.schema
         self.seq = int(state.get("seq", 0))
         self.archive_id: str | None = state.get("archive")
+        if not state:
+            self._claim_state()
+
+    def _claim_state(self) -> None:
+        """Say at once, before the first commit, that a new or emptied index is of today's
+        format: another process opening it while it is being built must not take it for an
+        older layout and empty it under the builder.  Never overwrites a state another process
+        wrote meanwhile (a hard link fails where the file exists)."""
+        temporary = self.path / f"{_STATE}.{os.getpid()}.tmp"
+        try:
+            temporary.write_text(json.dumps({"format": INDEX_FORMAT, "seq": 0, "archive": None}))
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, self.path / _STATE)
+        except OSError as error:
+            raise StoreError(f"{self.path}: cannot write the index state: {error}") from error
+        finally:
+            temporary.unlink(missing_ok=True)
 
     # -- writing --------------------------------------------------------------------------
 

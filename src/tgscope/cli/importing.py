@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,6 +143,8 @@ def import_command(
         name, _, rest = str(error).partition(": ")
         raise OptionError(f"{_FLAGS[name]}: {rest}" if name in _FLAGS else str(error)) from error
     except KeyboardInterrupt:
+        if status.current is not None and _saved_since(target, status.current, status.started):
+            status.current, status.imported = None, status.imported + 1  # stopped after its commit
         err_console.print(safe_text(status.interrupted()))
         sys.exit(130)
     finally:
@@ -158,10 +162,11 @@ class _Status:
     def __init__(self) -> None:
         self.current: Path | None = None
         self.imported = 0
+        self.started = ""  # when the current file began (UTC, as the archive writes times)
         self.show: Callable[[str, bool], None] = _show
 
     def start(self, path: Path) -> None:
-        self.current = path
+        self.current, self.started = path, datetime.now(UTC).isoformat(timespec="seconds")
         if not err_console.is_terminal:
             with contextlib.suppress(OSError):
                 size = path.stat().st_size
@@ -199,7 +204,11 @@ def _show(line: str, error: bool) -> None:
 
 def _remove_empty_archive(target: Path, index_created: bool) -> None:
     """An import that created the archive and imported nothing leaves no archive behind
-    (``--db typo.db nosuch.txt`` is a typo, not a new archive)."""
+    (``--db typo.db nosuch.txt`` is a typo, not a new archive), unless the archive holds a
+    source after all: another process's import meanwhile, or this one's last file committed
+    just before Ctrl-C."""
+    if _sources_in(target) != 0:
+        return
     for leftover in (target, *(target.with_name(target.name + end) for end in ("-wal", "-shm"))):
         with contextlib.suppress(OSError):
             leftover.unlink()
@@ -208,6 +217,31 @@ def _remove_empty_archive(target: Path, index_created: bool) -> None:
     index = target.with_name(target.name + ".index")
     if index_created and index.is_dir() and not index.is_symlink():
         shutil.rmtree(index, ignore_errors=True)
+
+
+def _sources_in(target: Path, ref: str | None = None, since: str = "") -> int | None:
+    """How many sources the archive records (those of ``ref`` imported at ``since`` or later,
+    when given); None when that cannot be told (locked, or no archive)."""
+    import sqlite3
+
+    query, values = "SELECT count(*) FROM sources", []
+    if ref is not None:
+        query, values = query + " WHERE ref = ? AND imported_at >= ?", [ref, since]
+    try:
+        db = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute(query, values).fetchone()[0]
+        finally:
+            db.close()
+    except (sqlite3.Error, OSError, ValueError):
+        return None
+
+
+def _saved_since(target: Path, path: Path, started: str) -> bool:
+    """Whether ``path``, begun at ``started``, reached the archive (Ctrl-C can come while
+    the search index commits, after the archive did)."""
+    ref = os.fsencode(path.resolve()).decode("utf-8", "backslashreplace")
+    return bool(_sources_in(target, ref, started))
 
 
 @contextmanager

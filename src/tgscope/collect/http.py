@@ -290,6 +290,8 @@ class _Inflater:
             yield from self._pieces(data)
         if self._zlib is not None and not self._zlib.eof:  # all input taken: what zlib holds
             yield self._take(self._zlib.flush())
+            if self._fed and not self._zlib.eof:  # the connection ended mid-stream
+                raise _Transient(f"the {self._coding} answer was cut short")
 
     def _pieces(self, data: bytes) -> Iterator[bytes]:
         """``data`` decoded, in pieces of at most :data:`_PIECE` bytes, none past the cap."""

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import StoreError
+from ..errors import RecordRejected, StoreError
 from ..record import Channel, Post
 from . import IndexDoc, Observation, PostFilter, SaveResult, SourceInfo, Stats, SyncState
 from .channels import ChannelTable
@@ -93,6 +93,9 @@ class SQLiteStore:
             )
             self.db.execute("COMMIT")
             self._last_seq = self._seq
+        except (sqlite3.IntegrityError, sqlite3.DataError) as error:
+            self._rollback()
+            raise RecordRejected(f"the archive refused a record: {error}") from error
         except sqlite3.Error as error:
             self._rollback()
             raise StoreError(f"{self.path}: {_describe(error)}") from error
