@@ -142,14 +142,15 @@ def export(db, channel, since, until, hashtag, format_, output, bom, formula_gua
     or Parquet (typed columns, for pandas, DuckDB, R)."""
     from ..archive import Archive
     from ..exports import export_posts
-    from ..store import PostFilter
 
     if format_ == "parquet" and output is None:
         raise click.UsageError("--format parquet writes a file: give it with --output FILE")
-    filters = PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
     with Archive.open(db, create=False) as archive:
+        posts = archive.posts(
+            query=query, channel=channel, since=since, until=until, hashtag=hashtag
+        )
         count = export_posts(
-            archive.posts(filters, query=query),
+            posts,
             format_,
             output,
             bom=bom,
@@ -167,13 +168,10 @@ def export(db, channel, since, until, hashtag, format_, output, bom, formula_gua
 def stats(db, channel, since, until, hashtag, as_json):
     """Posts per channel, date range, top hashtags and reaction totals."""
     from ..archive import Archive
-    from ..store import PostFilter
     from .display import print_table
 
     with Archive.open(db, create=False) as archive:
-        summary = archive.stats(
-            PostFilter(channel=channel, since=since, until=until, hashtag=hashtag)
-        )
+        summary = archive.stats(channel=channel, since=since, until=until, hashtag=hashtag)
     if as_json:
         click.echo(json_text(stats_record(summary)))
         return

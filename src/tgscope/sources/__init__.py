@@ -12,7 +12,7 @@ import codecs
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, BinaryIO
 
 from ..dates import time_zone
@@ -28,53 +28,32 @@ def _no_known_channel(_id: int | None, _title: str | None) -> str | None:
     return None
 
 
-@dataclass(init=False)
+@dataclass
 class ReadContext:
     """One file to read, and what the user and the archive know about it.
 
-    The format options are typed fields; each reader reads those that apply to it:
-    ``timezone`` and ``chat`` (Desktop exports), ``mapping``, ``delimiter`` and ``markdown``
-    (other tools' CSV and JSON).  The file's encoding is applied by ``text`` already (lines
-    longer than :data:`~tgscope.inputs.MAX_LINE` are refused); ``encoding`` is for a reader
-    that decodes ``binary`` itself (a JSON array may be one long line).
+    The format options are typed fields, checked before any file is read
+    (:meth:`FormatOptions.checked`); each reader reads those that apply to it: ``timezone``
+    and ``chat`` (Desktop exports), ``mapping``, ``delimiter`` and ``markdown`` (other tools'
+    CSV and JSON).  The file's encoding is applied by ``text`` already (lines longer than
+    :data:`~tgscope.inputs.MAX_LINE` are refused); ``encoding`` is for a reader that decodes
+    ``binary`` itself (a JSON array may be one long line).
     """
 
     path: str
     text: Callable[[], Iterator[str]]  # the file as decoded chunks of whole lines
     binary: Callable[[], AbstractContextManager[BinaryIO]]  # the raw bytes, with progress
     warn: Callable[[str], None]
-    channel: str | None  # the channel the user named for the file
+    channel: str | None = None  # the channel the user named for the file
     # the username of a channel the archive knows by its Telegram id or title, if any
-    known_channel: KnownChannel
-    timezone: str | None  # where a Desktop export without UTC times was made
-    chat: int | None  # the one chat of a whole-account export to read
-    mapping: dict[str, str] | None  # record field -> column (checked by tabular's readers)
-    delimiter: str | None  # a CSV file's; None: found from its header
-    markdown: bool  # texts are written in Telethon's markdown
-    encoding: str | None  # the file's (a Python codec name; None: UTF-8), for ``binary``
-
-    def __init__(
-        self,
-        path: str,
-        text: Callable[[], Iterator[str]],
-        binary: Callable[[], AbstractContextManager[BinaryIO]],
-        warn: Callable[[str], None],
-        channel: str | None = None,
-        known_channel: KnownChannel = _no_known_channel,
-        *,
-        timezone: str | None = None,
-        chat: int | None = None,
-        mapping: Mapping[str, str] | None = None,
-        delimiter: str | None = None,
-        markdown: bool = False,
-        encoding: str | None = None,
-    ):
-        self.path, self.text, self.binary, self.warn = path, text, binary, warn
-        self.encoding = encoding
-        self.channel, self.known_channel = channel, known_channel
-        self.timezone, self.chat = timezone, chat
-        self.mapping = tabular.parse_mapping(mapping) if mapping else None
-        self.delimiter, self.markdown = delimiter, markdown
+    known_channel: KnownChannel = _no_known_channel
+    _: KW_ONLY
+    timezone: str | None = None  # where a Desktop export without UTC times was made
+    chat: int | None = None  # the one chat of a whole-account export to read
+    mapping: dict[str, str] | None = None  # record field -> column, as parse_mapping gives
+    delimiter: str | None = None  # a CSV file's; None: found from its header
+    markdown: bool = False  # texts are written in Telethon's markdown
+    encoding: str | None = None  # the file's (a Python codec name; None: UTF-8), for binary
 
 
 Reader = Callable[[ReadContext], Iterator[Post | Channel]]
