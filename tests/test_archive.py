@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tgscope.archive import Archive
-from tgscope.errors import ParseError, SourceError, StoreError, UnknownFormat
+from tgscope.errors import OptionError, ParseError, SourceError, StoreError, UnknownFormat
 from tgscope.record import Post
 
 from .helpers import POSTS, post, source
@@ -807,3 +807,29 @@ def test_a_file_whose_records_the_archive_refuses_fails_alone(db_path, tmp_path)
     assert failed.error is not None and failed.error.startswith(f"{clash}: the archive refused")
     assert "\n" not in failed.error
     assert (imported.error, imported.added) == (None, 1)
+
+
+def test_media_and_forwarded_filters_agree_between_search_and_listing(db_path):
+    forward = {"title": "MFA Russia", "channel": "mfarussia", "id": 1}
+    posts = [
+        post("embassy/10", "Lavrov photo", channel="embassy", media=[{"type": "photo"}]),
+        post("embassy/11", "Lavrov video", channel="embassy", media=[{"type": "video"}]),
+        post("embassy/12", "Lavrov forwarded", channel="embassy", forwarded_from=forward),
+        post("embassy/13", "Lavrov plain", channel="embassy"),
+    ]
+    with Archive.open(db_path) as archive:
+        archive.ingest(posts, source())
+        cases = {
+            ("photo", None): ["embassy/10"],
+            ("any", None): ["embassy/10", "embassy/11"],
+            ("none", None): ["embassy/12", "embassy/13"],
+            (None, True): ["embassy/12"],
+            ("none", False): ["embassy/13"],
+        }
+        for (media, forwarded), expected in cases.items():
+            found = archive.search("Lavrov", media=media, forwarded=forwarded, limit=10)
+            listed = archive.posts(media=media, forwarded=forwarded)
+            assert sorted(r.post.key for r in found.results) == expected, (media, forwarded)
+            assert [p.key for p in listed] == expected, (media, forwarded)
+        with pytest.raises(OptionError, match="media: 'pictures' is not one of photo"):
+            archive.search("Lavrov", media="pictures")

@@ -383,6 +383,8 @@ class Archive:
         since: str | None = None,
         until: str | None = None,
         hashtag: str | None = None,
+        media: str | None = None,
+        forwarded: bool | None = None,
         limit: int = 10,
         order: str = "relevance",
     ) -> SearchResults:
@@ -393,9 +395,18 @@ class Archive:
         a capitalised word as a name: :mod:`tgscope.words`), ``"a phrase"``, ``OR`` between
         two words or phrases, ``-word``; ``""`` matches every post.  Raises
         :class:`~tgscope.errors.QueryError` for a query with nothing to search for.  The
-        filters (``channel``, ``since``, ``until``: dates or ISO times, inclusive; ``hashtag``)
+        filters (``channel``, ``since``, ``until``: dates or ISO times, inclusive; ``hashtag``;
+        ``media``: a media type, ``any`` or ``none``; ``forwarded``: True or False)
         are keywords or a :class:`PostFilter`, as for :meth:`posts` and :meth:`stats`."""
-        filters = _filters(filters, channel=channel, since=since, until=until, hashtag=hashtag)
+        filters = _filters(
+            filters,
+            channel=channel,
+            since=since,
+            until=until,
+            hashtag=hashtag,
+            media=media,
+            forwarded=forwarded,
+        )
         hits = self._index_for_reading().search(query, filters, limit=limit, order=order)
         posts = self.store.load_posts([hit.pk for hit in hits.hits])
         results = [
@@ -431,10 +442,20 @@ class Archive:
         since: str | None = None,
         until: str | None = None,
         hashtag: str | None = None,
+        media: str | None = None,
+        forwarded: bool | None = None,
     ) -> Iterator[Post]:
         """Posts in archive order (by date), streamed; with ``query``, only those the search
         finds.  The filters are those of :meth:`search`, as keywords or a :class:`PostFilter`."""
-        filters = _filters(filters, channel=channel, since=since, until=until, hashtag=hashtag)
+        filters = _filters(
+            filters,
+            channel=channel,
+            since=since,
+            until=until,
+            hashtag=hashtag,
+            media=media,
+            forwarded=forwarded,
+        )
         only = self._index_for_reading().matching_pks(query, filters) if query else None
         return self.store.iter_posts(filters, only)
 
@@ -446,10 +467,20 @@ class Archive:
         since: str | None = None,
         until: str | None = None,
         hashtag: str | None = None,
+        media: str | None = None,
+        forwarded: bool | None = None,
     ) -> Stats:
         """Posts per channel, date range, top hashtags and reaction totals of the posts the
         filters keep (those of :meth:`search`, as keywords or a :class:`PostFilter`)."""
-        filters = _filters(filters, channel=channel, since=since, until=until, hashtag=hashtag)
+        filters = _filters(
+            filters,
+            channel=channel,
+            since=since,
+            until=until,
+            hashtag=hashtag,
+            media=media,
+            forwarded=forwarded,
+        )
         return self.store.stats(filters)
 
     def reindex(self) -> int:
@@ -457,12 +488,15 @@ class Archive:
         return self._open_index().catch_up(self.store, rebuild=True)
 
 
-def _filters(filters: PostFilter | None, **given: str | None) -> PostFilter:
+def _filters(filters: PostFilter | None, **given: str | bool | None) -> PostFilter:
     """One :class:`PostFilter` from a filter object and/or keyword filters (both: refused)."""
-    keywords = {name: value for name, value in given.items() if value is not None}
+    keywords: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     if filters is not None and keywords:
         raise OptionError("give the filters either as a PostFilter or as keywords, not both")
-    return filters or PostFilter(**keywords)
+    try:
+        return filters or PostFilter(**keywords)
+    except ValueError as error:
+        raise OptionError(str(error)) from error
 
 
 def _checked_options(channel: str | None, **typed: Any) -> tuple[str | None, FormatOptions]:

@@ -43,7 +43,7 @@ from .words import (
     words,
 )
 
-INDEX_FORMAT = 2  # 2: lemmas in "words" (1: double Snowball in "text"); others are rebuilt
+INDEX_FORMAT = 3  # 3: media and forwarded; 2: lemmas in "words" (1: double Snowball in "text")
 TOKENIZER = "tgscope_words"
 _STATE = "state.json"
 _WRITER_HEAP = 96 * 1024 * 1024  # bounded memory (imports stay under 300 MB); more barely helps
@@ -61,6 +61,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("words", tokenizer_name=TOKENIZER, index_option="position")
     builder.add_text_field("channel", stored=False, tokenizer_name="raw")
     builder.add_text_field("hashtag", stored=False, tokenizer_name="raw")
+    builder.add_text_field("media", stored=False, tokenizer_name="raw")  # types, and "any"
+    builder.add_integer_field("forwarded", stored=False, indexed=True)  # 1: forwarded
     builder.add_integer_field("date", stored=False, indexed=True, fast=True)
     return builder.build()
 
@@ -70,6 +72,8 @@ def make_document(doc: IndexDoc) -> tantivy.Document:
         "pk": doc.pk,
         "words": index_text(doc.text),
         "hashtag": list(map(fold_hashtag, doc.hashtags)),
+        "media": [*doc.media, "any"] if doc.media else [],
+        "forwarded": int(doc.forwarded),
     }
     if doc.channel:
         fields["channel"] = doc.channel
@@ -244,11 +248,23 @@ class SearchIndex:
             musts.append(tantivy.Query.term_query(self.schema, "hashtag", filters.hashtag))
         if filters.since or filters.until:
             musts.append(self._date_range(filters))
+        if filters.media:
+            musts.append(self._media(filters.media))
+        if filters.forwarded is not None:
+            musts.append(tantivy.Query.term_query(self.schema, "forwarded", int(filters.forwarded)))
         if not musts:
             return tantivy.Query.all_query(), terms
         if len(musts) == 1:
             return musts[0], terms
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts]), terms
+
+    def _media(self, media: str) -> tantivy.Query:
+        if media != "none":
+            return tantivy.Query.term_query(self.schema, "media", media)
+        anything = tantivy.Query.term_query(self.schema, "media", "any")
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, anything)]
+        )
 
     def _date_range(self, filters: PostFilter) -> tantivy.Query:
         """The same bounds as the store's (:func:`tgscope.dates.day_bounds`): whole seconds,

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
-from ..record import Channel, Post, Reaction
+from ..record import MEDIA_TYPES, Channel, Post, Reaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +40,22 @@ class PostFilter:
     since: str | None = None  # ISO date or datetime, inclusive
     until: str | None = None  # ISO date or datetime, inclusive of that whole day when a date
     hashtag: str | None = None
+    media: str | None = None  # a media type (record.MEDIA_TYPES), "any" or "none"
+    forwarded: bool | None = None  # True: forwarded posts only; False: none of them
 
     def __post_init__(self) -> None:
         if self.channel:
             object.__setattr__(self, "channel", self.channel.strip().lstrip("@").lower())
         if self.hashtag:
             object.__setattr__(self, "hashtag", fold_hashtag(self.hashtag.strip().lstrip("#")))
+        if self.media is not None:
+            media = self.media.strip().lower()
+            if media not in MEDIA_FILTERS:
+                raise ValueError(f"media: {self.media!r} is not one of {', '.join(MEDIA_FILTERS)}")
+            object.__setattr__(self, "media", media)
+
+
+MEDIA_FILTERS = (*MEDIA_TYPES, "any", "none")
 
 
 def fold_hashtag(tag: str) -> str:
@@ -74,6 +84,8 @@ class IndexDoc(NamedTuple):
     hashtags: list[str]
     new: bool = False  # True when the index cannot hold an older version of this post
     gone: bool = False  # True for a post removed (merged into another): only deleted
+    media: tuple[str, ...] = ()  # the types of its media
+    forwarded: bool = False
 
 
 @dataclass(slots=True)

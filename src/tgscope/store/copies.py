@@ -123,7 +123,16 @@ class Copies:
 
 def index_doc(pk: int, post: Post, *, new: bool) -> IndexDoc:
     """What the search index needs of a post just written."""
-    return IndexDoc(pk, post.text, post.channel, post.date, post.hashtags, new)
+    return IndexDoc(
+        pk,
+        post.text,
+        post.channel,
+        post.date,
+        post.hashtags,
+        new,
+        media=tuple(item.get("type") or "document" for item in post.media),
+        forwarded=post.forwarded_from is not None,
+    )
 
 
 def _same_forward(one: Mapping[str, Any] | None, other: Mapping[str, Any] | None) -> bool:

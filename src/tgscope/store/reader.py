@@ -124,17 +124,32 @@ class PostReader:
             yield IndexDoc(pk, "", None, None, [], gone=True)
         cursor = self.db.execute(
             "SELECT posts.pk, posts.text, channels.username, posts.date,"
-            " (SELECT json_group_array(tag) FROM hashtags WHERE post_pk = posts.pk)"
+            " (SELECT json_group_array(tag) FROM hashtags WHERE post_pk = posts.pk),"
+            " (SELECT json_group_array(type) FROM media WHERE post_pk = posts.pk),"
+            f" {_FORWARDED}"
             " FROM posts LEFT JOIN channels ON channels.pk = posts.channel_pk"
             " WHERE posts.seq > ? ORDER BY posts.pk",
             (after_seq,),
         )
-        for pk, text, channel, date, tags in cursor:
-            yield IndexDoc(pk, text, channel, date, json.loads(tags))
+        for pk, text, channel, date, tags, media, forwarded in cursor:
+            yield IndexDoc(
+                pk,
+                text,
+                channel,
+                date,
+                json.loads(tags),
+                media=tuple(json.loads(media)),
+                forwarded=bool(forwarded),
+            )
 
     def count_undated(self, filters: PostFilter) -> int:
         """Posts in the channel/hashtag scope of ``filters`` that have no date."""
-        scope = PostFilter(channel=filters.channel, hashtag=filters.hashtag)
+        scope = PostFilter(
+            channel=filters.channel,
+            hashtag=filters.hashtag,
+            media=filters.media,
+            forwarded=filters.forwarded,
+        )
         where, params = filter_sql(scope)
         where = f"{where} AND posts.date IS NULL" if where else "WHERE posts.date IS NULL"
         (count,) = self.db.execute(f"SELECT count(*) FROM posts {where}", params).fetchone()
@@ -192,6 +207,12 @@ class PostReader:
         return sorted(totals.items(), key=lambda item: -item[1])
 
 
+_FORWARDED = (
+    "(posts.forwarded_from_title IS NOT NULL OR posts.forwarded_from_channel IS NOT NULL"
+    " OR posts.forwarded_from_id IS NOT NULL)"
+)
+
+
 def filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (empty for no filter) and its parameters, over ``posts``."""
     clauses, params = [], []
@@ -208,6 +229,15 @@ def filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
     if filters.hashtag:
         clauses.append("posts.pk IN (SELECT post_pk FROM hashtags WHERE folded = ?)")
         params.append(filters.hashtag)
+    if filters.media == "any":
+        clauses.append("EXISTS (SELECT 1 FROM media WHERE post_pk = posts.pk)")
+    elif filters.media == "none":
+        clauses.append("NOT EXISTS (SELECT 1 FROM media WHERE post_pk = posts.pk)")
+    elif filters.media:
+        clauses.append("EXISTS (SELECT 1 FROM media WHERE post_pk = posts.pk AND type = ?)")
+        params.append(filters.media)
+    if filters.forwarded is not None:
+        clauses.append(_FORWARDED if filters.forwarded else f"NOT {_FORWARDED}")
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
