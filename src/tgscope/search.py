@@ -43,7 +43,9 @@ from .words import (
     words,
 )
 
-INDEX_FORMAT = 3  # 3: media and forwarded; 2: lemmas in "words" (1: double Snowball in "text")
+INDEX_FORMAT = (
+    3  # 3: media, forwarded, channel facets; 2: lemmas in "words" (1: double Snowball in "text")
+)
 TOKENIZER = "tgscope_words"
 _STATE = "state.json"
 _WRITER_HEAP = 96 * 1024 * 1024  # bounded memory (imports stay under 300 MB); more barely helps
@@ -59,7 +61,7 @@ def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("pk", stored=True, indexed=True, fast=True)
     builder.add_text_field("words", tokenizer_name=TOKENIZER, index_option="position")
-    builder.add_text_field("channel", stored=False, tokenizer_name="raw")
+    builder.add_text_field("channel", stored=False, fast=True, tokenizer_name="raw")  # facets
     builder.add_text_field("hashtag", stored=False, tokenizer_name="raw")
     builder.add_text_field("media", stored=False, tokenizer_name="raw")  # types, and "any"
     builder.add_integer_field("forwarded", stored=False, indexed=True)  # 1: forwarded
@@ -107,6 +109,7 @@ class SearchIndex:
         missing; an index of an older layout, or a damaged one, is emptied to be rebuilt."""
         self.path = Path(path)
         self._writer: tantivy.IndexWriter | None = None
+        self._read_only = False
         _check_place(self.path)
         state = self._read_state()
         if state.get("format") != INDEX_FORMAT and self.path.exists():
@@ -129,6 +132,32 @@ class SearchIndex:
         self.archive_id: str | None = state.get("archive")
         if not state:
             self._claim_state()
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> SearchIndex:
+        """The index as it is, for searching only: nothing is created, emptied or written
+        (the web app's).  Raises :class:`StoreError` when there is no index of this version
+        (``tgscope reindex`` builds one)."""
+        self = cls.__new__(cls)
+        self.path, self._writer, self._read_only = Path(path), None, True
+        state = self._read_state()
+        if state.get("format") != INDEX_FORMAT:
+            raise StoreError(
+                f"{self.path}: no search index of this tgscope version here"
+                " (tgscope reindex builds it)"
+            )
+        try:
+            self.index = _open_tantivy(self.path)
+        except (OSError, ValueError) as error:
+            raise StoreError(f"{self.path}: cannot open the search index: {error}") from error
+        self.schema = self.index.schema
+        self.seq = int(state.get("seq", 0))
+        self.archive_id = state.get("archive")
+        return self
+
+    def written_up_to(self) -> int:
+        """The archive's last write the index holds (read again: another process indexes)."""
+        return int(self._read_state().get("seq", 0))
 
     def _claim_state(self) -> None:
         """Say at once, before the first commit, that a new or emptied index is of today's
@@ -207,6 +236,8 @@ class SearchIndex:
         return count + len(batch)
 
     def _open_writer(self) -> tantivy.IndexWriter:
+        if self._read_only:
+            raise StoreError(f"{self.path}: the search index was opened for reading only")
         if self._writer is None:
             try:
                 self._writer = self.index.writer(heap_size=_WRITER_HEAP, num_threads=0)
@@ -280,16 +311,25 @@ class SearchIndex:
         )
 
     def search(
-        self, query: str, filters: PostFilter, *, limit: int = 10, order: str = "relevance"
+        self,
+        query: str,
+        filters: PostFilter,
+        *,
+        limit: int = 10,
+        order: str = "relevance",
+        offset: int = 0,
     ) -> Hits:
-        """Top ``limit`` posts by relevance, or by date (``newest`` / ``oldest``)."""
+        """Top ``limit`` posts by relevance, or by date (``newest`` / ``oldest``), from the
+        ``offset``-th on."""
         parsed, terms = self.parse(query, filters)
         searcher = self.index.searcher()
         if order == "relevance":
-            result = searcher.search(parsed, limit)
+            result = searcher.search(parsed, limit, offset=offset)
         elif order in ("newest", "oldest"):
             direction = tantivy.Order.Desc if order == "newest" else tantivy.Order.Asc
-            result = searcher.search(parsed, limit, order_by_field="date", order=direction)
+            result = searcher.search(
+                parsed, limit, order_by_field="date", order=direction, offset=offset
+            )
         else:
             raise QueryError(f"unknown order {order!r} (relevance, newest or oldest)")
         hits = [
@@ -297,6 +337,15 @@ class SearchIndex:
             for key, address in result.hits
         ]
         return Hits(_count(result), hits, terms)
+
+    def channel_counts(self, query: str, filters: PostFilter, *, size: int = 50) -> dict[str, int]:
+        """How many posts matching ``query`` and the filters each channel has (the ``size``
+        channels with most), from the index alone."""
+        parsed, _ = self.parse(query, filters)
+        found = self.index.searcher().aggregate(
+            parsed, {"channels": {"terms": {"field": "channel", "size": size}}}
+        )
+        return {b["key"]: b["doc_count"] for b in found["channels"]["buckets"]}
 
     def matching_pks(self, query: str, filters: PostFilter) -> set[int]:
         """Every post matching ``query`` and the filters (for exports), not just the top."""

@@ -1,0 +1,226 @@
+"""The web app: Starlette routes over :class:`WebArchive`, Jinja templates, JSON twins.
+
+Every page answers at its path and, as JSON, at the same path plus ``.json`` (Datasette's
+convention): the twin is exactly the data the template renders.  Pages are read-only and
+safe to serve while the archive is being written to.  Every response carries a strict
+Content-Security-Policy: scripts only from ``/static``, never inline; chart data comes from
+the twins or from inert ``application/json`` blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..record import reaction_label
+from .channels import channel_charts, channel_page
+from .data import WebArchive
+from .hashtags import hashtag_page, hashtags_page
+from .overview import overview
+from .params import HTTPProblem, Page
+from .posts import post_page
+from .render import compact, duration, human_size, link, render_text, safe_url
+from .search import export_chunks, search_page
+
+log = logging.getLogger("tgscope.web")
+STATIC = Path(__file__).parent / "static"
+DB_VARIABLE = "TGSCOPE_SERVE_DB"  # the archive a worker process serves (uvicorn --workers)
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+        " img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none';"
+        " form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def create_app(db: str | os.PathLike) -> Starlette:
+    """The app serving the archive at ``db`` (read-only); raises StoreError if unreadable."""
+    archive = WebArchive(db)
+    templates = _templates()
+
+    def respond(request: Request, make: Callable[[], Page], twin: bool) -> Response:
+        try:
+            page = make()
+        except HTTPProblem as problem:
+            return _problem(templates, request, problem.status, problem.message, twin)
+        if twin:
+            return JSONResponse(page.data)
+        html = templates.get_template(page.template).render(
+            data=page.data, title=page.title, **_context(request, archive)
+        )
+        return HTMLResponse(html)
+
+    def home(request: Request) -> Response:
+        twin = request.url.path != "/"
+        return respond(request, lambda: overview(archive), twin)
+
+    def channel(request: Request) -> Response:
+        name, twin = _twin(request.path_params["channel"])
+        return respond(request, lambda: channel_page(archive, name, request.query_params), twin)
+
+    def charts(request: Request) -> Response:
+        name = request.path_params["channel"]
+        return respond(request, lambda: channel_charts(archive, name, request.query_params), True)
+
+    def post(request: Request) -> Response:
+        key, twin = _twin(request.path_params["key"])
+        return respond(request, lambda: post_page(archive, key), twin)
+
+    def search(request: Request) -> Response:
+        twin = request.url.path.endswith(".json")
+        return respond(request, lambda: search_page(archive, request.query_params), twin)
+
+    def export(request: Request) -> Response:
+        kind = request.url.path.rsplit(".", 1)[1]
+        try:
+            chunks = export_chunks(archive, request.query_params, kind)
+        except HTTPProblem as problem:
+            return _problem(templates, request, problem.status, problem.message, True)
+        media = "text/csv; charset=utf-8" if kind == "csv" else "application/x-ndjson"
+        headers = {"content-disposition": f'attachment; filename="tgscope-search.{kind}"'}
+        return StreamingResponse(chunks, media_type=media, headers=headers)
+
+    def hashtags(request: Request) -> Response:
+        twin = request.url.path.endswith(".json")
+        return respond(request, lambda: hashtags_page(archive, request.query_params), twin)
+
+    def hashtag(request: Request) -> Response:
+        tag, twin = _twin(request.path_params["tag"])
+        return respond(request, lambda: hashtag_page(archive, tag, request.query_params), twin)
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        status = error.status_code if isinstance(error, HTTPException) else 500
+        message = error.detail if isinstance(error, HTTPException) else "internal error"
+        if status == 404:
+            message = f"nothing at {request.url.path}"
+        return _problem(templates, request, status, message, request.url.path.endswith(".json"))
+
+    async def server_error(request: Request, error: Exception) -> Response:
+        log.exception("error serving %s", request.url.path, exc_info=error)
+        message = "internal error (the server's log has the details)"
+        return _problem(templates, request, 500, message, request.url.path.endswith(".json"))
+
+    routes = [
+        Route("/", home),
+        Route("/.json", home),
+        Route("/index.json", home),
+        Route("/channels/{channel}/charts.json", charts),
+        Route("/channels/{channel}", channel),
+        Route("/posts/{key:path}", post),
+        Route("/search", search),
+        Route("/search.json", search),
+        Route("/search.csv", export),
+        Route("/search.jsonl", export),
+        Route("/hashtags", hashtags),
+        Route("/hashtags.json", hashtags),
+        Route("/hashtags/{tag}", hashtag),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The app for a uvicorn worker process: the archive named by ``$TGSCOPE_SERVE_DB``."""
+    return create_app(os.environ[DB_VARIABLE])
+
+
+class SecurityHeaders:
+    """Adds :data:`SECURITY_HEADERS` to every response (a plain ASGI middleware: streamed
+    responses pass through untouched)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.headers = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _twin(name: str) -> tuple[str, bool]:
+    """A path parameter without its ``.json`` and whether the JSON twin was asked for."""
+    if name.endswith(".json"):
+        return name[: -len(".json")], True
+    return name, False
+
+
+def _problem(
+    templates: Environment, request: Request, status: int, message: str, twin: bool
+) -> Response:
+    message = " ".join(str(message).split())[:300]
+    if twin:
+        return JSONResponse({"ok": False, "status": status, "error": message}, status_code=status)
+    html = templates.get_template("error.html").render(
+        status=status, message=message, title=f"{status}", path=request.url.path, twin=None
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _context(request: Request, archive: WebArchive) -> dict[str, Any]:
+    path = request.url.path
+    twin = ("/.json" if path == "/" else f"{path}.json") + (
+        f"?{request.url.query}" if request.url.query else ""
+    )
+    return {"path": path, "twin": twin, "archive_name": archive.path.name}
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("tgscope.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        rich=render_text,
+        compact=compact,
+        human_size=human_size,
+        duration=duration,
+        reaction=reaction_label,
+        safe_url=safe_url,
+        urlpart=lambda value: quote(str(value), safe=""),
+        keypath=lambda value: quote(str(value), safe="/"),
+        when=_when,
+    )
+    env.globals["link"] = link
+    return env
+
+
+def _when(value: object) -> str:
+    """A stored date as people read it: ``2023-01-09 10:00 UTC``."""
+    if not isinstance(value, str) or len(value) < 16:
+        return "" if value is None else str(value)
+    suffix = " UTC" if value.endswith(("+00:00", "Z")) else ""
+    return f"{value[:10]} {value[11:16]}{suffix}"

@@ -1,0 +1,86 @@
+"""``/channels/<channel>``: a channel as Telegram shows it, newest first, and its charts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from ..store import PostFilter
+from .data import WebArchive
+from .params import Page, int_param, not_found, zone_param
+
+PAGE_SIZE = 20
+_BIGGEST_ID = 2**63 - 1
+
+
+def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> Page:
+    username = PostFilter(channel=name).channel or ""
+    before = int_param(params, "before", None, 1, _BIGGEST_ID)
+    copies_before = int_param(params, "copies_before", None, 1, _BIGGEST_ID)
+    limit = int_param(params, "limit", PAGE_SIZE, 1, 100) or PAGE_SIZE
+    tz = zone_param(params)
+    with archive.read() as reader:
+        header = archive.cached(
+            ("channel", username), reader, lambda: reader.views.channel(username)
+        )
+        if header is None:
+            raise not_found(f"no channel {name!r} in this archive")
+        page = reader.views.channel_page(
+            header["pk"], before=before, copies_before=copies_before, limit=limit
+        )
+        posts = archive.load(reader, page.pks)
+    cursor = {"before": page.next_before} if page.next_before else {}
+    if page.next_copies_before:
+        cursor = {"copies_before": page.next_copies_before}
+    extra = {"limit": limit} if limit != PAGE_SIZE else {}
+    path = f"/channels/{username}"
+    data = {
+        "channel": {k: v for k, v in header.items() if k != "pk"},
+        "posts": [post.to_dict() for post in posts],
+        "next": f"{path}?{urlencode({**cursor, **extra})}" if cursor else None,
+        "charts": f"{path}/charts.json?{urlencode({'tz': tz})}",
+        "tz": tz,
+    }
+    return Page("channel.html", data, title=header["title"] or username)
+
+
+def channel_charts(archive: WebArchive, name: str, params: Mapping[str, str]) -> Page:
+    """Posts per day, views and reactions per post over time, and the posting heatmap."""
+    username = PostFilter(channel=name).channel or ""
+    tz = zone_param(params)
+    with archive.read() as reader:
+        header = reader.views.channel(username)
+        if header is None:
+            raise not_found(f"no channel {name!r} in this archive")
+        pk = header["pk"]
+        days = archive.cached(("days", pk), reader, lambda: reader.views.channel_days(pk))
+        hours = archive.cached(("hours", pk), reader, lambda: reader.views.channel_hours(pk))
+    data = {
+        "channel": username,
+        "days": [day for day, *_ in days],
+        "posts": [posts for _, posts, _, _ in days],
+        "views": [_rounded(views) for *_, views, _ in days],
+        "reactions": [_rounded(reactions) for *_, reactions in days],
+        "heatmap": {"tz": tz, "cells": heatmap(hours, tz)},
+    }
+    return Page("", data)
+
+
+def heatmap(hours: list[tuple[str, int]], tz: str) -> list[list[int]]:
+    """``[weekday (0 = Monday), hour, posts]`` in time zone ``tz`` from posts per UTC hour."""
+    zone = ZoneInfo(tz)
+    cells: Counter[tuple[int, int]] = Counter()
+    for hour, count in hours:
+        try:
+            moment = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC).astimezone(zone)
+        except ValueError:
+            continue  # a date the archive keeps in another shape: not on the heatmap
+        cells[moment.weekday(), moment.hour] += count
+    return [[day, hour, count] for (day, hour), count in sorted(cells.items())]
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,42 @@
+"""``/posts/<key>``: one post whole, with its sources, its edits and its counts over time."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from .data import WebArchive
+from .params import Page, not_found
+from .render import diff_html, safe_url
+
+
+def post_page(archive: WebArchive, key: str) -> Page:
+    with archive.read() as reader:
+        pk = reader.posts.pk(key)
+        if pk is None:
+            raise not_found(f"no post {key!r} in this archive")
+        post = reader.posts.load([pk])[pk]
+        sources = reader.versions.report(key)
+        history = reader.posts.history(key)
+        versions = reader.views.versions(key)
+        deleted_at = reader.views.deleted_at(key)
+    texts = [version.text for version in versions] + [post.text]
+    edits = [
+        {**asdict(version), "diff": str(diff_html(version.text, newer))}
+        for version, newer in zip(versions, texts[1:], strict=True)
+    ]
+    data = {
+        "post": post.to_dict(),
+        "telegram_url": telegram_url(post.channel, post.id),
+        "deleted_at": deleted_at,
+        "sources": sources,
+        "history": [asdict(observation) for observation in history],
+        "versions": edits,
+    }
+    return Page("post.html", data, title=post.key)
+
+
+def telegram_url(channel: str | None, message_id: int | None) -> str | None:
+    """The post on t.me, when it has a channel and an id."""
+    if not channel or message_id is None:
+        return None
+    return safe_url(f"https://t.me/{channel}/{message_id}")

@@ -1,0 +1,86 @@
+"""Running the web app: the archive made ready, then uvicorn on a loopback address."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import threading
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import OptionError, StoreError, TgscopeError
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine (``localhost``, 127.x, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare(db: str | os.PathLike, say: Callable[[str], None]) -> None:
+    """Bring the archive's schema and search index up to date before serving it (the app
+    itself only reads).  An archive that cannot be written to is served as it is."""
+    from ..archive import Archive
+
+    path = Path(db)
+    if not path.is_file():
+        raise StoreError(f"{path}: no archive here (create one with tgscope import)")
+    try:
+        with Archive.open(path, create=False) as archive:
+            archive.flush_index()
+    except TgscopeError as error:
+        say(f"warning: {error}; serving the archive as it is")
+
+
+def serve(
+    db: str | os.PathLike,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    open_browser: bool = False,
+    workers: int = 1,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Serve the archive at ``db`` read-only on ``host``:``port`` until interrupted."""
+    import uvicorn
+
+    from .app import DB_VARIABLE, create_app
+
+    if not 1 <= workers <= 64:
+        raise OptionError(f"workers: {workers} is out of range (1 to 64)")
+    prepare(db, say)
+    app = create_app(db)  # fails here, with one line, if the archive cannot be read
+    if not is_loopback(host):
+        say(
+            f"warning: serving on {host}: anyone who can reach this machine can read the"
+            " archive (use --host 127.0.0.1 to keep it to yourself)"
+        )
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    say(f"Serving {db} at {url} (read-only; Ctrl+C stops)")
+    if open_browser:
+        threading.Timer(1.0, lambda: _open(url)).start()
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+        return
+    os.environ[DB_VARIABLE] = str(Path(db).resolve())
+    uvicorn.run(
+        "tgscope.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def _open(url: str) -> None:
+    with contextlib.suppress(webbrowser.Error):
+        webbrowser.open(url)
