@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format bench clean
+.PHONY: install demo test test-fast lint format bench clean browser
 
 install: $(STAMP)
 
@@ -40,7 +40,11 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-test: lint
+# Debian's chromium and fonts for the browser tests (needs root or sudo the first time)
+browser:
+	scripts/install-browser
+
+test: lint browser
 	$(BIN)/pytest -q
 
 # the quick loop while working: no subprocess kills, servers or large generated inputs

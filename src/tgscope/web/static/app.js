@@ -1,0 +1,112 @@
+/* tgscope web app: draws the charts of a page and reveals spoilers.
+ * No inline script anywhere: chart data comes from the page's JSON twins (fetched) or from
+ * inert <script type="application/json"> blocks, never from code in the page. */
+"use strict";
+
+(function () {
+  const loaded = new Map();
+
+  function dataFor(source) {
+    if (source.startsWith("#")) {
+      const block = document.getElementById(source.slice(1));
+      return Promise.resolve(block ? JSON.parse(block.textContent) : null);
+    }
+    if (!loaded.has(source)) {
+      loaded.set(source, fetch(source, { headers: { Accept: "application/json" } }).then((r) => {
+        if (!r.ok) throw new Error(source + ": HTTP " + r.status);
+        return r.json();
+      }));
+    }
+    return loaded.get(source);
+  }
+
+  const palette = ["#2a9ef1", "#f5a623", "#7ed321", "#bd10e0", "#d0021b", "#4a90e2", "#50e3c2",
+    "#8b572a", "#417505", "#9013fe", "#b8e986", "#f8e71c"];
+  const base = { color: palette, animation: false, grid: { left: 56, right: 24, top: 36, bottom: 48 },
+    tooltip: { trigger: "axis" } };
+
+  function pairs(xs, ys) { return xs.map((x, i) => [x, ys[i]]); }
+
+  const kinds = {
+    "stacked-weeks": (d) => ({
+      ...base,
+      legend: { type: "scroll", top: 0 },
+      xAxis: { type: "category", data: d.weeks },
+      yAxis: { type: "value", name: "posts" },
+      dataZoom: d.weeks.length > 60 ? [{ type: "slider", height: 16, bottom: 4 }] : [],
+      series: Object.entries(d.series).map(([name, counts]) => ({
+        name: name, type: "bar", stack: "posts", data: counts, large: true })),
+    }),
+    "posts-per-day": (d) => ({
+      ...base,
+      xAxis: { type: "time" }, yAxis: { type: "value", name: "posts" },
+      series: [{ name: "posts", type: "bar", data: pairs(d.days, d.posts), large: true }],
+    }),
+    "views-per-post": (d) => ({
+      ...base,
+      xAxis: { type: "time" }, yAxis: { type: "value", name: "views" },
+      series: [{ name: "mean views per post", type: "line", showSymbol: false,
+        data: pairs(d.days, d.views).filter((p) => p[1] !== null) }],
+    }),
+    "reactions-per-post": (d) => ({
+      ...base,
+      xAxis: { type: "time" }, yAxis: { type: "value", name: "reactions" },
+      series: [{ name: "mean reactions per post", type: "line", showSymbol: false,
+        data: pairs(d.days, d.reactions).filter((p) => p[1] !== null) }],
+    }),
+    heatmap: (d) => {
+      const cells = d.heatmap.cells.map(([day, hour, n]) => [hour, day, n]);
+      const most = cells.reduce((m, c) => Math.max(m, c[2]), 1);
+      return {
+        ...base,
+        tooltip: { position: "top" },
+        grid: { left: 56, right: 24, top: 12, bottom: 64 },
+        xAxis: { type: "category", data: [...Array(24).keys()].map(String), name: "hour" },
+        yAxis: { type: "category", data: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] },
+        visualMap: { min: 0, max: most, calculable: true, orient: "horizontal", left: "center",
+          bottom: 0, itemHeight: 120, inRange: { color: ["#eef6fd", "#2a9ef1", "#0b3d66"] } },
+        series: [{ name: "posts", type: "heatmap", data: cells }],
+      };
+    },
+    observations: (d) => ({
+      ...base,
+      legend: { top: 0 },
+      xAxis: { type: "time" },
+      yAxis: [{ type: "value", name: "views" }, { type: "value", name: "reactions" }],
+      series: [
+        { name: "views", type: "line", data: d.filter((o) => o.views !== null).map((o) => [o.observed_at, o.views]) },
+        { name: "reactions", type: "line", yAxisIndex: 1,
+          data: d.filter((o) => o.reactions.length).map((o) => [o.observed_at, o.reactions.reduce((s, r) => s + r.count, 0)]) },
+        { name: "forwards", type: "line", yAxisIndex: 1,
+          data: d.filter((o) => o.forwards !== null).map((o) => [o.observed_at, o.forwards]) },
+      ],
+    }),
+  };
+
+  function draw(element) {
+    const kind = kinds[element.dataset.chart];
+    if (!kind || typeof echarts === "undefined") return;
+    dataFor(element.dataset.source).then((data) => {
+      if (!data) return;
+      const chart = echarts.init(element, null, { renderer: "canvas" });
+      chart.setOption(kind(data));
+      element.dataset.drawn = "yes";
+      window.addEventListener("resize", () => chart.resize());
+    }).catch((error) => {
+      element.dataset.drawn = "failed";
+      element.textContent = "This chart could not be drawn: " + error.message;
+    });
+  }
+
+  function revealSpoilers() {
+    document.addEventListener("click", (event) => {
+      const spoiler = event.target.closest(".spoiler");
+      if (spoiler) spoiler.classList.add("revealed");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll(".chart[data-chart]").forEach(draw);
+    revealSpoilers();
+  });
+})();
