@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format bench clean browser
+.PHONY: install demo serve screenshots test test-fast lint format bench clean browser
 
 install: $(STAMP)
 
@@ -30,6 +30,16 @@ demo: install
 	$(BIN)/tgscope show --db demo.db --sources rusembchina/500
 	@echo "== what the archive holds"
 	$(BIN)/tgscope stats --db demo.db
+	@echo "== done. Browse it: make serve (or .venv/bin/tgscope serve --db demo.db), then open http://127.0.0.1:8080/"
+
+# the demo archive in a browser, at http://127.0.0.1:8080/ (Ctrl+C stops)
+serve: install
+	@test -f demo.db || $(MAKE) demo
+	$(BIN)/tgscope serve --db demo.db
+
+# the README's screenshots, taken by the browser tests
+screenshots: install browser
+	TGSCOPE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/test_web_browser.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

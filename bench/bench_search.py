@@ -34,7 +34,7 @@ import tantivy
 from gen import CHANNELS, RARE_WORDS, PostGenerator
 
 from tgscope.archive import Archive
-from tgscope.search import snippet
+from tgscope.snippets import snippet
 from tgscope.store import PostFilter, SourceInfo
 from tgscope.words import index_token
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from tgscope.archive import Archive
 from tgscope.errors import QueryError, StoreError
-from tgscope.search import INDEX_FORMAT, _empty_index_folder, snippet
+from tgscope.search import INDEX_FORMAT, _empty_index_folder
+from tgscope.snippets import snippet
 from tgscope.store import PostFilter
 from tgscope.words import MAX_WORD, WORD, index_text, query_tokens, words
 

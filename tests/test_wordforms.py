@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tgscope.archive import Archive
-from tgscope.search import _matched_spans, _spans_word_by_word
+from tgscope.snippets import _matched_spans, _spans_word_by_word
 from tgscope.words import WORD, index_token, query_tokens
 
 from .helpers import post, source

@@ -22,7 +22,8 @@ from .clean import normalize_channel
 from .errors import OptionError, RecordRejected, SourceError, StoreError, TgscopeError
 from .inputs import Progress, expand_path, inspect_file, open_binary, read_text
 from .record import Channel, Post
-from .search import IndexBusy, SearchIndex, snippet
+from .search import IndexBusy, SearchIndex
+from .snippets import snippet
 from .store import Observation, PostFilter, SourceInfo, Stats, Store
 from .store.sqlite import SQLiteStore
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from ..errors import QueryError, StoreError
 from ..exports import CSV_COLUMNS, csv_row, guard_formula
-from ..search import snippet
+from ..snippets import snippet
 from ..store import MEDIA_FILTERS, PostFilter
 from .data import WebArchive
 from .params import (
