@@ -9,9 +9,10 @@ the twins or from inert ``application/json`` blocks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -135,9 +136,16 @@ def create_app(db: str | os.PathLike) -> Starlette:
         Route("/hashtags/{tag}", hashtag),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        archive.warm_up()
+        yield
+
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
     )
     app.add_middleware(SecurityHeaders)
     return app

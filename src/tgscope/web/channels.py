@@ -24,7 +24,7 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
     tz = zone_param(params)
     with archive.read() as reader:
         header = archive.cached(
-            ("channel", username), reader, lambda: reader.views.channel(username)
+            ("channel", username), reader, lambda views: views.channel(username)
         )
         if header is None:
             raise not_found(f"no channel {name!r} in this archive")
@@ -56,8 +56,8 @@ def channel_charts(archive: WebArchive, name: str, params: Mapping[str, str]) ->
         if header is None:
             raise not_found(f"no channel {name!r} in this archive")
         pk = header["pk"]
-        days = archive.cached(("days", pk), reader, lambda: reader.views.channel_days(pk))
-        hours = archive.cached(("hours", pk), reader, lambda: reader.views.channel_hours(pk))
+        days = archive.cached(("days", pk), reader, lambda views: views.channel_days(pk))
+        hours = archive.cached(("hours", pk), reader, lambda views: views.channel_hours(pk))
     data = {
         "channel": username,
         "days": [day for day, *_ in days],

@@ -3,16 +3,18 @@
 Nothing here writes: the SQLite file is opened with ``mode=ro`` and the search index with
 :meth:`SearchIndex.read_only`, so a sync or an import may write to the same archive while it
 is served; each request reads the latest committed state.  Aggregates that scan the whole
-archive are cached until the archive's sequence number moves on.
+archive are cached, and made again in the background when the archive's sequence number
+moves on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +28,7 @@ from ..store.schema import SCHEMA_VERSION
 from ..store.views import ArchiveViews
 
 T = TypeVar("T")
-_FRESH_FOR = 5.0  # seconds an aggregate is served while the archive is being written to
+log = logging.getLogger("tgscope.web")
 
 
 class Reader:
@@ -52,7 +54,11 @@ class WebArchive:
         self.path = Path(path)
         self.index_path = self.path.with_name(self.path.name + ".index")
         self._local = threading.local()
-        self._cache: dict[Any, tuple[int, float, Any]] = {}
+        self._cache: dict[Hashable, tuple[int, Any]] = {}  # key -> (seq, value)
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self._refreshing: set[Hashable] = set()
+        self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tgscope-cache")
         self._index: SearchIndex | None = None
         self._index_lock = threading.Lock()
         with self.read() as reader:  # fail now, with one line, if it cannot be read
@@ -67,6 +73,19 @@ class WebArchive:
             self._local.reader = reader
         with reader.snapshot():
             yield reader
+
+    def warm_up(self) -> None:
+        """Make the overview's aggregates in the background, before anyone asks for them."""
+
+        def make() -> None:
+            try:
+                with self.read() as reader:
+                    for key, query in OVERVIEW.items():
+                        self.cached(key, reader, query)
+            except Exception:  # the first request makes them instead
+                log.exception("warming up")
+
+        self._refresher.submit(make)
 
     @contextmanager
     def streaming(self) -> Iterator[Reader]:
@@ -86,26 +105,65 @@ class WebArchive:
                 self._index = SearchIndex.read_only(self.index_path)
             return self._index
 
-    def cached(self, key: Any, reader: Reader, make: Callable[[], T]) -> T:
-        """``make()``, or what it gave last time if the archive has not changed since (or
-        changed less than a few seconds ago: a sync in progress does not make every
-        request recompute the archive's aggregates)."""
-        seq, now = reader.views.last_seq(), time.monotonic()
-        found = self._cache.get(key)
-        if found is not None:
-            made_seq, made_at, value = found
-            if made_seq == seq or now - made_at < _FRESH_FOR:
-                return value
-        value = make()
-        self._cache[key] = (seq, now, value)
-        if len(self._cache) > 512:  # charts per channel and time zone: keep it bounded
-            self._cache.pop(next(iter(self._cache)))
-        return value
+    def cached(self, key: Hashable, reader: Reader, make: Callable[[ArchiveViews], T]) -> T:
+        """``make(views)``, or what it gave before while the archive has not changed since.
+
+        After a write the old value is still served, at once, while a background thread
+        makes the new one (the overview's aggregates take seconds on a million posts: a
+        sync in progress must not make every request wait for them).  Only the first
+        request for a key waits, and concurrent first requests compute it once."""
+        seq = reader.views.last_seq()
+        entry = self._cache.get(key)
+        if entry is not None:
+            if entry[0] != seq:
+                self._refresh_later(key, make)
+            return entry[1]
+        with self._lock_for(key):
+            entry = self._cache.get(key)
+            if entry is None:
+                entry = (seq, make(reader.views))
+                self._store(key, entry)
+        return entry[1]
+
+    def _lock_for(self, key: Hashable) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _store(self, key: Hashable, entry: tuple[int, Any]) -> None:
+        self._cache[key] = entry
+        if len(self._cache) > 512:  # charts per channel and hashtag: keep it bounded
+            self._cache.pop(next(iter(self._cache)), None)
+
+    def _refresh_later(self, key: Hashable, make: Callable[[ArchiveViews], Any]) -> None:
+        with self._locks_lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+
+        def refresh() -> None:
+            try:
+                with self.read() as reader:
+                    self._store(key, (reader.views.last_seq(), make(reader.views)))
+            except Exception:  # the stale value stays; the next request tries again
+                log.exception("refreshing %r", key)
+            finally:
+                with self._locks_lock:
+                    self._refreshing.discard(key)
+
+        self._refresher.submit(refresh)
 
     def load(self, reader: Reader, pks: list[int]) -> list[Post]:
         """Whole records, in the order of ``pks`` (those gone meanwhile left out)."""
         loaded = reader.posts.load(pks)
         return [loaded[pk] for pk in pks if pk in loaded]
+
+
+#: the overview's aggregates: made at start, kept up to date in the background
+OVERVIEW: dict[Hashable, Callable[[ArchiveViews], Any]] = {
+    "channels": ArchiveViews.channel_rows,
+    "totals": ArchiveViews.totals,
+    "weekly": lambda views: views.weekly_posts(),
+}
 
 
 def _connect(path: Path, *, shared: bool = False) -> sqlite3.Connection:

@@ -16,7 +16,7 @@ PAGE_SIZE = 20
 def hashtags_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
     limit = int_param(params, "limit", 100, 1, 1000) or 100
     with archive.read() as reader:
-        rows = archive.cached(("hashtags", limit), reader, lambda: reader.views.hashtags(limit))
+        rows = archive.cached(("hashtags", limit), reader, lambda views: views.hashtags(limit))
     data = {
         "hashtags": [
             {"tag": tag, "folded": folded, "posts": posts, "channels": channels}
@@ -35,7 +35,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
         if not channels:
             raise not_found(f"no post with the hashtag #{tag} in this archive")
         weekly = archive.cached(
-            ("tag-weeks", folded), reader, lambda: reader.views.weekly_posts(filters)
+            ("tag-weeks", folded), reader, lambda views: views.weekly_posts(filters)
         )
         hits = _index(archive).search("", filters, limit=PAGE_SIZE, order="newest", offset=offset)
         posts = archive.load(reader, [hit.pk for hit in hits.hits])

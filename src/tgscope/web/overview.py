@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from .data import WebArchive
+from .data import OVERVIEW, WebArchive
 from .params import Page
 
 
 def overview(archive: WebArchive) -> Page:
     with archive.read() as reader:
-        channels = archive.cached("channels", reader, reader.views.channel_rows)
-        totals = archive.cached("totals", reader, reader.views.totals)
-        weekly = archive.cached("weekly", reader, reader.views.weekly_posts)
+        channels = archive.cached("channels", reader, OVERVIEW["channels"])
+        totals = archive.cached("totals", reader, OVERVIEW["totals"])
+        weekly = archive.cached("weekly", reader, OVERVIEW["weekly"])
     names = [row.username for row in channels]
     weeks = list(weekly)
     data = {

@@ -12,6 +12,7 @@ from ..errors import QueryError, StoreError
 from ..exports import CSV_COLUMNS, csv_row, guard_formula
 from ..snippets import snippet
 from ..store import MEDIA_FILTERS, PostFilter
+from ..store.views import ArchiveViews
 from .data import WebArchive
 from .params import (
     MAX_OFFSET,
@@ -106,7 +107,7 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
         if request.filters.since or request.filters.until:
             undated = reader.posts.count_undated(request.filters)
         behind = reader.views.last_seq() - index.written_up_to()
-        channels = archive.cached("names", reader, reader.views.channel_names)
+        channels = archive.cached("names", reader, ArchiveViews.channel_names)
     results = [
         {"post": post.to_dict(), "score": hit.score, "snippet": snippet(post.text, hits.terms)}
         for hit in hits.hits
