@@ -116,6 +116,7 @@ def save_screenshot(page: Page, name: str) -> Path | None:
         return None
     path = Path(folder) / (name if name.endswith(".png") else f"{name}.png")
     path.parent.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header is painted where it stands
     page.screenshot(path=path, full_page=True)
     return path
 

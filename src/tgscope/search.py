@@ -150,6 +150,14 @@ class SearchIndex:
         self.archive_id = state.get("archive")
         return self
 
+    def refresh(self) -> None:
+        """A read-only index: see at once what a writer has committed since it was opened
+        (tantivy's own reload polls, about every half second)."""
+        written = self.written_up_to()
+        if written != self.seq:
+            self.index.reload()
+            self.seq = written
+
     def written_up_to(self) -> int:
         """The archive's last write the index holds (read again: another process indexes)."""
         return int(self._read_state().get("seq", 0))

@@ -190,8 +190,14 @@ class ArchiveViews:
                 next_before = rows[-1][1]
             pks = [pk for pk, _ in rows]
         left = limit - len(pks)
-        if next_before is not None or left <= 0:
+        if next_before is not None:
             return PageOfPosts(pks, next_before, None)
+        if left <= 0:  # the page ends with the last post with an id: copies may follow
+            (newest_copy,) = self.db.execute(
+                "SELECT max(pk) FROM posts WHERE channel_pk = ? AND message_id IS NULL",
+                (channel_pk,),
+            ).fetchone()
+            return PageOfPosts(pks, None, None if newest_copy is None else newest_copy + 1)
         copies = self.db.execute(
             "SELECT pk FROM posts WHERE channel_pk = ? AND message_id IS NULL AND pk < ?"
             " ORDER BY pk DESC LIMIT ?",
@@ -216,7 +222,8 @@ class ArchiveViews:
         """Posts per UTC hour (``YYYY-MM-DDTHH``): the posting heatmap is made from them in
         any time zone."""
         return self.db.execute(
-            "SELECT substr(date, 1, 13) AS hour, count(*) FROM posts"
+            "SELECT substr(date, 1, 14) || printf('%02d', substr(date, 15, 2) / 15 * 15)"
+            " AS hour, count(*) FROM posts"
             " WHERE channel_pk = ? AND date IS NOT NULL GROUP BY hour",
             (channel_pk,),
         ).fetchall()
@@ -251,6 +258,15 @@ class ArchiveViews:
             " GROUP BY folded ORDER BY 3 DESC, 2 LIMIT ?",
             (limit,),
         ).fetchall()
+
+    def hashtag_spelling(self, folded: str) -> str | None:
+        """How a hashtag is most often written (``RussiaChina`` for ``russiachina``)."""
+        row = self.db.execute(
+            "SELECT tag FROM hashtags WHERE folded = ? GROUP BY tag ORDER BY count(*) DESC, tag"
+            " LIMIT 1",
+            (folded,),
+        ).fetchone()
+        return row[0] if row else None
 
     def hashtag_channels(self, folded: str) -> list[tuple[str | None, str | None, int]]:
         """The channels that used a hashtag: username, title, posts."""

@@ -64,7 +64,7 @@ def create_app(db: str | os.PathLike) -> Starlette:
         except HTTPProblem as problem:
             return _problem(templates, request, problem.status, problem.message, twin)
         if twin:
-            return JSONResponse(page.data)
+            return JSONResponse(_for_scripts(page.data))
         html = templates.get_template(page.template).render(
             data=page.data, title=page.title, **_context(request, archive)
         )
@@ -141,6 +141,7 @@ def create_app(db: str | os.PathLike) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         archive.warm_up()
         yield
+        archive.close()
 
     app = Starlette(
         routes=routes,
@@ -175,6 +176,15 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _for_scripts(data: dict) -> dict:
+    """A JSON twin's data: its ``next`` page is the next page's twin."""
+    following = data.get("next")
+    if not isinstance(following, str):
+        return data
+    path, mark, query = following.partition("?")
+    return {**data, "next": f"{path}.json{mark}{query}"}
 
 
 def _twin(name: str) -> tuple[str, bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from ..store import PostFilter
@@ -36,7 +36,7 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
     if page.next_copies_before:
         cursor = {"copies_before": page.next_copies_before}
     extra = {"limit": limit} if limit != PAGE_SIZE else {}
-    path = f"/channels/{username}"
+    path = f"/channels/{quote(username, safe='')}"
     data = {
         "channel": {k: v for k, v in header.items() if k != "pk"},
         "posts": [post.to_dict() for post in posts],
@@ -75,7 +75,7 @@ def heatmap(hours: list[tuple[str, int]], tz: str) -> list[list[int]]:
     cells: Counter[tuple[int, int]] = Counter()
     for hour, count in hours:
         try:
-            moment = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC).astimezone(zone)
+            moment = datetime.strptime(hour, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC).astimezone(zone)
         except ValueError:
             continue  # a date the archive keeps in another shape: not on the heatmap
         cells[moment.weekday(), moment.hour] += count

@@ -74,6 +74,10 @@ class WebArchive:
         with reader.snapshot():
             yield reader
 
+    def close(self) -> None:
+        """Stop the background thread (the connections close with their threads)."""
+        self._refresher.shutdown(wait=False, cancel_futures=True)
+
     def warm_up(self) -> None:
         """Make the overview's aggregates in the background, before anyone asks for them."""
 
@@ -103,6 +107,8 @@ class WebArchive:
         with self._index_lock:
             if self._index is None:
                 self._index = SearchIndex.read_only(self.index_path)
+            else:
+                self._index.refresh()
             return self._index
 
     def cached(self, key: Hashable, reader: Reader, make: Callable[[ArchiveViews], T]) -> T:
@@ -122,7 +128,8 @@ class WebArchive:
             entry = self._cache.get(key)
             if entry is None:
                 entry = (seq, make(reader.views))
-                self._store(key, entry)
+                if entry[1] is not None:  # a miss (an unknown channel) is asked again
+                    self._store(key, entry)
         return entry[1]
 
     def _lock_for(self, key: Hashable) -> threading.Lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ..store import PostFilter
 from .data import WebArchive
@@ -32,6 +32,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
     filters = PostFilter(hashtag=folded)
     with archive.read() as reader:
         channels = reader.views.hashtag_channels(folded)
+        spelling = reader.views.hashtag_spelling(folded)
         if not channels:
             raise not_found(f"no post with the hashtag #{tag} in this archive")
         weekly = archive.cached(
@@ -44,6 +45,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
     following = offset + PAGE_SIZE
     data = {
         "hashtag": folded,
+        "spelling": spelling,
         "total": sum(posts for _, _, posts in channels),
         "channels": [
             {"username": name, "title": title, "posts": count} for name, title, count in channels
@@ -53,7 +55,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
             "series": {name: [weekly[week].get(name, 0) for week in weeks] for name in names},
         },
         "posts": [post.to_dict() for post in posts],
-        "next": f"/hashtags/{folded}?{urlencode({'offset': following})}"
+        "next": f"/hashtags/{quote(folded, safe='')}?{urlencode({'offset': following})}"
         if following < hits.total and following <= MAX_OFFSET
         else None,
     }

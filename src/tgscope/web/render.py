@@ -96,16 +96,21 @@ def render_text(text: str, entities: Iterable[Any] | None = None) -> Markup:
     if not spans:
         return escape(text)
     bounds = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
+    starts: dict[int, list[_Span]] = {}
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):  # the longest outside
+        starts.setdefault(span.start, []).append(span)
     out: list[str] = []
     opened: list[_Span] = []
     for here, following in itertools.pairwise(bounds):
-        still = [span for span in opened if span.end > here]
-        if still != opened:  # something ends here: close all, reopen what goes on
-            out.extend(_close(span) for span in reversed(opened))
-            out.extend(_open(span) for span in still)
-            opened = still
-        for span in sorted((s for s in spans if s.start == here), key=lambda s: -s.end):
-            out.append(_open(span))  # the longest outside
+        ending = [i for i, span in enumerate(opened) if span.end <= here]
+        if ending:  # close down to the outermost span ending here, reopen those going on
+            inner = opened[ending[0] :]
+            out.extend(_close(span) for span in reversed(inner))
+            going_on = [span for span in inner if span.end > here]
+            out.extend(_open(span) for span in going_on)
+            opened = opened[: ending[0]] + going_on
+        for span in starts.get(here, ()):
+            out.append(_open(span))
             opened.append(span)
         out.append(str(escape(text[here:following])))
     out.extend(_close(span) for span in reversed(opened))
@@ -129,7 +134,22 @@ def _spans(text: str, entities: Iterable[Any]) -> list[_Span]:
             found.append(_Span(start, end, kind, entity_href(entity, text[start:end])))
         elif kind in _TAGS:
             found.append(_Span(start, end, kind, None))
-    return found
+    return _no_link_in_a_link(found)
+
+
+def _no_link_in_a_link(spans: list[_Span]) -> list[_Span]:
+    """A linked span starting inside another link is shown as text: HTML has no <a> in <a>."""
+    order = sorted(range(len(spans)), key=lambda i: (spans[i].start, -spans[i].end))
+    covered_to = -1
+    for i in order:
+        span = spans[i]
+        if span.href is None:
+            continue
+        if span.start < covered_to:
+            spans[i] = span._replace(href=None)
+        else:
+            covered_to = span.end
+    return spans
 
 
 def _open(span: _Span) -> str:
@@ -169,8 +189,8 @@ def human_size(size: object) -> str:
     if not isinstance(size, int | float) or size < 0:
         return ""
     value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return ""
@@ -192,6 +212,6 @@ def compact(number: object) -> str:
         return ""
     if number < 1000:
         return f"{number:g}"
-    if number < 1_000_000:
+    if round(number / 1000, 1) < 1000:
         return f"{number / 1000:.1f}K".replace(".0K", "K")
     return f"{number / 1_000_000:.1f}M".replace(".0M", "M")

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from ..dates import day_bounds
 from ..errors import QueryError, StoreError
 from ..exports import CSV_COLUMNS, csv_row, guard_formula
 from ..snippets import snippet
@@ -78,6 +79,10 @@ def read_search(params: Mapping[str, str]) -> SearchRequest:
         )
     except ValueError as error:
         raise bad(str(error)) from None
+    try:
+        day_bounds(filters.since, filters.until)
+    except QueryError as error:
+        raise bad(f"since, until: {error}") from None
     return SearchRequest(
         query=query,
         filters=filters,
@@ -102,7 +107,7 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
     except QueryError as error:
         raise bad(f"q: {error}") from None
     with archive.read() as reader:
-        posts = reader.posts.load([hit.pk for hit in hits.hits], sources=False)
+        posts = reader.posts.load([hit.pk for hit in hits.hits])
         undated = 0
         if request.filters.since or request.filters.until:
             undated = reader.posts.count_undated(request.filters)
@@ -122,10 +127,13 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
         "index_behind": max(behind, 0),
         "facets": {"channels": facets},
         "results": results,
-        "next": f"/search?{urlencode(request.params(offset=following))}" if more else None,
+        "next": _url("/search", request.params(offset=following)) if more else None,
         "exports": {
-            kind: f"/search.{kind}?{urlencode(request.params(offset=None, limit=None))}"
+            kind: _url(f"/search.{kind}", request.params(offset=None, limit=None))
             for kind in ("csv", "jsonl")
+        },
+        "facet_urls": {
+            name: _url("/search", request.params(channel=name, offset=None)) for name in facets
         },
         "channels": channels,
         "sorts": list(SORTS),
@@ -179,6 +187,10 @@ def _index(archive: WebArchive):
         return archive.index
     except StoreError as error:
         raise HTTPProblem(503, f"search is not available: {error}") from None
+
+
+def _url(path: str, params: Mapping[str, object]) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
 
 
 def _yes_no(value: bool | None) -> str | None:

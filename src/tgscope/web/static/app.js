@@ -26,33 +26,35 @@
     tooltip: { trigger: "axis" } };
 
   function pairs(xs, ys) { return xs.map((x, i) => [x, ys[i]]); }
+  function line(name, points, extra) {  // dots where there are few points, else a plain line
+    return { name: name, type: "line", showSymbol: points.length < 60, data: points, ...extra };
+  }
 
   const kinds = {
     "stacked-weeks": (d) => ({
       ...base,
       legend: { type: "scroll", top: 0 },
       xAxis: { type: "category", data: d.weeks },
-      yAxis: { type: "value", name: "posts" },
+      yAxis: { type: "value", name: "posts", minInterval: 1 },
       dataZoom: d.weeks.length > 60 ? [{ type: "slider", height: 16, bottom: 4 }] : [],
       series: Object.entries(d.series).map(([name, counts]) => ({
         name: name, type: "bar", stack: "posts", data: counts, large: true })),
     }),
     "posts-per-day": (d) => ({
       ...base,
-      xAxis: { type: "time" }, yAxis: { type: "value", name: "posts" },
+      xAxis: { type: "time", axisLabel: { hideOverlap: true } }, yAxis: { type: "value", name: "posts", minInterval: 1 },
       series: [{ name: "posts", type: "bar", data: pairs(d.days, d.posts), large: true }],
     }),
     "views-per-post": (d) => ({
       ...base,
-      xAxis: { type: "time" }, yAxis: { type: "value", name: "views" },
-      series: [{ name: "mean views per post", type: "line", showSymbol: false,
-        data: pairs(d.days, d.views).filter((p) => p[1] !== null) }],
+      xAxis: { type: "time", axisLabel: { hideOverlap: true } }, yAxis: { type: "value", name: "views" },
+      series: [line("mean views per post", pairs(d.days, d.views).filter((p) => p[1] !== null))],
     }),
     "reactions-per-post": (d) => ({
       ...base,
-      xAxis: { type: "time" }, yAxis: { type: "value", name: "reactions" },
-      series: [{ name: "mean reactions per post", type: "line", showSymbol: false,
-        data: pairs(d.days, d.reactions).filter((p) => p[1] !== null) }],
+      xAxis: { type: "time", axisLabel: { hideOverlap: true } }, yAxis: { type: "value", name: "reactions" },
+      series: [line("mean reactions per post",
+        pairs(d.days, d.reactions).filter((p) => p[1] !== null))],
     }),
     heatmap: (d) => {
       const cells = d.heatmap.cells.map(([day, hour, n]) => [hour, day, n]);
@@ -60,7 +62,7 @@
       return {
         ...base,
         tooltip: { position: "top" },
-        grid: { left: 56, right: 24, top: 12, bottom: 64 },
+        grid: { left: 56, right: 24, top: 12, bottom: 84 },
         xAxis: { type: "category", data: [...Array(24).keys()].map(String), name: "hour" },
         yAxis: { type: "category", data: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] },
         visualMap: { min: 0, max: most, calculable: true, orient: "horizontal", left: "center",
@@ -71,14 +73,14 @@
     observations: (d) => ({
       ...base,
       legend: { top: 0 },
-      xAxis: { type: "time" },
-      yAxis: [{ type: "value", name: "views" }, { type: "value", name: "reactions" }],
+      xAxis: { type: "time", axisLabel: { hideOverlap: true } },
+      yAxis: [{ type: "value", name: "views" }, { type: "value", name: "reactions, forwards", minInterval: 1 }],
       series: [
-        { name: "views", type: "line", data: d.filter((o) => o.views !== null).map((o) => [o.observed_at, o.views]) },
-        { name: "reactions", type: "line", yAxisIndex: 1,
-          data: d.filter((o) => o.reactions.length).map((o) => [o.observed_at, o.reactions.reduce((s, r) => s + r.count, 0)]) },
-        { name: "forwards", type: "line", yAxisIndex: 1,
-          data: d.filter((o) => o.forwards !== null).map((o) => [o.observed_at, o.forwards]) },
+        line("views", d.filter((o) => o.views !== null).map((o) => [o.observed_at, o.views])),
+        line("reactions", d.filter((o) => o.reactions.length)
+          .map((o) => [o.observed_at, o.reactions.reduce((s, r) => s + r.count, 0)]), { yAxisIndex: 1 }),
+        line("forwards", d.filter((o) => o.forwards !== null)
+          .map((o) => [o.observed_at, o.forwards]), { yAxisIndex: 1 }),
       ],
     }),
   };

@@ -1,0 +1,839 @@
+"""`tgscope serve` in a real headless Chromium: every page loads, its charts draw, its links lead
+where they should, the console stays clean, and a post whose every field is an XSS payload never
+runs a line of script.
+
+Two archives: a showcase one (three diplomatic channels over four months, the pages that
+``TGSCOPE_SCREENSHOTS=docs/screenshots`` photographs for the README) and the same archive plus a
+channel whose one post is hostile in every field (kept apart so the screenshots stay readable).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Locator, Page, Response, ViewportSize
+
+from tgscope import Archive
+from tgscope.record import Channel, Entity, Post, Reaction
+from tgscope.store import SourceInfo
+
+from .browser import launch_browser, page_errors, save_screenshot, serve_archive
+
+pytestmark = pytest.mark.slow
+
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+WAIT = 10_000  # ms a page or a chart may take, on a loaded 2-core machine
+
+MID, EMBASSY, CHINA = "mfarussia", "rusembchina", "china_mfa"
+TITLES = {
+    MID: "МИД России 🇷🇺",
+    EMBASSY: "Посольство России в Китае",
+    CHINA: "Chinese MFA Spokesperson's Office",
+}
+FIRST_ID = {MID: 28500, EMBASSY: 6200, CHINA: 3100}
+RANDOM_POSTS = {MID: 74, EMBASSY: 52, CHINA: 38}
+WATCHED = 28633  # the post seen four times, edited once: the post page's screenshot
+FEATURED = 28634  # the post with every kind of entity
+PDF_NAME = "Совместное_заявление_РФ_КНР_2023-03-21.pdf"
+
+# --- the showcase archive ------------------------------------------------------------------
+
+
+def compose(*parts: str | tuple[str, str] | tuple[str, str, str]) -> tuple[str, list[Entity]]:
+    """Text and entities from plain strings and ``(type, text)`` / ``(type, text, url)`` parts,
+    offsets in code points (``len`` of a Python str) as the record keeps them."""
+    text, entities = "", []
+    for part in parts:
+        if isinstance(part, str):
+            text += part
+            continue
+        kind, chunk, *url = part
+        entity: Entity = {"type": kind, "offset": len(text), "length": len(chunk)}
+        if url:
+            entity["url"] = url[0]
+        entities.append(entity)
+        text += chunk
+    return text, entities
+
+
+RU_LINES = [
+    "Сергей Лавров провёл переговоры с Министром иностранных дел КНР Ван И в {city}.",
+    "Состоялся телефонный разговор Сергея Лаврова и Ван И: обсуждены вопросы"
+    " двустороннего сотрудничества и ситуация на Корейском полуострове.",
+    "Посол России в Китае И.В.Моргулов встретился с заместителем Министра иностранных дел"
+    " КНР Ма Чжаосюем.",
+    "Брифинг официального представителя МИД России М.В.Захаровой, {city}.",
+    "Российско-китайские консультации по вопросам стратегической стабильности прошли в {city}.",
+    "Заявление МИД России о встрече министров иностранных дел стран БРИКС.",
+    "Лавров: отношения России и Китая находятся на самом высоком уровне за всю историю.",
+    "В {city} открылась выставка, посвящённая российско-китайской дружбе.",
+]
+EN_LINES = [
+    "Foreign Minister Sergey Lavrov held talks with Chinese Foreign Minister Wang Yi in {city}.",
+    "Spokesperson Wang Wenbin: China and Russia will deepen their comprehensive strategic"
+    " partnership of coordination.",
+    "Vice Foreign Minister Ma Zhaoxu met with Russian Ambassador Igor Morgulov in {city}.",
+    "Regular press conference of the Ministry of Foreign Affairs, {city}.",
+    "The meeting of the SCO foreign ministers will be held in {city}.",
+    "Russia and China oppose unilateral sanctions, the ministers said after the meeting.",
+]
+CITIES_RU = ["Пекине", "Москве", "Шанхае", "Нью-Дели", "Астане", "Харбине"]
+CITIES_EN = ["Beijing", "Moscow", "Shanghai", "New Delhi", "Astana", "Harbin"]
+TAGS = {MID: ["РоссияКитай", "Лавров", "RussiaChina"], EMBASSY: ["РоссияКитай", "Посольство"]}
+TAGS[CHINA] = ["RussiaChina", "SCO"]
+REACTIONS = ["👍", "❤", "🔥", "🤝", "🇷🇺", "🇨🇳"]
+VIEWS = {MID: (15_000, 160_000), EMBASSY: (2_500, 24_000), CHINA: (900, 9_000)}
+# the hours (UTC) each channel posts at, a few more likely than others
+HOURS = {MID: [6, 7, 8, 9, 9, 10, 11, 12, 13, 14, 15, 17], EMBASSY: [1, 2, 3, 3, 4, 6, 8, 10]}
+HOURS[CHINA] = [7, 7, 8, 9, 12, 13]
+
+
+def random_posts(rng: random.Random, channel: str) -> list[Post]:
+    """Ordinary posts of one channel from 2023-01-09 to 2023-04-24, ids in date order."""
+    dates = sorted(
+        f"2023-{month:02}-{day:02}T{rng.choice(HOURS[channel]):02}:{rng.randrange(60):02}:00+00:00"
+        for month, day in (_day(rng) for _ in range(RANDOM_POSTS[channel]))
+    )
+    posts = []
+    for number, date in enumerate(dates):
+        english = channel == CHINA or (channel == MID and number % 4 == 0)
+        line = rng.choice(EN_LINES if english else RU_LINES)
+        line = line.format(city=rng.choice(CITIES_EN if english else CITIES_RU))
+        tag = rng.choice(TAGS[channel] if not english else ["RussiaChina", "SCO"])
+        text, entities = compose(line, "\n\n", ("hashtag", f"#{tag}"))
+        low, high = VIEWS[channel]
+        posts.append(
+            Post(
+                key=f"{channel}/{FIRST_ID[channel] + number}",
+                channel=channel,
+                channel_title=TITLES[channel],
+                id=FIRST_ID[channel] + number,
+                date=date,
+                text=text,
+                entities=entities,
+                hashtags=[tag],
+                views=rng.randrange(low, high),
+                reactions=_reactions(rng, low // 100),
+                media=[{"type": "photo"}] if rng.random() < 0.3 else [],
+            )
+        )
+    return posts
+
+
+def _day(rng: random.Random) -> tuple[int, int]:
+    month = rng.choice([1, 2, 3, 4])
+    return month, rng.randrange(9 if month == 1 else 1, 25 if month == 4 else 29)
+
+
+def _reactions(rng: random.Random, scale: int) -> list[Reaction]:
+    chosen = rng.sample(REACTIONS, rng.randrange(1, 4))
+    counts = sorted((rng.randrange(1, scale + 2) for _ in chosen), reverse=True)
+    return [Reaction(emoji=emoji, count=n) for emoji, n in zip(chosen, counts, strict=True)]
+
+
+def mid_post(number: int, date: str, text: str = "", **fields: Any) -> Post:
+    return Post(
+        key=f"{MID}/{number}",
+        channel=MID,
+        channel_title=TITLES[MID],
+        id=number,
+        date=date,
+        text=text,
+        **fields,
+    )
+
+
+WATCHED_TEXT = (
+    "🇷🇺🇨🇳 Сергей Лавров провёл переговоры с Министром иностранных дел КНР Ван И в Москве."
+    " Министры обсудили подготовку государственного визита Председателя КНР Си Цзиньпина"
+    " в Россию.\n\n#РоссияКитай"
+)
+WATCHED_TYPO = WATCHED_TEXT.replace("государственного визита", "госудрственного визита")
+
+
+def watched_post(text: str, views: int, reactions: list[int], forwards: int) -> Post:
+    """The post seen again and again: its counts grow, its text gets one typo fixed."""
+    emoji = ["👍", "🤝", "🔥"]
+    return mid_post(
+        WATCHED,
+        "2023-04-25T09:30:00+00:00",
+        text,
+        entities=[
+            {"type": "bold", "offset": 5, "length": 13},
+            {"type": "hashtag", "offset": text.index("#"), "length": 12},
+        ],
+        hashtags=["РоссияКитай"],
+        views=views,
+        forwards=forwards,
+        reactions=[{"emoji": e, "count": n} for e, n in zip(emoji, reactions, strict=True)],
+        media=[{"type": "photo", "width": 1280, "height": 853}],
+        edited=text == WATCHED_TEXT,
+    )
+
+
+# (observed at, kind of source, views, reactions, forwards, text)
+OBSERVATIONS = [
+    ("2023-04-25T10:05:00+00:00", "web", 11_800, [310, 95, 40], 52, WATCHED_TYPO),
+    ("2023-04-25T18:40:00+00:00", "web", 38_400, [1_020, 301, 122], 187, WATCHED_TYPO),
+    ("2023-04-26T21:15:00+00:00", "api", 64_900, [1_650, 472, 205], 310, WATCHED_TEXT),
+    ("2023-04-29T08:00:00+00:00", "desktop-json", 81_300, [1_910, 530, 240], 356, WATCHED_TEXT),
+]
+
+
+def featured_posts() -> list[Post]:
+    """The newest posts of @mfarussia: every entity, forward, reply, media and preview."""
+    text, entities = compose(
+        ("bold", "Совместное заявление"),
+        " Российской Федерации и Китайской Народной Республики о ",
+        ("italic", "углублении отношений всеобъемлющего партнёрства"),
+        ".\n\n",
+        ("blockquote", "«Российско-китайские отношения не являются военно-политическим союзом»"),
+        "\n\nПолный текст: ",
+        ("text_link", "mid.ru", "https://mid.ru/ru/foreign_policy/news/1860253/"),
+        " · ",
+        ("url", "https://t.me/rusembchina"),
+        "\nЧто дальше? ",
+        ("spoiler", "Визит в Пекин осенью"),
+        "\n",
+        ("mention", "@rusembchina"),
+        " ",
+        ("hashtag", "#РоссияКитай"),
+        " ",
+        ("hashtag", "#RussiaChina"),
+    )
+    return [
+        mid_post(
+            FEATURED,
+            "2023-04-26T08:00:00+00:00",
+            text,
+            entities=entities,
+            hashtags=["РоссияКитай", "RussiaChina"],
+            mentions=["rusembchina"],
+            links=["https://mid.ru/ru/foreign_policy/news/1860253/", "https://t.me/rusembchina"],
+            views=96_200,
+            reactions=[{"emoji": "👍", "count": 2_140}, {"emoji": "🤝", "count": 618}],
+            media=[{"type": "document", "file_name": PDF_NAME, "size": 2_202_010}],
+            author="Пресс-служба",
+        ),
+        mid_post(
+            28635,
+            "2023-04-26T14:20:00+00:00",
+            "Посол И.В.Моргулов вручил верительные грамоты Председателю КНР.",
+            forwarded_from={"title": TITLES[EMBASSY], "channel": EMBASSY, "id": 6251},
+            views=41_000,
+            reactions=[{"emoji": "🇷🇺", "count": 512}],
+        ),
+        mid_post(
+            28636,
+            "2023-04-27T07:45:00+00:00",
+            "Видеообращение Сергея Лаврова к участникам форума «Россия — Китай».",
+            reply_to={"channel": MID, "id": FEATURED},
+            media=[{"type": "video", "duration": 95, "width": 1920, "height": 1080}],
+            views=58_700,
+            reactions=[{"emoji": "🔥", "count": 733}, {"emoji": "👍", "count": 402}],
+        ),
+        mid_post(
+            28637,
+            "2023-04-28T10:10:00+00:00",
+            "О встрече министров иностранных дел ШОС в Гоа.",
+            link_preview={
+                "url": "https://mid.ru/ru/foreign_policy/news/1865034/",
+                "site_name": "МИД России",
+                "title": "О встрече министров иностранных дел государств — членов ШОС",
+                "description": "4–5 мая в Гоа состоится СМИД ШОС с участием С.В.Лаврова.",
+            },
+            buttons=[{"text": "Читать на mid.ru", "url": "https://mid.ru/ru/"}],
+            views=33_900,
+            reactions=[{"emoji": "👍", "count": 390}],
+        ),
+    ]
+
+
+def embassy_forward() -> Post:
+    """The embassy passes on the MFA's statement (the forward in the other direction)."""
+    return Post(
+        key=f"{EMBASSY}/6299",
+        channel=EMBASSY,
+        channel_title=TITLES[EMBASSY],
+        id=6299,
+        date="2023-04-26T09:00:00+00:00",
+        text="Совместное заявление России и Китая — полный текст на сайте МИД.",
+        forwarded_from={"title": TITLES[MID], "channel": MID, "id": FEATURED},
+        views=8_800,
+    )
+
+
+def channels() -> list[Channel]:
+    return [
+        Channel(
+            MID,
+            title=TITLES[MID],
+            description="Официальный канал Министерства иностранных дел Российской Федерации",
+            verified=True,
+            counters={"subscribers": 612_000, "photos": 18_400, "videos": 2_100},
+        ),
+        Channel(
+            EMBASSY,
+            title=TITLES[EMBASSY],
+            description="Посольство Российской Федерации в Китайской Народной Республике",
+            counters={"subscribers": 53_500},
+        ),
+        Channel(
+            CHINA,
+            title=TITLES[CHINA],
+            description="Remarks and press conferences of the Spokesperson of the Chinese MFA",
+            counters={"subscribers": 24_800},
+        ),
+    ]
+
+
+def seen(kind: str, ref: str, when: str) -> SourceInfo:
+    return SourceInfo(kind, ref, "0" * 64, when)
+
+
+def build_showcase(path: Path) -> None:
+    rng = random.Random(2023)
+    posts = [post for channel in (MID, EMBASSY, CHINA) for post in random_posts(rng, channel)]
+    with Archive.open(path) as archive:
+        first = seen("web", "https://t.me/s/mfarussia", "2023-04-25T10:05:00+00:00")
+        archive.ingest([*channels(), *posts, *featured_posts(), embassy_forward()], first)
+        for when, kind, views, reactions, forwards, text in OBSERVATIONS:
+            ref = f"{kind}://{MID}/{WATCHED}"
+            archive.ingest([watched_post(text, views, reactions, forwards)], seen(kind, ref, when))
+
+
+# --- the hostile post ------------------------------------------------------------------------
+
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
+XSS_ALERT = '"><svg onload=alert(1)>'  # no slash: a hashtag page can be routed to
+XSS_URL = "javascript:window.__xss=1"
+HOSTILE = "xss_probe"
+HOSTILE_KEY = f"{HOSTILE}/1"
+
+
+def hostile_post() -> Post:
+    text, entities = compose(
+        ("bold", XSS),
+        " ",
+        ("text_link", "open me", XSS_URL),
+        " ",
+        ("text_link", "or me", " JaVaScRiPt:alert(1)"),
+        " ",
+        ("text_link", "or data", "data:text/html,<script>alert(1)</script>"),
+        " ",
+        ("url", "javascript:alert(1)"),
+        " ",
+        ("mention", f"@x{XSS_ALERT}"),
+        " ",
+        ("hashtag", "#xsstag"),
+        " ",
+        ("spoiler", XSS_ALERT),
+    )
+    return Post(
+        key=HOSTILE_KEY,
+        channel=HOSTILE,
+        channel_title=XSS,
+        id=1,
+        date="2023-02-14T12:00:00+00:00",
+        text=text,
+        entities=entities,
+        views=1_000,
+        reactions=[{"emoji": XSS, "count": 5}, {"custom_emoji_id": XSS_ALERT, "count": 2}],
+        forwarded_from={"title": XSS, "channel": XSS_ALERT, "id": 7},
+        reply_to={"channel": XSS_ALERT, "id": 3},
+        media=[
+            {"type": "document", "file_name": XSS, "size": 1_000, "mime_type": XSS},
+            {"type": "video", "url": XSS_URL, "duration": 5},
+            {"type": "audio", "performer": XSS, "file_name": XSS_ALERT},
+            {"type": "poll", "poll": {"question": XSS, "kind": "regular", "options": []}},
+            {"type": "contact", "name": XSS, "phone": XSS_ALERT},
+        ],
+        link_preview={"url": XSS_URL, "site_name": XSS, "title": XSS, "description": XSS_ALERT},
+        buttons=[
+            {"text": XSS, "url": XSS_URL},
+            {"text": XSS_ALERT, "url": "data:text/html,<script>alert(1)</script>"},
+        ],
+        hashtags=["xsstag", XSS_ALERT],
+        mentions=[XSS_ALERT],
+        links=[XSS_URL],
+        author=XSS,
+        via_bot=XSS_ALERT,
+        album_id=XSS,
+    )
+
+
+def hostile_username_post() -> Post:
+    """A post of a channel whose very username is a payload: it names chart series (legends
+    and tooltips), facets and links."""
+    text, entities = compose("A channel named like a payload ", ("hashtag", "#xsstag"))
+    return Post(
+        key=f"{XSS_ALERT}/2",
+        channel=XSS_ALERT,
+        id=2,
+        date="2023-02-21T10:00:00+00:00",
+        text=text,
+        entities=entities,
+        hashtags=["xsstag"],
+        views=10,
+    )
+
+
+ODD = "odd?name#1"  # a username (from some import) that a URL must quote
+
+
+def odd_username_posts() -> list[Post]:
+    return [
+        Post(
+            key=f"{ODD}/{number}",
+            channel=ODD,
+            id=number,
+            date=f"2023-03-{number:02}T1{number}:00:00+00:00",
+            text=f"Post {number} of a channel with an odd name",
+            views=100 * number,
+            reactions=[Reaction(emoji="👍", count=number)],
+        )
+        for number in range(1, 4)
+    ]
+
+
+def build_hostile(path: Path) -> None:
+    build_showcase(path)
+    hostile_channel = Channel(HOSTILE, title=XSS, description=XSS_ALERT, avatar=XSS_URL)
+    posts: list[Post | Channel] = [hostile_channel, hostile_post(), hostile_username_post()]
+    posts += odd_username_posts()
+    with Archive.open(path) as archive:
+        archive.ingest(posts, seen("web", XSS, "2023-02-15T00:00:00Z"))
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def showcase_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("showcase") / "russia-china.db"
+    build_showcase(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hostile") / "hostile.db"
+    build_hostile(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(showcase_db: Path) -> Iterator[str]:
+    with serve_archive(showcase_db) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def hostile_site(hostile_db: Path) -> Iterator[str]:
+    with serve_archive(hostile_db) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_browser() as browser:
+        yield browser
+
+
+@dataclass
+class Tab:
+    """A page with what it reported: console errors, dialogs, and every HTML response."""
+
+    page: Page
+    errors: list[str]
+    dialogs: list[str] = field(default_factory=list)
+    documents: list[Response] = field(default_factory=list)
+
+    def visit(self, url: str) -> Response:
+        response = self.page.goto(url)
+        assert response is not None and response.status == 200, url
+        return response
+
+    def wait_for_charts(self, count: int) -> None:
+        """Waits until ``count`` charts say they drew; fails at once on one that did not."""
+        self.page.wait_for_function(
+            "n => document.querySelectorAll('.chart[data-drawn]').length >= n",
+            arg=count,
+            timeout=WAIT,
+        )
+        drawn = self.page.eval_on_selector_all(
+            ".chart[data-chart]", "charts => charts.map(c => [c.id, c.dataset.drawn])"
+        )
+        assert drawn == [[name, "yes"] for name, _ in drawn]
+        assert len(drawn) == count
+
+
+@pytest.fixture
+def tab(browser: Browser) -> Iterator[Tab]:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    found = Tab(page, page_errors(page))
+
+    def on_dialog(dialog: Dialog) -> None:
+        found.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def on_response(response: Response) -> None:
+        if response.request.resource_type == "document":
+            found.documents.append(response)
+
+    page.on("dialog", on_dialog)
+    page.on("response", on_response)
+    yield found
+    context.close()
+
+
+# --- what a drawn chart and a safe page look like -------------------------------------------
+
+CHART_STATE = """element => {
+    const chart = echarts.getInstanceByDom(element);
+    const canvases = [...element.querySelectorAll("canvas")];  // a heatmap draws on layers
+    let ink = 0, colour = 0;  // colour: the data's saturated pixels, not grey axes and labels
+    for (const canvas of canvases) {
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < pixels.length; i += 4) {
+            if (pixels[i + 3] === 0) continue;
+            ink += 1;
+            const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+            if (Math.max(r, g, b) - Math.min(r, g, b) > 60) colour += 1;
+        }
+    }
+    const series = chart.getOption().series.map(s => s.data.filter(d => d !== null).length);
+    const area = canvases[0].width * canvases[0].height;
+    return {ink: ink, colour: colour, area: area, points: series};
+}"""
+
+SAFETY = """() => {
+    const scripts = [...document.scripts].filter(s =>
+        s.type !== "application/json"
+        && !(s.src && new URL(s.src).pathname.startsWith("/static/")));
+    const handlers = [...document.querySelectorAll("*")].filter(e =>
+        [...e.attributes].some(a => a.name.startsWith("on")));
+    const links = [...document.querySelectorAll("[href], [src], [action]")]
+        .map(e => e.getAttribute("href") ?? e.getAttribute("src") ?? e.getAttribute("action"))
+        .filter(u => !/^(https?:\\/\\/|tg:|\\/|\\?|#|data:,$)/i.test(u.trim()));
+    return {
+        xss: typeof window.__xss,
+        scripts: scripts.map(s => s.outerHTML),
+        handlers: handlers.map(e => e.outerHTML.slice(0, 80)),
+        links: links,
+        images: document.querySelectorAll("img, iframe, object, embed").length,
+        svgOutsideCharts: [...document.querySelectorAll("svg")]
+            .filter(s => !s.closest(".chart")).length,
+    };
+}"""
+
+SAFE = {"xss": "undefined", "scripts": [], "handlers": [], "links": [], "images": 0}
+SAFE["svgOutsideCharts"] = 0
+
+
+def chart_state(tab: Tab, selector: str) -> dict[str, Any]:
+    return tab.page.eval_on_selector(selector, CHART_STATE)
+
+
+def assert_drawn(tab: Tab, selector: str, *, series: int = 1, least_points: int = 1) -> None:
+    """The chart has ``series`` series with data, and the data's colours cover a fair share of
+    its canvas (grey axes, grid lines and labels alone do not count)."""
+    state = chart_state(tab, selector)
+    assert len(state["points"]) >= series, state
+    assert all(n >= least_points for n in state["points"][:series]), state
+    assert state["colour"] > state["area"] // 100, state
+
+
+def assert_headers(response: Response) -> None:
+    headers = response.headers
+    policy = headers.get("content-security-policy", "")
+    script_src = re.search(r"script-src ([^;]*)", policy)
+    assert script_src is not None, policy
+    assert "'unsafe-inline'" not in script_src.group(1)
+    assert "'unsafe-eval'" not in script_src.group(1)
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("referrer-policy")
+
+
+def attribute(locator: Locator, name: str) -> str:
+    value = locator.get_attribute(name)
+    assert value is not None, f"no {name} on {locator}"
+    return value
+
+
+def screenshot(tab: Tab, name: str) -> None:
+    """The whole page from its top: the header is sticky, so a page scrolled down (a click
+    further down scrolls) would have it painted over the middle of a full-page shot."""
+    tab.page.evaluate("window.scrollTo(0, 0)")
+    save_screenshot(tab.page, name)
+
+
+def assert_clean(tab: Tab) -> None:
+    """No console error on any page the tab opened, every one with the security headers."""
+    assert tab.errors == []
+    assert tab.dialogs == []
+    assert tab.documents
+    for response in tab.documents:
+        assert_headers(response)
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+
+def test_overview_draws_posts_per_week_for_each_channel(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/")
+    tab.wait_for_charts(1)
+    assert_drawn(tab, "#chart-weekly", series=3)
+    assert chart_state(tab, "#chart-weekly")["points"] == [16, 16, 16]  # weeks 2 to 17 of 2023
+    rows = tab.page.locator("table.channels tbody tr")
+    assert rows.count() == 3
+    first = rows.first.locator("td").all_inner_texts()
+    assert first[:3] == [f"@{MID}", TITLES[MID], str(RANDOM_POSTS[MID] + 5)]
+    assert tab.page.locator(".totals > div").first.inner_text() == "170 posts"  # 164 + 5 + 1
+    assert_clean(tab)
+    screenshot(tab, "overview.png")
+
+
+def test_a_channel_shows_its_charts_and_posts_as_telegram_does(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/")
+    tab.page.click(f"a[href='/channels/{MID}']")
+    tab.page.wait_for_url(f"{site}/channels/{MID}")
+    tab.wait_for_charts(4)
+    for chart in ("#chart-days", "#chart-views", "#chart-reactions"):
+        assert_drawn(tab, chart, least_points=40)
+    assert_drawn(tab, "#chart-heatmap", least_points=20)
+    page = tab.page
+    assert page.locator("h1").inner_text() == f"{TITLES[MID]} ✔"
+    assert page.locator(".post").count() == 20
+    assert page.locator(".post").first.get_attribute("data-key") == f"{MID}/28637"
+
+    featured = page.locator(f"#post-{FEATURED}")
+    assert featured.locator(".text b").inner_text() == "Совместное заявление"
+    assert featured.locator(".text i").count() == 1
+    assert "военно-политическим" in featured.locator(".text blockquote").inner_text()
+    mid_link = featured.locator(".text a", has_text="mid.ru")
+    assert mid_link.get_attribute("href") == "https://mid.ru/ru/foreign_policy/news/1860253/"
+    assert set(attribute(mid_link, "rel").split()) >= {"noopener", "noreferrer", "nofollow"}
+    assert featured.locator(".text a", has_text="#РоссияКитай").get_attribute("href") == (
+        "/hashtags/" + quote("россиякитай")
+    )
+    assert featured.locator(".text a", has_text="@rusembchina").get_attribute("href") == (
+        f"/channels/{EMBASSY}"
+    )
+    assert featured.locator(".media-document .media-file").inner_text() == PDF_NAME
+    assert featured.locator(".media-document .media-size").inner_text() == "2.1 MB"
+    assert featured.locator(".signature").inner_text() == "Пресс-служба"
+
+    spoiler = featured.locator(".spoiler")
+    assert spoiler.evaluate("e => getComputedStyle(e).color") == "rgba(0, 0, 0, 0)"
+    spoiler.click()
+    assert "revealed" in attribute(spoiler, "class").split()
+    assert spoiler.evaluate("e => getComputedStyle(e).color") != "rgba(0, 0, 0, 0)"
+
+    forward = page.locator("#post-28635 .forwarded")
+    assert forward.inner_text() == f"Forwarded from {TITLES[EMBASSY]} #6251"
+    reply = page.locator("#post-28636 .reply-quote")
+    assert reply.get_attribute("href") == f"/posts/{MID}/{FEATURED}"
+    assert page.locator("#post-28636 .media-video .media-duration").inner_text() == "1:35"
+    preview = page.locator("#post-28637 .preview")
+    assert preview.locator(".preview-site").inner_text() == "МИД России"
+    assert "noopener" in attribute(preview.locator("a"), "rel")
+    watched = page.locator(f"#post-{WATCHED}")
+    assert watched.locator(".views").inner_text() == "👁 81.3K"
+    assert watched.locator(".edited").inner_text() == "edited"
+    assert watched.locator(".reaction").all_inner_texts() == ["👍 1.9K", "🤝 530", "🔥 240"]
+    assert_clean(tab)
+    screenshot(tab, "channel.png")
+
+
+HEATMAP_HOURS = """element => [...new Set(
+    echarts.getInstanceByDom(element).getOption().series[0].data.map(cell => cell[0]))].sort(
+    (a, b) => a - b)"""
+
+
+def test_the_heatmap_follows_the_chosen_time_zone(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/channels/{EMBASSY}")
+    tab.wait_for_charts(4)
+    utc_hours = tab.page.eval_on_selector("#chart-heatmap", HEATMAP_HOURS)
+    assert utc_hours == sorted({*HOURS[EMBASSY], 9})  # 9: the forwarded statement
+    tab.page.fill("form.tz input[name=tz]", "Asia/Shanghai")
+    tab.page.click("form.tz button[type=submit]")
+    tab.page.wait_for_url(f"{site}/channels/{EMBASSY}?tz=Asia%2FShanghai")
+    tab.wait_for_charts(4)
+    assert tab.page.locator("h3", has_text="When it posts").inner_text() == (
+        "When it posts (Asia/Shanghai)"
+    )
+    shanghai = tab.page.eval_on_selector("#chart-heatmap", HEATMAP_HOURS)
+    assert shanghai == [hour + 8 for hour in utc_hours]
+    assert_clean(tab)
+
+
+def test_older_posts_pages_back_through_the_whole_channel(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/channels/{MID}")
+    keys: list[str] = []
+    for _ in range(10):
+        keys += tab.page.eval_on_selector_all(".post", "posts => posts.map(p => p.dataset.key)")
+        older = tab.page.locator("a.next")
+        if older.count() == 0:
+            break
+        assert older.inner_text() == "Older posts →"
+        older.click()
+        tab.page.wait_for_url(re.compile(r"\?before=\d+$"))
+    ids = [int(key.rsplit("/", 1)[1]) for key in keys]
+    assert len(ids) == RANDOM_POSTS[MID] + 5
+    assert ids == sorted(set(ids), reverse=True)
+    assert len(tab.documents) == 4  # 20 + 20 + 20 + 19
+    assert_clean(tab)
+
+
+def test_search_highlights_counts_per_channel_and_leads_to_the_post(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/search")
+    page = tab.page
+    page.fill("form.search input[name=q]", "Лавров")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url(re.compile(r"/search\?q=%D0%9B"))
+    total = int(page.locator(".count b").inner_text().replace(",", ""))
+    assert total > 20
+    marks = page.locator(".results .snippet b").all_inner_texts()
+    assert marks and all(mark.lower().startswith("лавров") for mark in marks), marks
+    facets = dict(
+        (item.locator("a").inner_text(), int(item.locator(".num").inner_text()))
+        for item in page.locator(".facets li").all()
+    )
+    assert set(facets) == {MID, EMBASSY}
+    assert sum(facets.values()) == total
+    assert page.locator(".results .post").count() == 20
+    screenshot(tab, "search.png")
+
+    first = page.locator(".results .post").first
+    key = attribute(first, "data-key")
+    first.locator("a.post-date").click()
+    page.wait_for_url(f"{site}/posts/{key}")
+    assert page.locator(".crumbs").inner_text().endswith(key)
+    tab.wait_for_charts(1)
+    assert_clean(tab)
+
+
+def test_words_typed_into_the_search_page_are_sorted_by_relevance(tab: Tab, site: str) -> None:
+    """Words are sorted by relevance unless asked otherwise (the quick search in the header
+    does that); the search page's own form must not send the "newest" it shows for no words."""
+    tab.visit(f"{site}/search")
+    page = tab.page
+    page.fill("form.search input[name=q]", "Лавров")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url(re.compile(r"/search\?q="))
+    assert "sort=newest" not in page.url
+    assert page.locator("form.search select[name=sort]").input_value() in ("", "relevance")
+    assert_clean(tab)
+
+
+def test_a_post_shows_its_views_and_reactions_over_time_and_its_edit(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/posts/{MID}/{WATCHED}")
+    tab.wait_for_charts(1)
+    assert_drawn(tab, "#chart-history", series=3, least_points=4)
+    page = tab.page
+    rows = page.locator("table.history tbody tr")
+    assert rows.count() == len(OBSERVATIONS)
+    assert rows.last.locator("td").all_inner_texts()[:3] == [
+        "2023-04-29 08:00 UTC",
+        "desktop-json",
+        "81300",
+    ]
+    assert page.locator(".diff del").inner_text() == "госудрственного"
+    assert page.locator(".diff ins").inner_text() == "государственного"
+    original = page.locator(".original a")
+    assert original.get_attribute("href") == f"https://t.me/{MID}/{WATCHED}"
+    assert "noopener" in attribute(original, "rel")
+    assert_clean(tab)
+    screenshot(tab, "post.png")
+
+
+def test_hashtags_lead_to_a_hashtag_timeline(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/hashtags")
+    page = tab.page
+    tags = page.locator("table.hashtags tbody tr td:first-child").all_inner_texts()
+    assert {"#РоссияКитай", "#RussiaChina", "#SCO"} <= set(tags)
+    page.click("table.hashtags a:text-is('#RussiaChina')")
+    page.wait_for_url(f"{site}/hashtags/russiachina")
+    tab.wait_for_charts(1)
+    assert_drawn(tab, "#chart-hashtag", series=2)
+    assert page.locator("h1").inner_text() == "#RussiaChina"  # as the posts write it
+    assert page.locator(".tag-channels li").count() == 2
+    assert page.locator(".feed .post").count() == 20
+    assert_clean(tab)
+    screenshot(tab, "hashtag.png")
+
+
+# --- the hostile post ------------------------------------------------------------------------
+
+
+def hostile_pages(base: str) -> list[str]:
+    return [
+        f"{base}/",
+        f"{base}/channels/{HOSTILE}",
+        f"{base}/channels/{quote(XSS_ALERT, safe='')}",
+        f"{base}/posts/{HOSTILE_KEY}",
+        f"{base}/search?q=window",
+        f"{base}/search?q=xsstag&channel={HOSTILE}",
+        f"{base}/hashtags",
+        f"{base}/hashtags/xsstag",
+        f"{base}/hashtags/{quote(XSS_ALERT.casefold(), safe='')}",
+    ]
+
+
+def test_xss_payloads_in_every_field_never_run(tab: Tab, hostile_site: str) -> None:
+    page = tab.page
+    for url in hostile_pages(hostile_site):
+        tab.visit(url)
+        page.wait_for_load_state("load")
+        charts = page.locator(".chart[data-chart]")
+        if charts.count():
+            tab.wait_for_charts(charts.count())
+        for chart in charts.all():  # tooltips show series names: the payload username
+            box = chart.bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(100)
+        assert page.evaluate(SAFETY) == SAFE, url
+        shown = page.inner_text("body")
+        assert XSS in shown or XSS_ALERT in shown, url  # shown, as text
+    assert_clean(tab)
+
+
+def test_xss_search_typed_into_the_form_finds_the_post_and_runs_nothing(
+    tab: Tab, hostile_site: str
+) -> None:
+    tab.visit(f"{hostile_site}/")
+    page = tab.page
+    page.fill("header .quick-search input", "window")
+    page.press("header .quick-search input", "Enter")
+    page.wait_for_url(re.compile(r"/search\?q=window"))
+    assert page.locator(".results .post").first.get_attribute("data-key") == HOSTILE_KEY
+    page.locator(".results .post a.post-date").first.click()
+    page.wait_for_url(f"{hostile_site}/posts/{HOSTILE_KEY}")
+    tab.wait_for_charts(1)
+    page.locator(".spoiler").first.click()
+    for button in page.locator(".button, .preview-title, .media").all():
+        button.click()  # nothing here is a javascript: link, so nothing may happen
+    assert page.url == f"{hostile_site}/posts/{HOSTILE_KEY}"
+    assert page.evaluate(SAFETY) == SAFE
+    assert_clean(tab)
+
+
+def test_a_channel_whose_name_must_be_quoted_draws_its_charts(tab: Tab, hostile_site: str) -> None:
+    tab.visit(f"{hostile_site}/")
+    tab.page.click(f"a[href='/channels/{quote(ODD, safe='')}']")
+    tab.page.wait_for_url(f"{hostile_site}/channels/{quote(ODD, safe='')}")
+    assert tab.page.locator(".post").count() == 3
+    tab.wait_for_charts(4)
+    assert_drawn(tab, "#chart-days", least_points=3)
+    assert_clean(tab)
