@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 from ..store import PostFilter
 from .data import WebArchive
 from .params import MAX_OFFSET, Page, int_param, not_found
-from .search import _index
+from .search import search_index
 
 PAGE_SIZE = 20
 
@@ -38,7 +38,9 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
         weekly = archive.cached(
             ("tag-weeks", folded), reader, lambda views: views.weekly_posts(filters)
         )
-        hits = _index(archive).search("", filters, limit=PAGE_SIZE, order="newest", offset=offset)
+        hits = search_index(archive).search(
+            "", filters, limit=PAGE_SIZE, order="newest", offset=offset
+        )
         posts = archive.load(reader, [hit.pk for hit in hits.hits])
     weeks = list(weekly)
     names = [name for name, _, _ in channels if name]

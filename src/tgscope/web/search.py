@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from ..dates import day_bounds
 from ..errors import QueryError, StoreError
 from ..exports import CSV_COLUMNS, csv_row, guard_formula
+from ..search import SearchIndex
 from ..snippets import snippet
 from ..store import MEDIA_FILTERS, PostFilter
 from ..store.views import ArchiveViews
@@ -94,7 +95,7 @@ def read_search(params: Mapping[str, str]) -> SearchRequest:
 
 def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
     request = read_search(params)
-    index = _index(archive)
+    index = search_index(archive)
     try:
         hits = index.search(
             request.query,
@@ -149,7 +150,7 @@ def export_chunks(archive: WebArchive, params: Mapping[str, str], kind: str) -> 
     (the columns and records of ``tgscope export``).  The parameters are checked before
     the first chunk, so a bad one is still a 400."""
     request = read_search(params)
-    index = _index(archive)
+    index = search_index(archive)
     try:
         only = index.matching_pks(request.query, request.filters) if request.query else None
     except QueryError as error:
@@ -182,7 +183,8 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def _index(archive: WebArchive):
+def search_index(archive: WebArchive) -> SearchIndex:
+    """The archive's search index, or a 503 saying why there is none."""
     try:
         return archive.index
     except StoreError as error:
