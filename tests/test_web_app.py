@@ -209,7 +209,8 @@ def test_the_channel_page_shows_posts_the_way_telegram_does(client):
         '<span class="signature">Ann Editor</span>',
         '<a href="/channels/other">Other Channel</a>'
         ' <a class="fwd-post" href="/posts/other/5">#5</a>',
-        '<a class="reply-quote" href="/posts/news/3">In reply to post 3</a>',
+        '<a class="reply-quote" href="/posts/news/3"><span class="reply-to">In reply to post 3'
+        '</span>\n<span class="reply-text">Grain deal extended #Grain</span></a>',
         '<span class="media-duration">1:35</span><span class="media-size">2.1 MB</span>'
         '<span class="media-file">clip.mp4</span>',
         '<span class="media-size">1000 B</span><span class="media-file">statement.pdf</span>',
@@ -407,6 +408,7 @@ def test_a_hashtag_twin(client, records):
             "series": {"other": [2, 0], "news": [0, 1]},
         },
         "posts": [records[key].to_dict() for key in ("news/10", "other/6", "other/5")],
+        "reply_quotes": {"news/3": "Grain deal extended #Grain"},  # news/10 replies to it
         "next": None,
     }
     assert get_json(client, "/hashtags/TAG.json") == data

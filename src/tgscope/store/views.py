@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,6 +242,21 @@ class ArchiveViews:
                 (key,),
             )
         ]
+
+    def excerpts(self, keys: Collection[str], length: int = 120) -> dict[str, str]:
+        """The start of each of these posts' texts (those in the archive), by key."""
+        found: dict[str, str] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                self.db.execute(
+                    f"SELECT key, substr(text, 1, ?) FROM posts"
+                    f" WHERE key IN ({','.join('?' * len(chunk))})",
+                    (length, *chunk),
+                ).fetchall()
+            )
+        return found
 
     def deleted_at(self, key: str) -> str | None:
         row = self.db.execute("SELECT deleted_at FROM posts WHERE key = ?", (key,)).fetchone()

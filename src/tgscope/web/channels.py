@@ -32,6 +32,7 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
             header["pk"], before=before, copies_before=copies_before, limit=limit
         )
         posts = archive.load(reader, page.pks)
+        quotes = archive.reply_quotes(reader, posts)
     cursor = {"before": page.next_before} if page.next_before else {}
     if page.next_copies_before:
         cursor = {"copies_before": page.next_copies_before}
@@ -40,6 +41,7 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
     data = {
         "channel": {k: v for k, v in header.items() if k != "pk"},
         "posts": [post.to_dict() for post in posts],
+        "reply_quotes": quotes,
         "next": f"{path}?{urlencode({**cursor, **extra})}" if cursor else None,
         "charts": f"{path}/charts.json?{urlencode({'tz': tz})}",
         "tz": tz,

@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,6 +158,17 @@ class WebArchive:
                     self._refreshing.discard(key)
 
         self._refresher.submit(refresh)
+
+    def reply_quotes(self, reader: Reader, posts: Iterable[Post]) -> dict[str, str]:
+        """The start of the posts these reply to, by key (those the archive holds)."""
+        keys = set()
+        for post in posts:
+            if post.reply_to is None or post.reply_to.get("id") is None:
+                continue
+            channel = post.reply_to.get("channel") or post.channel
+            if channel:
+                keys.add(f"{channel}/{post.reply_to['id']}")
+        return reader.views.excerpts(keys) if keys else {}
 
     def load(self, reader: Reader, pks: list[int]) -> list[Post]:
         """Whole records, in the order of ``pks`` (those gone meanwhile left out)."""

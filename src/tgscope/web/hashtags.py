@@ -42,6 +42,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
             "", filters, limit=PAGE_SIZE, order="newest", offset=offset
         )
         posts = archive.load(reader, [hit.pk for hit in hits.hits])
+        quotes = archive.reply_quotes(reader, posts)
     weeks = list(weekly)
     names = [name for name, _, _ in channels if name]
     following = offset + PAGE_SIZE
@@ -57,6 +58,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
             "series": {name: [weekly[week].get(name, 0) for week in weeks] for name in names},
         },
         "posts": [post.to_dict() for post in posts],
+        "reply_quotes": quotes,
         "next": f"/hashtags/{quote(folded, safe='')}?{urlencode({'offset': following})}"
         if following < hits.total and following <= MAX_OFFSET
         else None,

@@ -19,6 +19,7 @@ def post_page(archive: WebArchive, key: str) -> Page:
         history = reader.posts.history(key)
         versions = reader.views.versions(key)
         deleted_at = reader.views.deleted_at(key)
+        quotes = archive.reply_quotes(reader, [post])
     texts = [version.text for version in versions] + [post.text]
     edits = [
         {**asdict(version), "diff": str(diff_html(version.text, newer))}
@@ -28,6 +29,7 @@ def post_page(archive: WebArchive, key: str) -> Page:
         "post": post.to_dict(),
         "telegram_url": telegram_url(post.channel, post.id),
         "deleted_at": deleted_at,
+        "reply_quotes": quotes,
         "sources": sources,
         "history": [asdict(observation) for observation in history],
         "versions": edits,

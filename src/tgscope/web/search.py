@@ -114,6 +114,7 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
             undated = reader.posts.count_undated(request.filters)
         behind = reader.views.last_seq() - index.written_up_to()
         channels = archive.cached("names", reader, ArchiveViews.channel_names)
+        quotes = archive.reply_quotes(reader, posts.values())
     results = [
         {"post": post.to_dict(), "score": hit.score, "snippet": snippet(post.text, hits.terms)}
         for hit in hits.hits
@@ -128,6 +129,7 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
         "index_behind": max(behind, 0),
         "facets": {"channels": facets},
         "results": results,
+        "reply_quotes": quotes,
         "next": _url("/search", request.params(offset=following)) if more else None,
         "exports": {
             kind: _url(f"/search.{kind}", request.params(offset=None, limit=None))
