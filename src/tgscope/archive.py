@@ -488,6 +488,15 @@ class Archive:
         """Rebuild the search index from the archive; return the number of posts indexed."""
         return self._open_index().catch_up(self.store, rebuild=True)
 
+    # -- analysis -------------------------------------------------------------------------
+    # network
+
+    # spread
+
+    # duplicates
+
+    # engagement
+
 
 def _filters(filters: PostFilter | None, **given: str | bool | None) -> PostFilter:
     """One :class:`PostFilter` from a filter object and/or keyword filters (both: refused)."""
