@@ -54,19 +54,23 @@ def channel_charts(archive: WebArchive, name: str, params: Mapping[str, str]) ->
     username = PostFilter(channel=name).channel or ""
     tz = zone_param(params)
     with archive.read() as reader:
-        header = reader.views.channel(username)
+        header = archive.cached(
+            ("channel", username), reader, lambda views: views.channel(username)
+        )
         if header is None:
             raise not_found(f"no channel {name!r} in this archive")
         pk = header["pk"]
         days = archive.cached(("days", pk), reader, lambda views: views.channel_days(pk))
-        hours = archive.cached(("hours", pk), reader, lambda views: views.channel_hours(pk))
+        cells = archive.cached(
+            ("heatmap", pk, tz), reader, lambda views: heatmap(views.channel_hours(pk), tz)
+        )
     data = {
         "channel": username,
         "days": [day for day, *_ in days],
         "posts": [posts for _, posts, _, _ in days],
         "views": [_rounded(views) for *_, views, _ in days],
         "reactions": [_rounded(reactions) for *_, reactions in days],
-        "heatmap": {"tz": tz, "cells": heatmap(hours, tz)},
+        "heatmap": {"tz": tz, "cells": cells},
     }
     return Page("", data)
 
@@ -77,7 +81,7 @@ def heatmap(hours: list[tuple[str, int]], tz: str) -> list[list[int]]:
     cells: Counter[tuple[int, int]] = Counter()
     for hour, count in hours:
         try:
-            moment = datetime.strptime(hour, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC).astimezone(zone)
+            moment = datetime.fromisoformat(hour).replace(tzinfo=UTC).astimezone(zone)
         except ValueError:
             continue  # a date the archive keeps in another shape: not on the heatmap
         cells[moment.weekday(), moment.hour] += count

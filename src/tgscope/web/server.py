@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import socket
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -49,6 +50,7 @@ def serve(
 ) -> None:
     """Serve the archive at ``db`` read-only on ``host``:``port`` until interrupted."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from .app import DB_VARIABLE, create_app
 
@@ -70,7 +72,7 @@ def serve(
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return
     os.environ[DB_VARIABLE] = str(Path(db).resolve())
-    uvicorn.run(
+    config = uvicorn.Config(
         "tgscope.web.app:app_from_environment",
         factory=True,
         host=host,
@@ -79,6 +81,28 @@ def serve(
         log_level="warning",
         access_log=False,
     )
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[listening_socket(host, port)]).run()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket worker processes share, made so that their connections send at once.
+
+    uvicorn's own makes a socket whose protocol number is 0, and asyncio only turns Nagle's
+    algorithm off (TCP_NODELAY) on connections whose protocol says TCP: every answer then
+    waited ~40 ms for the client's delayed ACK.  Linux passes TCP_NODELAY on from the
+    listening socket to the connections it accepts, so it is set here too."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise OptionError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _open(url: str) -> None:
