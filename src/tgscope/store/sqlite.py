@@ -68,6 +68,8 @@ class SQLiteStore:
             observations=self.observations,
         )
         self.collector = CollectorState(db)
+        # the analyses' queries (network, engagement)
+        # the near-copy index (duplicates)
         self._seq: int | None = None
         # the file's data_version when this connection last began a transaction (None: the
         # caches are not to be trusted), and the last sequence number written
