@@ -220,6 +220,7 @@ def _templates() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the code: never re-read while serving
     )
     env.filters.update(
         rich=render_text,
