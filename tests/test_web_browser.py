@@ -240,10 +240,19 @@ def test_a_channel_shows_its_charts_and_posts_as_telegram_does(tab: Tab, site: s
     tab.visit(f"{site}/")
     tab.page.click(f"a[href='/channels/{MID}']")
     tab.page.wait_for_url(f"{site}/channels/{MID}")
-    tab.wait_for_charts(4)
+    tab.wait_for_charts(5)
     for chart in ("#chart-days", "#chart-views", "#chart-reactions"):
         assert_drawn(tab, chart, least_points=40)
     assert_drawn(tab, "#chart-heatmap", least_points=20)
+    assert_drawn(tab, "#chart-growth", least_points=4)  # views at 1 h, 24 h, 7 days, now
+    tab.page.wait_for_selector("[data-facts][data-drawn=yes]", timeout=WAIT)
+    facts = tab.page.locator("[data-facts] dt").all_inner_texts()
+    assert facts == [
+        "posts per day / week",
+        "views: median / p90",
+        "reactions per 1,000 views",
+        "forwarded by other channels",
+    ]
     page = tab.page
     assert page.locator("h1").inner_text() == f"{TITLES[MID]} ✔"
     assert page.locator(".post").count() == 20
@@ -295,13 +304,13 @@ HEATMAP_HOURS = """element => [...new Set(
 
 def test_the_heatmap_follows_the_chosen_time_zone(tab: Tab, site: str) -> None:
     tab.visit(f"{site}/channels/{EMBASSY}")
-    tab.wait_for_charts(4)
+    tab.wait_for_charts(5)
     utc_hours = tab.page.eval_on_selector("#chart-heatmap", HEATMAP_HOURS)
     assert utc_hours == sorted({*HOURS[EMBASSY], 9})  # 9: the forwarded statement
     tab.page.fill("form.tz input[name=tz]", "Asia/Shanghai")
     tab.page.click("form.tz button[type=submit]")
     tab.page.wait_for_url(f"{site}/channels/{EMBASSY}?tz=Asia%2FShanghai")
-    tab.wait_for_charts(4)
+    tab.wait_for_charts(5)
     assert tab.page.locator("h3", has_text="When it posts").inner_text() == (
         "When it posts (Asia/Shanghai)"
     )
@@ -467,6 +476,21 @@ def test_a_channel_whose_name_must_be_quoted_draws_its_charts(tab: Tab, hostile_
     tab.page.click(f"a[href='/channels/{quote(ODD, safe='')}']")
     tab.page.wait_for_url(f"{hostile_site}/channels/{quote(ODD, safe='')}")
     assert tab.page.locator(".post").count() == 3
-    tab.wait_for_charts(4)
+    tab.wait_for_charts(5)
     assert_drawn(tab, "#chart-days", least_points=3)
+    assert_clean(tab)
+
+
+def test_the_network_draws_its_graph_and_a_node_opens_its_channel(tab: Tab, site: str) -> None:
+    tab.visit(f"{site}/network")
+    tab.wait_for_charts(1)
+    state = chart_state(tab, "#chart-network")  # a few nodes and lines: little of the canvas
+    assert state["points"][0] >= 2 and state["colour"] > 1000, state
+    rows = tab.page.locator("table.edges tbody tr").count()
+    assert rows >= 2
+    screenshot(tab, "network")
+    target = tab.page.locator("table.edges tbody tr td:nth-child(2) a").first
+    name = target.inner_text()
+    target.click()
+    tab.page.wait_for_url(f"{site}/channels/{name}")
     assert_clean(tab)

@@ -14,7 +14,6 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,96 +21,21 @@ from .clean import normalize_channel
 from .errors import OptionError, RecordRejected, SourceError, StoreError, TgscopeError
 from .inputs import Progress, expand_path, inspect_file, open_binary, read_text
 from .record import Channel, Post
+from .reports import FileReport, ImportReport, SearchResult, SearchResults
 from .search import IndexBusy, SearchIndex
 from .snippets import snippet
 from .store import Observation, PostFilter, SourceInfo, Stats, Store
 from .store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a search
+    from .analysis.duplicates import Clusters
+    from .analysis.engagement import Engagement
+    from .analysis.network import Network
+    from .analysis.spread import Spread
     from .sources import FormatOptions
 
 DEFAULT_DB = "tgscope.db"
 _BATCH = 1000
-
-
-@dataclass(slots=True)
-class FileReport:
-    """What importing one file did."""
-
-    path: str
-    format: str
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    channels: int = 0
-    merged: int = 0  # copies without ids (text dumps) merged into posts with ids
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None  # why the file was not imported (then nothing of it was)
-
-    @property
-    def posts(self) -> int:
-        """Posts the file held: added, updated and unchanged."""
-        return self.added + self.updated + self.unchanged
-
-    def summary(self) -> str:
-        """One line: the file, its format and what happened to its posts (or its error)."""
-        if self.error:
-            return self.error
-        merged = f"; {self.merged} copies without ids merged into posts" if self.merged else ""
-        return (
-            f"{self.path} ({self.format}): {self.posts} post(s): {self.added} added, "
-            f"{self.updated} updated, {self.unchanged} unchanged{merged}"
-        )
-
-
-@dataclass(slots=True)
-class ImportReport:
-    """What importing several files did, file by file."""
-
-    files: list[FileReport] = field(default_factory=list)
-
-    def total(self, name: str) -> int:
-        """The sum of one count (``added``, ``posts``...) over the files."""
-        return sum(getattr(report, name) for report in self.files)
-
-    @property
-    def failures(self) -> list[FileReport]:
-        """The files that failed, each with its one-line ``error``; nothing of them was kept."""
-        return [report for report in self.files if report.error]
-
-    @property
-    def imported(self) -> list[FileReport]:
-        """The files that were imported (whole: a file is imported whole or not at all)."""
-        return [report for report in self.files if not report.error]
-
-    def add(self, file: FileReport, on_file: Callable[[FileReport], None] | None = None) -> None:
-        """Record one file's report and tell ``on_file``."""
-        self.files.append(file)
-        if on_file:
-            on_file(file)
-
-    def summary(self) -> str:
-        """One line of totals over the files."""
-        failed = f", {len(self.failures)} file(s) failed" if self.failures else ""
-        return (
-            f"{len(self.files)} file(s), {self.total('posts')} post(s): "
-            f"{self.total('added')} added, {self.total('updated')} updated, "
-            f"{self.total('unchanged')} unchanged{failed}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    post: Post
-    score: float | None
-    snippet: str  # HTML with <b> around matched words
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResults:
-    total: int
-    results: list[SearchResult]
-    undated_left_out: int = 0  # posts without a date that a date filter could not match
 
 
 class Archive:
@@ -491,11 +415,117 @@ class Archive:
     # -- analysis -------------------------------------------------------------------------
     # network
 
+    def network(
+        self,
+        filters: PostFilter | None = None,
+        *,
+        kind: str = "forwards",
+        channel: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Network:
+        """Who spread whom: edges ``source → target`` (target forwarded, mentioned or linked
+        to source: ``kind``) with counts, first and last dates and forwards' median delays,
+        and their nodes; ``.to_arrow()``, ``.to_networkx()``.  ``channel`` keeps the edges
+        touching it; ``since``/``until`` select the spreading posts (or a :class:`PostFilter`)."""
+        from .analysis.network import network
+
+        filters = _filters(filters, channel=channel, since=since, until=until)
+        store: Any = self.store  # the SQLite store's query helpers
+        return network(store.networks, filters, kind=kind)
+
     # spread
+
+    def spread(self, key: str, *, threshold: float = 0.8) -> Spread:
+        """The cascade of one post as far as the archive sees it: the original (a forward is
+        traced from the post it names), every forward of it and every near-copy (Jaccard of
+        at least ``threshold`` with the original's text), in time order with the delay from
+        the original, channel, views and relation; ``.to_dict()``, ``.to_arrow()``.  Beyond
+        one hop the order comes from time and text (``.caveat``).  Raises
+        :class:`OptionError` for a key the archive lacks."""
+        from .analysis.duplicates import check_options
+        from .analysis.spread import trace
+
+        check_options(threshold, 2)
+        post = self.store.get_post(key)
+        if post is None:
+            raise OptionError(f"{self.path}: no post with key {key!r}")
+        store: Any = self.store  # the SQLite store's near-copy tables
+        self._near_copies(threshold, rebuild=False)
+        return trace(store.nearcopies, store.load_posts, post, threshold=threshold)
 
     # duplicates
 
+    def duplicates(
+        self,
+        *,
+        threshold: float = 0.8,
+        min_size: int = 2,
+        channel: str | Iterable[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        rebuild: bool = False,
+    ) -> Clusters:
+        """Copy-paste clusters: posts whose texts are the same or nearly (Jaccard of word
+        shingles at least ``threshold``, after normalising), in date order, numbered by their
+        first post; ``.to_arrow()``.  The near-copy index is brought up to date with the
+        archive first (only posts written since it last was are read).  ``channel`` (one or
+        several): clusters with a post there; ``since``/``until``: only posts dated so.  A
+        ``threshold`` below the index's floor (0.7) raises
+        :class:`~tgscope.analysis.duplicates.ThresholdBelowIndex` unless ``rebuild``, which
+        builds the index again for it.  Definitions: :mod:`tgscope.analysis.duplicates`."""
+        from .analysis.duplicates import check_options, find_clusters
+        from .dates import day_bounds
+
+        check_options(threshold, min_size)
+        day_bounds(since, until)  # a bad date: one line before any work
+        names = [channel] if isinstance(channel, str) else list(channel or [])
+        store: Any = self.store  # the SQLite store's near-copy tables
+        self._near_copies(threshold, rebuild=rebuild)
+        return find_clusters(
+            store.nearcopies,
+            threshold=threshold,
+            min_size=min_size,
+            channels=names,
+            since=since,
+            until=until,
+        )
+
+    def _near_copies(self, threshold: float, *, rebuild: bool) -> int:
+        """Catch the near-copy index up (rebuilt for ``threshold`` when asked and lower than
+        it answers); return how many posts were read."""
+        from .analysis.duplicates import DEFAULT_FLOOR, NearCopyIndex, ThresholdBelowIndex
+
+        store: Any = self.store
+        index = NearCopyIndex(store.nearcopies)
+        held = index.params()
+        floor = held.floor if held else DEFAULT_FLOOR
+        if rebuild:
+            return index.catch_up(floor=min(threshold, DEFAULT_FLOOR), rebuild=True)
+        if threshold < floor:
+            raise ThresholdBelowIndex(threshold, floor)
+        return index.catch_up()
+
     # engagement
+
+    def engagement(
+        self,
+        filters: PostFilter | None = None,
+        *,
+        channel: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        timezone: str = "UTC",
+    ) -> Engagement:
+        """Each channel's rhythm and reach: posts per day and week, weekday × hour heatmap
+        (in ``timezone``), median and p90 views, reactions per 1,000 views, forwards
+        received, its median views curve (1 h, 24 h, 7 days) and outliers; ``.to_arrow()``.
+        Definitions: :mod:`tgscope.analysis.engagement`."""
+        from .analysis.engagement import engagement
+
+        filters = _filters(filters, channel=channel, since=since, until=until)
+        store: Any = self.store  # the SQLite store's query helpers
+        return engagement(store.engagement, store.networks, filters, timezone=timezone)
 
 
 def _filters(filters: PostFilter | None, **given: str | bool | None) -> PostFilter:

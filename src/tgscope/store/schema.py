@@ -231,6 +231,40 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX removed_posts_seq ON removed_posts(seq);
     """,
+    # 9: the near-copy index (tgscope duplicates), derived from the posts like the search
+    # index: normalised texts with their MinHash signatures, LSH buckets, the pairs verified
+    # exactly, and the last write it holds; the forwards of a post found by its original
+    """
+    CREATE TABLE nearcopy_texts (
+        id INTEGER PRIMARY KEY,  -- BLAKE2b of the normalised words: equal texts, one row
+        signature BLOB NOT NULL,  -- MinHash, little-endian uint32 x num_perm
+        shingles INTEGER NOT NULL  -- how many distinct shingles
+    );
+    CREATE TABLE nearcopy_posts (
+        post_pk INTEGER PRIMARY KEY,  -- a post long enough to compare
+        text_id INTEGER NOT NULL,  -- its normalised text (nearcopy_texts.id)
+        seq INTEGER NOT NULL  -- the write of the text it was made from (posts.seq)
+    );
+    CREATE INDEX nearcopy_posts_text ON nearcopy_posts(text_id);
+    CREATE TABLE nearcopy_buckets (
+        bucket INTEGER NOT NULL,  -- one band of a signature, hashed with the band's number
+        text_id INTEGER NOT NULL,
+        PRIMARY KEY (bucket, text_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE nearcopy_pairs (
+        a INTEGER NOT NULL,  -- texts, a < b, found in one bucket and verified exactly
+        b INTEGER NOT NULL,
+        jaccard REAL NOT NULL,  -- of their shingle sets, at least the index's floor
+        PRIMARY KEY (a, b)
+    ) WITHOUT ROWID;
+    CREATE INDEX nearcopy_pairs_b ON nearcopy_pairs(b);
+    CREATE TABLE nearcopy_state (
+        name TEXT PRIMARY KEY,  -- seq, floor, num_perm, rows, shingle, min_words, version
+        value TEXT NOT NULL
+    );
+    CREATE INDEX posts_forwarded_from ON posts(forwarded_from_channel, forwarded_from_id)
+        WHERE forwarded_from_id IS NOT NULL;
+    """,
 ]
 
 

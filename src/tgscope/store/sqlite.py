@@ -20,7 +20,10 @@ from . import IndexDoc, Observation, PostFilter, SaveResult, SourceInfo, Stats, 
 from .channels import ChannelTable
 from .collector import CollectorState
 from .copies import Copies, index_doc
+from .engagement import EngagementQueries
 from .merge import same_content
+from .nearcopies import NearCopyTables
+from .networks import NetworkQueries
 from .observations import RESTORED_KIND, ObservationLog, SourceTable, observed_at
 from .posts import Fingerprints, PostWriter
 from .provenance import SourceVersions
@@ -69,7 +72,10 @@ class SQLiteStore:
         )
         self.collector = CollectorState(db)
         # the analyses' queries (network, engagement)
+        self.networks = NetworkQueries(db)
+        self.engagement = EngagementQueries(db)
         # the near-copy index (duplicates)
+        self.nearcopies = NearCopyTables(db)
         self._seq: int | None = None
         # the file's data_version when this connection last began a transaction (None: the
         # caches are not to be trusted), and the last sequence number written

@@ -30,6 +30,7 @@ from ..record import reaction_label
 from .channels import channel_charts, channel_page
 from .data import WebArchive
 from .hashtags import hashtag_page, hashtags_page
+from .network import network_page
 from .overview import overview
 from .params import HTTPProblem, Page
 from .posts import post_page
@@ -100,6 +101,10 @@ def create_app(db: str | os.PathLike) -> Starlette:
         headers = {"content-disposition": f'attachment; filename="tgscope-search.{kind}"'}
         return StreamingResponse(chunks, media_type=media, headers=headers)
 
+    def network(request: Request) -> Response:
+        twin = request.url.path.endswith(".json")
+        return respond(request, lambda: network_page(archive, request.query_params), twin)
+
     def hashtags(request: Request) -> Response:
         twin = request.url.path.endswith(".json")
         return respond(request, lambda: hashtags_page(archive, request.query_params), twin)
@@ -131,6 +136,8 @@ def create_app(db: str | os.PathLike) -> Starlette:
         Route("/search.json", search),
         Route("/search.csv", export),
         Route("/search.jsonl", export),
+        Route("/network", network),
+        Route("/network.json", network),
         Route("/hashtags", hashtags),
         Route("/hashtags.json", hashtags),
         Route("/hashtags/{tag}", hashtag),
@@ -232,9 +239,23 @@ def _templates() -> Environment:
         urlpart=lambda value: quote(str(value), safe=""),
         keypath=lambda value: quote(str(value), safe="/"),
         when=_when,
+        delay=_delay,
     )
     env.globals["link"] = link
     return env
+
+
+def _delay(seconds: object) -> str:
+    """``3 h 20 min`` for a number of seconds (empty when None)."""
+    if not isinstance(seconds, int | float):
+        return ""
+    minutes = int(seconds) // 60
+    if minutes < 60:
+        return f"{minutes} min" if minutes else f"{int(seconds)} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
 
 
 def _when(value: object) -> str:

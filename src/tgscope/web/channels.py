@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from ..store import PostFilter
+from ..store.views import ArchiveViews
 from .data import WebArchive
 from .params import Page, int_param, not_found, zone_param
 
@@ -64,6 +65,9 @@ def channel_charts(archive: WebArchive, name: str, params: Mapping[str, str]) ->
         cells = archive.cached(
             ("heatmap", pk, tz), reader, lambda views: heatmap(views.channel_hours(pk), tz)
         )
+        every = archive.cached(
+            ("engagement", tz), reader, lambda views: reach_by_channel(views, tz)
+        )
     data = {
         "channel": username,
         "days": [day for day, *_ in days],
@@ -71,8 +75,24 @@ def channel_charts(archive: WebArchive, name: str, params: Mapping[str, str]) ->
         "views": [_rounded(views) for *_, views, _ in days],
         "reactions": [_rounded(reactions) for *_, reactions in days],
         "heatmap": {"tz": tz, "cells": cells},
+        "engagement": every.get(username),
     }
     return Page("", data)
+
+
+def reach_by_channel(views: ArchiveViews, tz: str) -> dict[str, dict]:
+    """Every channel's reach (:func:`tgscope.analysis.engagement.engagement`) as records, by
+    channel: one pass over the archive serves every channel's page."""
+    from ..analysis.engagement import engagement
+    from ..store.engagement import EngagementQueries
+    from ..store.networks import NetworkQueries
+
+    found = engagement(EngagementQueries(views.db), NetworkQueries(views.db), timezone=tz)
+    records = {}
+    for record in found.to_records():
+        del record["heatmap"]  # the page draws its own, by quarter hour
+        records[record["channel"]] = record
+    return records
 
 
 def heatmap(hours: list[tuple[str, int]], tz: str) -> list[list[int]]:

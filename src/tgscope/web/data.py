@@ -181,7 +181,14 @@ OVERVIEW: dict[Hashable, Callable[[ArchiveViews], Any]] = {
     "channels": ArchiveViews.channel_rows,
     "totals": ArchiveViews.totals,
     "weekly": lambda views: views.weekly_posts(),
+    ("engagement", "UTC"): lambda views: _reach(views),
 }
+
+
+def _reach(views: ArchiveViews) -> dict[str, dict]:
+    from .channels import reach_by_channel
+
+    return reach_by_channel(views, "UTC")
 
 
 def _connect(path: Path, *, shared: bool = False) -> sqlite3.Connection:

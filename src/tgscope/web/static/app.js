@@ -56,6 +56,18 @@
       series: [line("mean reactions per post",
         pairs(d.days, d.reactions).filter((p) => p[1] !== null))],
     }),
+    "views-growth": (d) => {
+      const e = d.engagement || {};
+      const ages = ["1 h", "24 h", "7 days", "now (median)"];
+      return {
+        ...base,
+        tooltip: { trigger: "item" },
+        xAxis: { type: "category", data: ages },
+        yAxis: { type: "value", name: "views" },
+        series: [{ name: "median views", type: "bar",
+          data: [e.views_1h, e.views_24h, e.views_7d, e.views_median].map((v) => (v === null || v === undefined ? 0 : v)) }],
+      };
+    },
     heatmap: (d) => {
       const cells = d.heatmap.cells.map(([day, hour, n]) => [hour, day, n]);
       const most = cells.reduce((m, c) => Math.max(m, c[2]), 1);
@@ -68,6 +80,27 @@
         visualMap: { min: 0, max: most, calculable: true, orient: "horizontal", left: "center",
           bottom: 0, itemHeight: 120, inRange: { color: ["#eef6fd", "#2a9ef1", "#0b3d66"] } },
         series: [{ name: "posts", type: "heatmap", data: cells }],
+      };
+    },
+    network: (d) => {
+      const most = d.nodes.reduce((m, n) => Math.max(m, n.posts), 1);
+      return {
+        animation: false,
+        tooltip: {},
+        series: [{
+          type: "graph", layout: "force", roam: true, draggable: true,
+          force: { repulsion: 220, edgeLength: [60, 180], gravity: 0.08 },
+          label: { show: true, position: "right", fontSize: 11 },
+          edgeSymbol: ["none", "arrow"], edgeSymbolSize: 7,
+          lineStyle: { color: "source", opacity: 0.5, curveness: 0.15 },
+          data: d.nodes.map((n, i) => ({
+            name: n.name, value: n.posts, symbolSize: 8 + 28 * Math.sqrt(n.posts / most),
+            itemStyle: { color: n.archived ? palette[i % palette.length] : "#b0b8c0" },
+            archived: n.archived,
+          })),
+          links: d.edges.map((e) => ({ source: e.source, target: e.target, value: e.count,
+            lineStyle: { width: 1 + Math.log2(e.count) } })),
+        }],
       };
     },
     observations: (d) => ({
@@ -92,12 +125,60 @@
       if (!data) return;
       const chart = echarts.init(element, null, { renderer: "canvas" });
       chart.setOption(kind(data));
+      if (element.dataset.chart === "network") {  // a channel's node opens the channel
+        chart.on("click", (event) => {
+          if (event.dataType === "node" && event.data.archived) {
+            window.location.href = "/channels/" + encodeURIComponent(event.data.name);
+          }
+        });
+      }
       element.dataset.drawn = "yes";
       window.addEventListener("resize", () => chart.resize());
     }).catch((error) => {
       element.dataset.drawn = "failed";
       element.textContent = "This chart could not be drawn: " + error.message;
     });
+  }
+
+  function num(value, digits) {
+    return typeof value === "number" ? value.toLocaleString("en-US", { maximumFractionDigits: digits }) : "—";
+  }
+
+  function fact(list, label, value) {
+    const term = document.createElement("dt");
+    term.textContent = label;
+    const detail = document.createElement("dd");
+    detail.textContent = value === null || value === undefined ? "—" : String(value);
+    list.append(term, detail);
+  }
+
+  function showFacts(element) {  // built with textContent: nothing in the data becomes markup
+    dataFor(element.dataset.source).then((data) => {
+      const e = data.engagement;
+      element.textContent = "";
+      if (!e) { element.textContent = "No dated posts."; return; }
+      const list = document.createElement("dl");
+      fact(list, "posts per day / week", num(e.posts_per_day, 2) + " / " + num(e.posts_per_week, 1));
+      fact(list, "views: median / p90", num(e.views_median, 0) + " / " + num(e.views_p90, 0));
+      fact(list, "reactions per 1,000 views", num(e.reactions_per_1000_views, 1));
+      fact(list, "forwarded by other channels", e.forwards_received);
+      element.append(list);
+      if (e.outliers.length) {
+        const title = document.createElement("h4");
+        title.textContent = "Far above its usual reach (modified z-score of log views, by age)";
+        const items = document.createElement("ul");
+        e.outliers.slice(0, 8).forEach((o) => {
+          const item = document.createElement("li");
+          const link = document.createElement("a");
+          link.href = "/posts/" + o.key.split("/").map(encodeURIComponent).join("/");
+          link.textContent = o.key;
+          item.append(link, " — " + num(o.views, 0) + " views, score " + num(o.score, 1));
+          items.append(item);
+        });
+        element.append(title, items);
+      }
+      element.dataset.drawn = "yes";
+    }).catch((error) => { element.textContent = "Could not load: " + error.message; });
   }
 
   function revealSpoilers() {
@@ -109,6 +190,7 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll(".chart[data-chart]").forEach(draw);
+    document.querySelectorAll("[data-facts]").forEach(showFacts);
     revealSpoilers();
   });
 })();

@@ -1,0 +1,261 @@
+"""The near-copy index's tables (``nearcopy_*``, schema version 9): SQL only.
+
+What the tables hold and how they are kept in step with the posts is
+:mod:`tgscope.analysis.duplicates`' to say; this helper reads and writes rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..errors import StoreError
+
+_BATCH = 500  # ids per ``IN (...)``
+_TABLES = ("nearcopy_texts", "nearcopy_posts", "nearcopy_buckets", "nearcopy_pairs")
+
+
+class NearCopyTables:
+    """Rows of the near-copy index, read and written on the archive's connection."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    @contextmanager
+    def writing(self) -> Iterator[int]:
+        """One write transaction over the index's tables, yielding the archive's last write
+        (read under the lock: no other writer commits in between).  The archive's own
+        sequence number is not advanced: the index is derived, not a write of the record."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            (_, _, path) = self.db.execute("PRAGMA database_list").fetchone()
+            raise StoreError(
+                f"{path}: the archive is locked by another process (try again when it has"
+                f" finished): {error}"
+            ) from error
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
+            yield int(row[0]) if row else 0
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    # -- state ----------------------------------------------------------------------------
+
+    def state(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, value FROM nearcopy_state"))
+
+    def save_state(self, values: dict[str, Any]) -> None:
+        self.db.executemany(
+            "INSERT INTO nearcopy_state VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+            " SET value = excluded.value",
+            [(name, str(value)) for name, value in values.items()],
+        )
+
+    def clear(self) -> None:
+        for table in (*_TABLES, "nearcopy_state"):
+            self.db.execute(f"DELETE FROM {table}")
+
+    # -- what changed in the archive ------------------------------------------------------
+
+    def removed_since(self, seq: int) -> list[int]:
+        rows = self.db.execute("SELECT pk FROM removed_posts WHERE seq > ?", (seq,))
+        return [pk for (pk,) in rows]
+
+    def written_since(self, seq: int) -> Iterator[tuple[int, str, int]]:
+        """``(pk, text, seq)`` of each post written after ``seq``."""
+        return iter(
+            # in the order of posts_seq: ORDER BY pk alone would scan every post
+            self.db.execute(
+                "SELECT pk, text, seq FROM posts WHERE seq > ? ORDER BY seq, pk", (seq,)
+            )
+        )
+
+    # -- posts and texts ------------------------------------------------------------------
+
+    def text_ids_of(self, pks: list[int]) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for part in _parts(pks):
+            found.update(
+                self.db.execute(
+                    "SELECT post_pk, text_id FROM nearcopy_posts"
+                    f" WHERE post_pk IN ({_marks(part)})",
+                    part,
+                )
+            )
+        return found
+
+    def drop_posts(self, pks: list[int]) -> None:
+        self.db.executemany("DELETE FROM nearcopy_posts WHERE post_pk = ?", [(pk,) for pk in pks])
+
+    def save_posts(self, rows: list[tuple[int, int, int]]) -> None:
+        """``(post_pk, text_id, seq)`` rows, replacing what the posts had."""
+        self.db.executemany("INSERT OR REPLACE INTO nearcopy_posts VALUES (?, ?, ?)", rows)
+
+    def known_texts(self, ids: Iterable[int]) -> set[int]:
+        found: set[int] = set()
+        for part in _parts(list(ids)):
+            rows = self.db.execute(
+                f"SELECT id FROM nearcopy_texts WHERE id IN ({_marks(part)})", part
+            )
+            found.update(text_id for (text_id,) in rows)
+        return found
+
+    def orphans(self, ids: Iterable[int]) -> list[tuple[int, bytes]]:
+        """Of these texts, those no post has any more, with their signatures."""
+        out = []
+        for text_id in set(ids):
+            used = self.db.execute(
+                "SELECT 1 FROM nearcopy_posts WHERE text_id = ? LIMIT 1", (text_id,)
+            ).fetchone()
+            if used:
+                continue
+            row = self.db.execute(
+                "SELECT signature FROM nearcopy_texts WHERE id = ?", (text_id,)
+            ).fetchone()
+            if row:
+                out.append((text_id, row[0]))
+        return out
+
+    def drop_texts(self, ids: list[int], buckets: list[tuple[int, int]]) -> None:
+        """Forget texts: their rows, their ``(bucket, text_id)`` entries and their pairs."""
+        self.db.executemany(
+            "DELETE FROM nearcopy_buckets WHERE bucket = ? AND text_id = ?", buckets
+        )
+        one = [(text_id,) for text_id in ids]
+        self.db.executemany("DELETE FROM nearcopy_pairs WHERE a = ?", one)
+        self.db.executemany("DELETE FROM nearcopy_pairs WHERE b = ?", one)
+        self.db.executemany("DELETE FROM nearcopy_texts WHERE id = ?", one)
+
+    def save_texts(self, rows: Iterable[tuple[int, bytes, int]]) -> None:
+        """``(id, signature, shingles)`` rows."""
+        self.db.executemany("INSERT OR IGNORE INTO nearcopy_texts VALUES (?, ?, ?)", rows)
+
+    def sample_texts(self, ids: list[int]) -> dict[int, str]:
+        """One post's text for each of these normalised texts (any: they say the same)."""
+        found: dict[int, str] = {}
+        for part in _parts(ids):
+            found.update(
+                self.db.execute(
+                    "SELECT nearcopy_posts.text_id, posts.text FROM nearcopy_posts"
+                    " JOIN posts ON posts.pk = nearcopy_posts.post_pk"
+                    f" WHERE nearcopy_posts.text_id IN ({_marks(part)})"
+                    " GROUP BY nearcopy_posts.text_id",
+                    part,
+                )
+            )
+        return found
+
+    # -- buckets and pairs ----------------------------------------------------------------
+
+    def save_buckets(self, rows: Iterable[tuple[int, int]]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO nearcopy_buckets VALUES (?, ?)", rows)
+
+    def bucket_mates(self, buckets: list[int]) -> list[tuple[int, int]]:
+        """``(bucket, text_id)`` of every text in these buckets."""
+        out: list[tuple[int, int]] = []
+        for part in _parts(sorted(set(buckets))):
+            out.extend(
+                self.db.execute(
+                    "SELECT bucket, text_id FROM nearcopy_buckets"
+                    f" WHERE bucket IN ({_marks(part)})",
+                    part,
+                )
+            )
+        return out
+
+    def save_pairs(self, rows: Iterable[tuple[int, int, float]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO nearcopy_pairs VALUES (?, ?, ?)", rows)
+
+    def pairs(self, threshold: float) -> list[tuple[int, int, float]]:
+        return self.db.execute(
+            "SELECT a, b, jaccard FROM nearcopy_pairs WHERE jaccard >= ?", (threshold,)
+        ).fetchall()
+
+    def pairs_of(self, text_id: int, threshold: float) -> list[tuple[int, float]]:
+        """The texts paired with one text, with their Jaccard."""
+        return self.db.execute(
+            "SELECT b, jaccard FROM nearcopy_pairs WHERE a = ? AND jaccard >= ?"
+            " UNION ALL SELECT a, jaccard FROM nearcopy_pairs WHERE b = ? AND jaccard >= ?",
+            (text_id, threshold, text_id, threshold),
+        ).fetchall()
+
+    def repeated_texts(self) -> list[int]:
+        """Texts that more than one post has."""
+        rows = self.db.execute(
+            "SELECT text_id FROM nearcopy_posts GROUP BY text_id HAVING count(*) > 1"
+        )
+        return [text_id for (text_id,) in rows]
+
+    def members(self, text_ids: list[int]) -> list[tuple]:
+        """``(text_id, post key, channel, date, forwarded, post pk)`` of the posts of these
+        texts."""
+        out: list[tuple] = []
+        for part in _parts(text_ids):
+            out.extend(
+                self.db.execute(
+                    "SELECT nearcopy_posts.text_id, posts.key, channels.username, posts.date,"
+                    " (posts.forwarded_from_title IS NOT NULL"
+                    " OR posts.forwarded_from_channel IS NOT NULL"
+                    " OR posts.forwarded_from_id IS NOT NULL), posts.pk"
+                    " FROM nearcopy_posts JOIN posts ON posts.pk = nearcopy_posts.post_pk"
+                    " LEFT JOIN channels ON channels.pk = posts.channel_pk"
+                    f" WHERE nearcopy_posts.text_id IN ({_marks(part)})",
+                    part,
+                )
+            )
+        return out
+
+    # -- spread ---------------------------------------------------------------------------
+
+    def forwards_of(self, channel: str, message_id: int) -> list[int]:
+        """The pks of posts forwarded from post ``message_id`` of ``channel``."""
+        names = sorted({channel, channel.lower()})
+        rows = self.db.execute(
+            "SELECT pk FROM posts WHERE forwarded_from_id = ?"
+            f" AND forwarded_from_channel IN ({_marks(names)})",
+            (message_id, *names),
+        )
+        return [pk for (pk,) in rows]
+
+    def pk_of(self, key: str) -> int | None:
+        row = self.db.execute("SELECT pk FROM posts WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def pk_of_message(self, channel: str, message_id: int) -> int | None:
+        row = self.db.execute(
+            "SELECT posts.pk FROM posts JOIN channels ON channels.pk = posts.channel_pk"
+            " WHERE channels.username = ? AND posts.message_id = ?",
+            (channel.lower(), message_id),
+        ).fetchone()
+        return row[0] if row else None
+
+    def post_text_ids(self, pks: list[int]) -> dict[int, int]:
+        return self.text_ids_of(pks)
+
+    def posts_of_texts(self, text_ids: list[int]) -> list[tuple[int, int]]:
+        """``(post pk, text_id)`` of the posts of these texts."""
+        out: list[tuple[int, int]] = []
+        for part in _parts(text_ids):
+            out.extend(
+                self.db.execute(
+                    "SELECT post_pk, text_id FROM nearcopy_posts"
+                    f" WHERE text_id IN ({_marks(part)})",
+                    part,
+                )
+            )
+        return out
+
+
+def _parts(values: list) -> Iterator[list]:
+    for start in range(0, len(values), _BATCH):
+        yield values[start : start + _BATCH]
+
+
+def _marks(values: list) -> str:
+    return ",".join("?" * len(values))

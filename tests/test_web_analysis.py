@@ -1,0 +1,79 @@
+"""The analyses in the web app: ``/network`` and the reach of a channel on its page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from tgscope.archive import Archive
+from tgscope.web import create_app
+
+from .analysis_archives import build_engagement_archive, build_network_archive
+from .test_network import CSV
+from .web_archives import assert_safe_page, get_html, get_json
+
+
+@pytest.fixture(scope="module")
+def network_db(tmp_path_factory) -> Path:
+    return build_network_archive(tmp_path_factory.mktemp("web-network") / "a.db")
+
+
+@pytest.fixture(scope="module")
+def engagement_db(tmp_path_factory) -> Path:
+    return build_engagement_archive(tmp_path_factory.mktemp("web-engagement") / "a.db")
+
+
+def test_the_network_twin_holds_what_the_api_gives(network_db):
+    client = TestClient(create_app(network_db))
+    with Archive.open(network_db, create=False) as archive:
+        for kind in ("forwards", "mentions", "links"):
+            expected = archive.network(kind=kind).to_records()
+            data = get_json(client, f"/network.json?kind={kind}")
+            assert (data["nodes"], data["edges"]) == (expected["nodes"], expected["edges"])
+        since = archive.network(since="2023-03-02").to_records()["edges"]
+    assert get_json(client, "/network.json?since=2023-03-02")["edges"] == since
+
+
+def test_the_network_page_lists_the_edges_and_draws_them_from_a_data_block(network_db):
+    client = TestClient(create_app(network_db))
+    html = get_html(client, "/network")
+    page = assert_safe_page(html)
+    graph = page.data_block("network-data")
+    rows = [line.split(",") for line in CSV.splitlines()[1:]]
+    assert [(e["source"], e["target"], e["count"]) for e in graph["edges"]] == [
+        (source, target, int(count)) for source, target, count, *_ in rows
+    ]
+    assert {node["name"] for node in graph["nodes"]} == {
+        name for edge in graph["edges"] for name in (edge["source"], edge["target"])
+    }
+    assert '<td><a href="/channels/rusembchina">rusembchina</a></td><td class="num">3</td>' in html
+    assert '<td class="num">1 h</td>' in html  # mid_russia -> rusembchina: a median of 3,600 s
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("kind=likes", 400, "kind: 'likes' is not one of forwards, mentions, links"),
+        ("since=yesterday", 400, "since: 'yesterday' is not a date (use YYYY-MM-DD)"),
+        ("since=2023-05-01&until=2023-01-01", 400, "is after the until date"),
+    ],
+)
+def test_bad_network_parameters_are_400s(network_db, query, status, message):
+    client = TestClient(create_app(network_db))
+    data = get_json(client, f"/network.json?{query}", status=status)
+    assert data["ok"] is False and message in data["error"]
+
+
+def test_a_channels_charts_carry_its_engagement(engagement_db):
+    client = TestClient(create_app(engagement_db))
+    with Archive.open(engagement_db, create=False) as archive:
+        expected = asdict(archive.engagement(channel="agro", timezone="Europe/Moscow").channels[0])
+    del expected["heatmap"]
+    data = get_json(client, "/channels/agro/charts.json?tz=Europe/Moscow")
+    assert data["engagement"] == expected
+    assert data["engagement"]["outliers"][0]["key"] == "agro/10"
+    html = get_html(client, "/channels/agro")
+    assert 'data-chart="views-growth"' in html and 'data-facts="engagement"' in html
