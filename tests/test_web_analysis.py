@@ -12,6 +12,7 @@ from tgscope.archive import Archive
 from tgscope.web import create_app
 
 from .analysis_archives import build_engagement_archive, build_network_archive
+from .helpers import source
 from .test_network import CSV
 from .web_archives import assert_safe_page, get_html, get_json
 
@@ -77,3 +78,25 @@ def test_a_channels_charts_carry_its_engagement(engagement_db):
     assert data["engagement"]["outliers"][0]["key"] == "agro/10"
     html = get_html(client, "/channels/agro")
     assert 'data-chart="views-growth"' in html and 'data-facts="engagement"' in html
+
+
+def test_a_post_page_shows_its_spread_from_the_near_copy_index(tmp_path):
+    from .test_spread import POSTS as SPREAD_POSTS
+
+    db = tmp_path / "spread.db"
+    with Archive.open(db) as archive:
+        archive.ingest(SPREAD_POSTS, source())
+    client = TestClient(create_app(db))
+    before = get_json(client, "/posts/mid_russia/1.json")
+    assert before["copies_index"] == {"built": False, "behind": None}
+    assert {p["relation"] for p in before["spread"]["posts"]} == {"original", "forward"}
+    assert "the near-copy index has not been built" in get_html(client, "/posts/mid_russia/1")
+    with Archive.open(db) as archive:
+        expected = archive.spread("mid_russia/1").to_dict()  # builds the index
+    after = get_json(client, "/posts/mid_russia/1.json")
+    assert after["spread"] == expected
+    assert after["copies_index"] == {"built": True, "behind": 0}
+    assert "copy" in {p["relation"] for p in after["spread"]["posts"]}
+    html = get_html(client, "/posts/mid_russia/1")
+    assert_safe_page(html)
+    assert '<table class="spread">' in html and expected["caveat"] in html

@@ -491,6 +491,16 @@ class Archive:
             until=until,
         )
 
+    def update_near_copies(self) -> int:
+        """Bring the near-copy index up to date when it has been built (by a first
+        :meth:`duplicates` or :meth:`spread`); return how many posts were read (``serve``
+        does it before serving, as it does for the search index)."""
+        from .analysis.duplicates import NearCopyIndex
+
+        store: Any = self.store
+        index = NearCopyIndex(store.nearcopies)
+        return index.catch_up() if index.params() is not None else 0
+
     def _near_copies(self, threshold: float, *, rebuild: bool) -> int:
         """Catch the near-copy index up (rebuilt for ``threshold`` when asked and lower than
         it answers); return how many posts were read."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from .data import WebArchive
+from ..record import Post
+from .data import Reader, WebArchive
 from .params import Page, not_found
 from .render import diff_html, safe_url
+
+SPREAD_THRESHOLD = 0.8  # near-copies: Jaccard of word pairs, as tgscope spread
 
 
 def post_page(archive: WebArchive, key: str) -> Page:
@@ -20,6 +23,7 @@ def post_page(archive: WebArchive, key: str) -> Page:
         versions = reader.views.versions(key)
         deleted_at = reader.views.deleted_at(key)
         quotes = archive.reply_quotes(reader, [post])
+        spread, copies = _spread(reader, post)
     texts = [version.text for version in versions] + [post.text]
     edits = [
         {**asdict(version), "diff": str(diff_html(version.text, newer))}
@@ -33,8 +37,25 @@ def post_page(archive: WebArchive, key: str) -> Page:
         "sources": sources,
         "history": [asdict(observation) for observation in history],
         "versions": edits,
+        "spread": spread,
+        "copies_index": copies,
     }
     return Page("post.html", data, title=post.key)
+
+
+def _spread(reader: Reader, post: Post) -> tuple[dict, dict]:
+    """The post's cascade (:func:`tgscope.analysis.spread.trace`) from what the near-copy
+    index holds (the app does not write it: ``tgscope duplicates`` or ``serve`` brings it up
+    to date), and how far that index is: built or not, writes behind."""
+    from ..analysis.spread import trace
+    from ..store.nearcopies import NearCopyTables
+
+    tables = NearCopyTables(reader.db)
+    state = tables.state()
+    held = int(state["seq"]) if "seq" in state else None
+    behind = reader.views.last_seq() - held if held is not None else None
+    found = trace(tables, reader.posts.load, post, threshold=SPREAD_THRESHOLD)
+    return found.to_dict(), {"built": held is not None, "behind": behind}
 
 
 def telegram_url(channel: str | None, message_id: int | None) -> str | None:
