@@ -100,3 +100,64 @@ def test_a_post_page_shows_its_spread_from_the_near_copy_index(tmp_path):
     html = get_html(client, "/posts/mid_russia/1")
     assert_safe_page(html)
     assert '<table class="spread">' in html and expected["caveat"] in html
+
+
+@pytest.fixture(scope="module")
+def copies_db(tmp_path_factory) -> Path:
+    from .test_duplicates import POSTS as COPY_POSTS
+
+    db = tmp_path_factory.mktemp("web-copies") / "copies.db"
+    with Archive.open(db) as archive:
+        archive.ingest(COPY_POSTS, source())
+    return db
+
+
+def test_duplicates_say_when_the_index_is_not_built_then_list_what_the_api_finds(copies_db):
+    client = TestClient(create_app(copies_db))
+    empty = get_json(client, "/duplicates.json")
+    assert empty["index"] == {"built": False, "floor": None, "behind": None}
+    assert empty["clusters"] == [] and empty["total"] == 0
+    assert "has not been built yet" in get_html(client, "/duplicates")
+    with Archive.open(copies_db) as archive:
+        expected = [cluster.to_dict() for cluster in archive.duplicates()]
+        higher = [cluster.to_dict() for cluster in archive.duplicates(threshold=0.95)]
+    data = get_json(client, "/duplicates.json")
+    assert data["index"] == {"built": True, "floor": 0.7, "behind": 0}
+    assert [{k: v for k, v in c.items() if k != "text"} for c in data["clusters"]] == expected
+    found = get_json(client, "/duplicates.json?threshold=0.95")["clusters"]
+    assert [{k: v for k, v in c.items() if k != "text"} for c in found] == higher
+    html = get_html(client, "/duplicates")
+    assert_safe_page(html)
+    assert '<a href="/duplicates/1">1</a>' in html
+
+
+def test_a_cluster_shows_its_copies_side_by_side_with_the_changes_marked(copies_db):
+    client = TestClient(create_app(copies_db))
+    with Archive.open(copies_db) as archive:
+        clusters = archive.duplicates()
+    number = next(c.cluster for c in clusters if "rusembchina/11" in [p.key for p in c.posts])
+    data = get_json(client, f"/duplicates/{number}.json")
+    keys = [post["key"] for post in data["posts"]]
+    assert keys == [p.key for p in clusters[number - 1].posts]
+    assert data["diffs"]["rusembchina/11"].count("<del>подробно</del><ins>детально</ins>") == 1
+    html = get_html(client, f"/duplicates/{number}")
+    assert_safe_page(html)
+    assert html.count('<div class="copy">') == len(keys)
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/duplicates.json?threshold=0.5", 400, "below the 0.7 the near-copy index was built for"),
+        ("/duplicates.json?threshold=abc", 400, "threshold: 'abc' is not a number"),
+        ("/duplicates.json?threshold=nan", 400, "out of range"),
+        ("/duplicates.json?min_size=1", 400, "min_size: 1 is out of range"),
+        ("/duplicates/999.json", 404, "no cluster 999"),
+        ("/duplicates/x.json", 404, "no cluster 'x'"),
+    ],
+)
+def test_bad_duplicates_parameters(copies_db, url, status, message):
+    with Archive.open(copies_db) as archive:
+        archive.duplicates()
+    data = get_json(TestClient(create_app(copies_db)), url, status=status)
+    assert data["ok"] is False and message in data["error"]

@@ -494,3 +494,22 @@ def test_the_network_draws_its_graph_and_a_node_opens_its_channel(tab: Tab, site
     target.click()
     tab.page.wait_for_url(f"{site}/channels/{name}")
     assert_clean(tab)
+
+
+def test_copy_paste_clusters_lead_to_the_copies_side_by_side(
+    tab: Tab, site: str, showcase_db: Path
+) -> None:
+    from tgscope.archive import Archive
+
+    with Archive.open(showcase_db) as archive:  # builds the near-copy index the app reads
+        clusters = archive.duplicates()
+    assert clusters
+    tab.visit(f"{site}/duplicates")
+    rows = tab.page.locator("table.clusters tbody tr")
+    assert rows.count() == min(len(clusters), 50)
+    screenshot(tab, "duplicates")
+    tab.page.click("table.clusters tbody tr:first-child td:first-child a")
+    tab.page.wait_for_url(f"{site}/duplicates/1")
+    assert tab.page.locator(".copies .copy").count() == min(clusters[0].size, 100)
+    screenshot(tab, "cluster")
+    assert_clean(tab)

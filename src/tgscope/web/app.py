@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..record import reaction_label
 from .channels import channel_charts, channel_page
 from .data import WebArchive
+from .duplicates import cluster_page, duplicates_page
 from .hashtags import hashtag_page, hashtags_page
 from .network import network_page
 from .overview import overview
@@ -105,6 +106,14 @@ def create_app(db: str | os.PathLike) -> Starlette:
         twin = request.url.path.endswith(".json")
         return respond(request, lambda: network_page(archive, request.query_params), twin)
 
+    def duplicates(request: Request) -> Response:
+        twin = request.url.path.endswith(".json")
+        return respond(request, lambda: duplicates_page(archive, request.query_params), twin)
+
+    def cluster(request: Request) -> Response:
+        number, twin = _twin(request.path_params["cluster"])
+        return respond(request, lambda: cluster_page(archive, number, request.query_params), twin)
+
     def hashtags(request: Request) -> Response:
         twin = request.url.path.endswith(".json")
         return respond(request, lambda: hashtags_page(archive, request.query_params), twin)
@@ -138,6 +147,9 @@ def create_app(db: str | os.PathLike) -> Starlette:
         Route("/search.jsonl", export),
         Route("/network", network),
         Route("/network.json", network),
+        Route("/duplicates", duplicates),
+        Route("/duplicates.json", duplicates),
+        Route("/duplicates/{cluster}", cluster),
         Route("/hashtags", hashtags),
         Route("/hashtags.json", hashtags),
         Route("/hashtags/{tag}", hashtag),

@@ -66,6 +66,22 @@ def int_param(
     return number
 
 
+def float_param(
+    params: Mapping[str, str], name: str, default: float, low: float, high: float
+) -> float:
+    """A number within ``[low, high]``; ``default`` when absent."""
+    value = text_param(params, name, longest=30)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise bad(f"{name}: {value!r} is not a number") from None
+    if not low <= number <= high:  # NaN is in no range
+        raise bad(f"{name}: {value} is out of range ({low:g} to {high:g})")
+    return number
+
+
 def date_param(params: Mapping[str, str], name: str) -> str | None:
     """A date (``2023-01-09``) or ISO time parameter, checked."""
     value = text_param(params, name, longest=40)
