@@ -83,8 +83,10 @@ def test_readme_examples_print_what_the_readme_says(workdir):
 
 def test_the_python_example_prints_what_the_readme_says(workdir):
     api = README.split("## Python API\n", 1)[1].split("\n## ", 1)[0]
-    code, expected = BLOCK.findall(api)[:2]
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), {})
-    assert printed.getvalue() == expected
+    blocks = BLOCK.findall(api)
+    assert len(blocks) >= 4  # the archive's example, then the analyses'
+    for code, expected in (blocks[0:2], blocks[2:4]):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, "README.md", "exec"), {})
+        assert printed.getvalue() == expected
