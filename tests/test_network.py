@@ -294,3 +294,34 @@ def test_network_of_the_real_corpus_opens_from_gexf(tmp_path):
     assert graph.nodes["yaremshooter"]["title"] == "Военкор Ярем"
     assert graph.nodes["yaremshooter"]["posts"] == 0
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_graph_files_hold_titles_with_control_characters(tmp_path):
+    import networkx as nx
+
+    from tgscope.record import Channel, Post
+
+    from .helpers import source
+
+    db = tmp_path / "hostile.db"
+    forward = {"title": "Bad\x0b\x00title", "channel": None, "id": None}
+    with Archive.open(db) as archive:
+        archive.ingest(
+            [
+                Channel("evil", title="Ev\x01il"),
+                Post(key="evil/1", channel="evil", id=1, text="x", forwarded_from=forward),
+            ],
+            source(),
+        )
+    for format_ in ("gexf", "graphml"):
+        path = tmp_path / f"h.{format_}"
+        run(db, "--format", format_, "-o", str(path))
+        graph = nx.read_gexf(path) if format_ == "gexf" else nx.read_graphml(path)
+        assert sorted(graph.nodes) == ["Bad\ufffd\ufffdtitle", "evil"]
+        assert graph.nodes["evil"]["title"] == "Ev\ufffdil"
+
+
+def test_an_unwritable_output_is_a_one_line_error(archive_path, tmp_path):
+    missing = tmp_path / "no" / "such" / "folder" / "x.gexf"
+    output = run(archive_path, "--format", "gexf", "-o", str(missing), expect=1)
+    assert output == f"Error: {missing}: cannot write: No such file or directory\n"

@@ -12,7 +12,7 @@ from tgscope.archive import Archive
 from tgscope.web import create_app
 
 from .analysis_archives import build_engagement_archive, build_network_archive
-from .helpers import source
+from .helpers import post, source
 from .test_network import CSV
 from .web_archives import assert_safe_page, get_html, get_json
 
@@ -94,7 +94,7 @@ def test_a_post_page_shows_its_spread_from_the_near_copy_index(tmp_path):
     with Archive.open(db) as archive:
         expected = archive.spread("mid_russia/1").to_dict()  # builds the index
     after = get_json(client, "/posts/mid_russia/1.json")
-    assert after["spread"] == expected
+    assert after["spread"] == {**expected, "total": len(expected["posts"])}
     assert after["copies_index"] == {"built": True, "behind": 0}
     assert "copy" in {p["relation"] for p in after["spread"]["posts"]}
     html = get_html(client, "/posts/mid_russia/1")
@@ -161,3 +161,55 @@ def test_bad_duplicates_parameters(copies_db, url, status, message):
         archive.duplicates()
     data = get_json(TestClient(create_app(copies_db)), url, status=status)
     assert data["ok"] is False and message in data["error"]
+
+
+def test_duplicates_follow_the_near_copy_index_when_it_catches_up(tmp_path):
+    from .test_duplicates import LAVROV_WANG
+    from .test_duplicates import POSTS as COPY_POSTS
+
+    db = tmp_path / "copies.db"
+    with Archive.open(db) as archive:
+        archive.ingest(COPY_POSTS, source())
+        archive.duplicates()
+    client = TestClient(create_app(db))
+    sizes = [c["size"] for c in get_json(client, "/duplicates.json")["clusters"]]
+    copy = post("newchan/7", LAVROV_WANG, channel="newchan", date="2024-04-02T09:00:00+00:00")
+    with Archive.open(db) as archive:
+        archive.ingest([copy], source("test://more"))
+        assert get_json(client, "/duplicates.json")["index"]["behind"] == 1
+        archive.duplicates()  # the index catches up; the archive's writes do not move
+    after = get_json(client, "/duplicates.json")
+    assert after["index"]["behind"] == 0
+    assert sum(c["size"] for c in after["clusters"]) == sum(sizes) + 1
+
+
+def test_a_cascade_lists_its_first_hundred_posts_and_says_how_many(tmp_path):
+    from .test_duplicates import LAVROV_WANG
+
+    db = tmp_path / "bots.db"
+    day = "2024-04-01T{:02}:{:02}:00+00:00"
+    bots = [
+        post(f"bot{n}/1", LAVROV_WANG, channel=f"bot{n}", date=day.format(n // 60, n % 60))
+        for n in range(150)
+    ]
+    with Archive.open(db) as archive:
+        archive.ingest(bots, source())
+        archive.duplicates()
+    data = get_json(TestClient(create_app(db)), "/posts/bot0/1.json")
+    assert data["spread"]["total"] == 150 and len(data["spread"]["posts"]) == 100
+    html = get_html(TestClient(create_app(db)), "/posts/bot0/1")
+    assert "The first 100 of 150 posts" in html
+
+
+def test_keys_of_misses_leave_no_lock_behind(network_db):
+    app_archive = None
+    client = TestClient(create_app(network_db))
+    for number in range(50):
+        get_json(client, f"/channels/nochan{number}.json", status=404)
+    for route in client.app.routes:  # the WebArchive the endpoints close over
+        endpoint = getattr(route, "endpoint", None)
+        for cell in getattr(endpoint, "__closure__", None) or ():
+            if type(cell.cell_contents).__name__ == "WebArchive":
+                app_archive = cell.cell_contents
+    assert app_archive is not None
+    assert app_archive._locks == {}

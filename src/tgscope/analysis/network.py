@@ -178,9 +178,9 @@ class Network:
         import networkx as nx
 
         if format == "gexf":
-            nx.write_gexf(self.to_networkx(), output)
+            nx.write_gexf(_xml_safe(self.to_networkx()), output)
         elif format == "graphml":
-            nx.write_graphml(self.to_networkx(), output)
+            nx.write_graphml(_xml_safe(self.to_networkx()), output)
         elif format in ("csv", "json"):
             text = self.csv_text() if format == "csv" else self.json_text()
             if isinstance(output, Path):
@@ -364,6 +364,30 @@ def _present(record: dict[str, Any], skip: str | tuple[str, ...]) -> dict[str, A
     null)."""
     skipped = (skip,) if isinstance(skip, str) else skip
     return {k: v for k, v in record.items() if k not in skipped and v is not None}
+
+
+#: what XML 1.0 cannot hold (C0 controls but tab and line breaks, lone surrogates, U+FFFE/F)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(graph: nx.DiGraph) -> nx.DiGraph:
+    """The graph with every character XML cannot hold, in names and text attributes, as
+    U+FFFD: a title with a control character would make GraphML fail and GEXF unreadable."""
+    import networkx as nx
+
+    def clean(value: Any) -> Any:
+        return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+    def cleaned(attributes: dict[str, Any]) -> dict[str, Any]:
+        return {name: clean(value) for name, value in attributes.items()}
+
+    safe = nx.DiGraph(**cleaned(graph.graph))
+    safe.add_nodes_from((clean(node), cleaned(data)) for node, data in graph.nodes(data=True))
+    safe.add_edges_from(
+        (clean(source), clean(target), cleaned(data))
+        for source, target, data in graph.edges(data=True)
+    )
+    return safe
 
 
 def _number(value: float | None) -> str:

@@ -64,7 +64,10 @@ def network(db, kind, channel, since, until, format_, output):
         return
     from pathlib import Path
 
-    found.write(format_, Path(output))
+    try:
+        found.write(format_, Path(output))
+    except OSError as error:
+        raise click.ClickException(f"{output}: cannot write: {error.strerror or error}") from None
     err_console.print(
         safe_text(f"{len(found.edges)} edge(s), {len(found.nodes)} channel(s) written to {output}")
     )

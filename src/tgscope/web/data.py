@@ -13,6 +13,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from ..store.schema import SCHEMA_VERSION
 from ..store.views import ArchiveViews
 
 T = TypeVar("T")
+_CACHED = 512  # values kept, least recently used dropped first (the overview's never)
 log = logging.getLogger("tgscope.web")
 
 
@@ -54,7 +56,7 @@ class WebArchive:
         self.path = Path(path)
         self.index_path = self.path.with_name(self.path.name + ".index")
         self._local = threading.local()
-        self._cache: dict[Hashable, tuple[int, Any]] = {}  # key -> (seq, value)
+        self._cache: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()  # key: (seq, value)
         self._locks: dict[Hashable, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._refreshing: set[Hashable] = set()
@@ -119,27 +121,43 @@ class WebArchive:
         sync in progress must not make every request wait for them).  Only the first
         request for a key waits, and concurrent first requests compute it once."""
         seq = reader.views.last_seq()
-        entry = self._cache.get(key)
+        entry = self._recall(key)
         if entry is not None:
             if entry[0] != seq:
                 self._refresh_later(key, make)
             return entry[1]
-        with self._lock_for(key):
-            entry = self._cache.get(key)
-            if entry is None:
-                entry = (seq, make(reader.views))
-                if entry[1] is not None:  # a miss (an unknown channel) is asked again
-                    self._store(key, entry)
+        lock = self._lock_for(key)
+        try:
+            with lock:
+                entry = self._recall(key)
+                if entry is None:
+                    entry = (seq, make(reader.views))
+                    if entry[1] is not None:  # a miss (an unknown channel) is asked again
+                        self._store(key, entry)
+        finally:
+            with self._locks_lock:  # waiters hold the lock object; the next miss makes anew
+                if self._locks.get(key) is lock:
+                    del self._locks[key]
         return entry[1]
 
     def _lock_for(self, key: Hashable) -> threading.Lock:
         with self._locks_lock:
             return self._locks.setdefault(key, threading.Lock())
 
+    def _recall(self, key: Hashable) -> tuple[int, Any] | None:
+        with self._locks_lock:
+            entry = self._cache.get(key)
+            if entry is not None:
+                self._cache.move_to_end(key)  # least recently used goes first
+            return entry
+
     def _store(self, key: Hashable, entry: tuple[int, Any]) -> None:
-        self._cache[key] = entry
-        if len(self._cache) > 512:  # charts per channel and hashtag: keep it bounded
-            self._cache.pop(next(iter(self._cache)), None)
+        with self._locks_lock:
+            self._cache[key] = entry
+            self._cache.move_to_end(key)
+            while len(self._cache) > _CACHED:  # charts per channel, hashtags, searches...
+                oldest = next(key for key in self._cache if key not in OVERVIEW)
+                del self._cache[oldest]
 
     def _refresh_later(self, key: Hashable, make: Callable[[ArchiveViews], Any]) -> None:
         with self._locks_lock:

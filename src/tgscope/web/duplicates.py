@@ -42,7 +42,7 @@ def duplicates_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
     query = {k: v for k, v in options.items() if v not in (None, 0.8, 2)}
     data = {
         "query": query,
-        "index": index,
+        "index": _shown(index),
         "total": len(clusters),
         "clusters": [{**c.to_dict(), "text": texts.get(c.first, "")} for c in page],
         "links": {c.cluster: _url(f"/duplicates/{c.cluster}", query) for c in page},
@@ -69,7 +69,7 @@ def cluster_page(archive: WebArchive, number: str, params: Mapping[str, str]) ->
     first = posts[0].text if posts else ""
     data = {
         "query": {k: v for k, v in options.items() if v not in (None, 0.8, 2)},
-        "index": index,
+        "index": _shown(index),
         "cluster": cluster.to_dict(),
         "members": [asdict(post) for post in cluster.posts],
         "posts": [post.to_dict() for post in posts],
@@ -83,7 +83,7 @@ def cluster_page(archive: WebArchive, number: str, params: Mapping[str, str]) ->
 
 def _options(params: Mapping[str, str]) -> dict[str, Any]:
     return {
-        "threshold": float_param(params, "threshold", 0.8, 0.0, 1.0),
+        "threshold": round(float_param(params, "threshold", 0.8, 0.0, 1.0), 3),
         "min_size": int_param(params, "min_size", 2, 2, 100_000),
         "channel": text_param(params, "channel", longest=64),
         "since": date_param(params, "since"),
@@ -98,9 +98,13 @@ def _index_state(reader: Reader) -> dict[str, Any]:
     state = NearCopyTables(reader.db).state()
     held = IndexParams.read(state)
     if held is None or "seq" not in state:
-        return {"built": False, "floor": None, "behind": None}
+        return {"built": False, "floor": None, "behind": None, "held": None}
     behind = reader.views.last_seq() - int(state["seq"])
-    return {"built": True, "floor": held.floor, "behind": max(behind, 0)}
+    return {"built": True, "floor": held.floor, "behind": max(behind, 0), "held": state["seq"]}
+
+
+def _shown(index: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in index.items() if name != "held"}
 
 
 def _clusters(
@@ -114,7 +118,8 @@ def _clusters(
             f" index was built for (tgscope duplicates --rebuild --threshold"
             f" {options['threshold']:g} builds it for less)"
         )
-    key = ("duplicates", *options.values())
+    # the near-copy index moves on without the archive's writes: it is part of the key
+    key = ("duplicates", index["floor"], index["held"], *options.values())
     try:
         return archive.cached(key, reader, lambda views: _find(views, options))
     except QueryError as error:

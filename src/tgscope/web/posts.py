@@ -10,6 +10,7 @@ from .params import Page, not_found
 from .render import diff_html, safe_url
 
 SPREAD_THRESHOLD = 0.8  # near-copies: Jaccard of word pairs, as tgscope spread
+SPREAD_SHOWN = 100  # posts of a cascade listed (tgscope spread KEY --json lists them all)
 
 
 def post_page(archive: WebArchive, key: str) -> Page:
@@ -54,8 +55,11 @@ def _spread(reader: Reader, post: Post) -> tuple[dict, dict]:
     state = tables.state()
     held = int(state["seq"]) if "seq" in state else None
     behind = reader.views.last_seq() - held if held is not None else None
-    found = trace(tables, reader.posts.load, post, threshold=SPREAD_THRESHOLD)
-    return found.to_dict(), {"built": held is not None, "behind": behind}
+    found = trace(tables, reader.posts.load, post, threshold=SPREAD_THRESHOLD).to_dict()
+    total = len(found["posts"])
+    found["posts"] = found["posts"][:SPREAD_SHOWN]  # a bot's 10,000 copies: the first ones
+    found["total"] = total
+    return found, {"built": held is not None, "behind": behind}
 
 
 def telegram_url(channel: str | None, message_id: int | None) -> str | None:
