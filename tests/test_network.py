@@ -325,3 +325,24 @@ def test_an_unwritable_output_is_a_one_line_error(archive_path, tmp_path):
     missing = tmp_path / "no" / "such" / "folder" / "x.gexf"
     output = run(archive_path, "--format", "gexf", "-o", str(missing), expect=1)
     assert output == f"Error: {missing}: cannot write: No such file or directory\n"
+
+
+def test_a_channel_without_edges_is_said_so(archive_path):
+    result = CliRunner().invoke(cli, ["network", "--db", str(archive_path), "--channel", "nochan"])
+    assert result.exit_code == 0
+    assert result.output.endswith("note: no edge touches nochan in this range\n")
+
+
+def test_keys_in_tables_are_folded_never_cut(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from tgscope.cli import display
+
+    out = io.StringIO()
+    monkeypatch.setattr(display, "console", Console(file=out, width=40))
+    key = "china_embassy_ru/dump-037aa2f5c1d2e3f4"
+    display.print_table("", ("post", "relation", "views"), [(key, "copy", 12)])
+    folded = "".join(line.strip("│ ").split("│")[0].strip() for line in out.getvalue().splitlines())
+    assert key in folded

@@ -56,6 +56,8 @@ def network(db, kind, channel, since, until, format_, output):
         found = archive.network(kind=kind, channel=channel, since=since, until=until)
     if format_ == "table":
         _print_network(found)
+        if channel and not found.edges:
+            err_console.print(safe_text(f"note: no edge touches {channel} in this range"))
         return
     if output is None:
         import sys

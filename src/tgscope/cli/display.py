@@ -234,13 +234,19 @@ def snippet_text(snippet_html: str) -> Text:
     return text
 
 
+_NEVER_CUT = frozenset({"post", "key", "channel", "first"})
+
+
 def print_table(title: str, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> None:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
     for name in columns:
         numeric = name in ("posts", "total", "views", "forwards", "replies")
-        table.add_column(name, justify="right" if numeric else "left")
+        whole = name in _NEVER_CUT  # a key must stay copyable: folded onto the next line
+        table.add_column(
+            name, justify="right" if numeric else "left", overflow="fold" if whole else "ellipsis"
+        )
     for row in rows:
         table.add_row(*(safe_text(value) for value in row))
     console.print(table)
