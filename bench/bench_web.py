@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import os
 import random
@@ -55,6 +54,7 @@ from gen import RARE_WORDS, PostGenerator
 from web_archive import OUT, POSTS, ensure
 
 from tgscope.archive import Archive
+from tgscope.web.server import is_loopback
 from tgscope.words import index_token
 
 P95_TARGET_MS = 150.0
@@ -488,15 +488,6 @@ def server_for(args: argparse.Namespace, db: Path) -> Iterator[tuple[str, psutil
     print(f"server: {' '.join(command[1:])}")
     with running(command, base, OUT / "bench_web_server.log") as server:
         yield base, server
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def listening(port: int) -> psutil.Process | None:

@@ -156,7 +156,7 @@ def engagement(
     zone = time_zone(timezone) or UTC
     filters = filters or PostFilter()
     where, params = filter_sql(filters)
-    channels = queries.channels()
+    channels = networks.channels()
     rows = queries.posts(where, params)
     if not rows:
         return Engagement(timezone, [])
@@ -238,7 +238,7 @@ def _received(
         from dataclasses import replace
 
         where, params = filter_sql(replace(filters, channel=None))
-    out, _ = forward_totals(networks.forward_totals(where, params), networks.channels())
+    out, _ = forward_totals(networks.forward_totals(where, params), channels)
     return dict(out)
 
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .reader import and_also
+
 _DATED = "posts.channel_pk IS NOT NULL AND posts.date IS NOT NULL"
-
-
-def _also(where: str) -> str:
-    """``AND <conditions>`` of a ``WHERE ...`` clause (empty for none)."""
-    return f" AND {where.removeprefix('WHERE ')}" if where else ""
 
 
 class EngagementQueries:
@@ -23,18 +20,13 @@ class EngagementQueries:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def channels(self) -> dict[int, tuple[str, str | None]]:
-        """Every archived channel: pk -> (username, title)."""
-        rows = self.db.execute("SELECT pk, username, title FROM channels")
-        return {pk: (username, title) for pk, username, title in rows}
-
     def posts(self, where: str, params: list[Any]) -> list[tuple]:
         """Each dated post in a channel that ``where`` keeps: (channel pk, epoch seconds,
         views or -1, reactions in all or 0, first date, last date)."""
         return self.db.execute(
             "SELECT posts.channel_pk, unixepoch(posts.date), coalesce(posts.views, -1),"
             " coalesce((SELECT sum(count) FROM reactions WHERE post_pk = posts.pk), 0)"
-            f" FROM posts WHERE {_DATED}{_also(where)} AND unixepoch(posts.date) IS NOT NULL",
+            f" FROM posts WHERE {_DATED}{and_also(where)} AND unixepoch(posts.date) IS NOT NULL",
             params,
         ).fetchall()
 
@@ -42,7 +34,7 @@ class EngagementQueries:
         """The first and last date of each channel's posts that ``where`` keeps."""
         rows = self.db.execute(
             "SELECT posts.channel_pk, min(posts.date), max(posts.date) FROM posts"
-            f" WHERE {_DATED}{_also(where)} GROUP BY posts.channel_pk",
+            f" WHERE {_DATED}{and_also(where)} GROUP BY posts.channel_pk",
             params,
         )
         return {pk: (first, last) for pk, first, last in rows}
@@ -54,7 +46,7 @@ class EngagementQueries:
             "SELECT posts.pk, posts.channel_pk,"
             " unixepoch(observations.observed_at) - unixepoch(posts.date), observations.views"
             " FROM observations JOIN posts ON posts.pk = observations.post_pk"
-            f" WHERE {_DATED}{_also(where)} AND observations.views IS NOT NULL"
+            f" WHERE {_DATED}{and_also(where)} AND observations.views IS NOT NULL"
             " AND unixepoch(observations.observed_at) IS NOT NULL"
             " AND unixepoch(posts.date) IS NOT NULL"
             " ORDER BY posts.pk, 3",

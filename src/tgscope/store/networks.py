@@ -12,13 +12,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .reader import and_also
+
 #: a forwarding post: who it names as the original's author (username or title)
 _FORWARDED = "(posts.forwarded_from_title IS NOT NULL OR posts.forwarded_from_channel IS NOT NULL)"
-
-
-def _also(where: str) -> str:
-    """``AND <conditions>`` of a ``WHERE ...`` clause (empty for none)."""
-    return f" AND {where.removeprefix('WHERE ')}" if where else ""
 
 
 class NetworkQueries:
@@ -36,7 +33,7 @@ class NetworkQueries:
         """Posts of each channel (pk) that ``where`` keeps."""
         rows = self.db.execute(
             "SELECT channel_pk, count(*) FROM posts"
-            f" WHERE posts.channel_pk IS NOT NULL{_also(where)} GROUP BY channel_pk",
+            f" WHERE posts.channel_pk IS NOT NULL{and_also(where)} GROUP BY channel_pk",
             params,
         )
         return dict(rows.fetchall())
@@ -52,7 +49,7 @@ class NetworkQueries:
             " LEFT JOIN channels AS author ON author.username = lower(posts.forwarded_from_channel)"
             " LEFT JOIN posts AS original ON original.channel_pk = author.pk"
             "  AND original.message_id = posts.forwarded_from_id"
-            f" WHERE posts.channel_pk IS NOT NULL AND {_FORWARDED}{_also(where)}",
+            f" WHERE posts.channel_pk IS NOT NULL AND {_FORWARDED}{and_also(where)}",
             params,
         ).fetchall()
 
@@ -62,7 +59,7 @@ class NetworkQueries:
         return self.db.execute(
             "SELECT lower(posts.forwarded_from_channel), posts.forwarded_from_title,"
             " posts.channel_pk, count(*) FROM posts"
-            f" WHERE posts.channel_pk IS NOT NULL AND {_FORWARDED}{_also(where)}"
+            f" WHERE posts.channel_pk IS NOT NULL AND {_FORWARDED}{and_also(where)}"
             " GROUP BY 1, 2, 3",
             params,
         ).fetchall()
@@ -72,7 +69,7 @@ class NetworkQueries:
         return self.db.execute(
             "SELECT DISTINCT posts.pk, lower(mentions.username), posts.channel_pk, posts.date"
             " FROM mentions JOIN posts ON posts.pk = mentions.post_pk"
-            f" WHERE posts.channel_pk IS NOT NULL{_also(where)}",
+            f" WHERE posts.channel_pk IS NOT NULL{and_also(where)}",
             params,
         ).fetchall()
 
@@ -83,6 +80,6 @@ class NetworkQueries:
             "SELECT posts.pk, links.url, posts.channel_pk, posts.date"
             " FROM links JOIN posts ON posts.pk = links.post_pk"
             " WHERE (links.url LIKE '%t.me/%' OR links.url LIKE '%telegram.me/%')"
-            f" AND posts.channel_pk IS NOT NULL{_also(where)}",
+            f" AND posts.channel_pk IS NOT NULL{and_also(where)}",
             params,
         ).fetchall()

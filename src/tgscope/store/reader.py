@@ -213,6 +213,12 @@ _FORWARDED = (
 )
 
 
+def and_also(where: str) -> str:
+    """``AND <conditions>`` of a :func:`filter_sql` ``WHERE ...`` clause (empty for none), to
+    add to a query's own conditions."""
+    return f" AND {where.removeprefix('WHERE ')}" if where else ""
+
+
 def filter_sql(filters: PostFilter) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (empty for no filter) and its parameters, over ``posts``."""
     clauses, params = [], []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -72,25 +72,28 @@ def create_app(db: str | os.PathLike) -> Starlette:
         )
         return HTMLResponse(html)
 
-    def home(request: Request) -> Response:
-        twin = request.url.path != "/"
-        return respond(request, lambda: overview(archive), twin)
+    def listing(page: Callable[[WebArchive, Mapping[str, str]], Page]) -> Callable:
+        """The endpoint of a page without a path parameter; its twin ends in ``.json``."""
 
-    def channel(request: Request) -> Response:
-        name, twin = _twin(request.path_params["channel"])
-        return respond(request, lambda: channel_page(archive, name, request.query_params), twin)
+        def endpoint(request: Request) -> Response:
+            twin = request.url.path.endswith(".json")
+            return respond(request, lambda: page(archive, request.query_params), twin)
+
+        return endpoint
+
+    def named(page: Callable[[WebArchive, str, Mapping[str, str]], Page], param: str) -> Callable:
+        """The endpoint of a page about one thing (``/channels/<channel>``); the twin adds
+        ``.json`` to the name."""
+
+        def endpoint(request: Request) -> Response:
+            name, twin = _twin(request.path_params[param])
+            return respond(request, lambda: page(archive, name, request.query_params), twin)
+
+        return endpoint
 
     def charts(request: Request) -> Response:
         name = request.path_params["channel"]
         return respond(request, lambda: channel_charts(archive, name, request.query_params), True)
-
-    def post(request: Request) -> Response:
-        key, twin = _twin(request.path_params["key"])
-        return respond(request, lambda: post_page(archive, key), twin)
-
-    def search(request: Request) -> Response:
-        twin = request.url.path.endswith(".json")
-        return respond(request, lambda: search_page(archive, request.query_params), twin)
 
     def export(request: Request) -> Response:
         kind = request.url.path.rsplit(".", 1)[1]
@@ -101,26 +104,6 @@ def create_app(db: str | os.PathLike) -> Starlette:
         media = "text/csv; charset=utf-8" if kind == "csv" else "application/x-ndjson"
         headers = {"content-disposition": f'attachment; filename="tgscope-search.{kind}"'}
         return StreamingResponse(chunks, media_type=media, headers=headers)
-
-    def network(request: Request) -> Response:
-        twin = request.url.path.endswith(".json")
-        return respond(request, lambda: network_page(archive, request.query_params), twin)
-
-    def duplicates(request: Request) -> Response:
-        twin = request.url.path.endswith(".json")
-        return respond(request, lambda: duplicates_page(archive, request.query_params), twin)
-
-    def cluster(request: Request) -> Response:
-        number, twin = _twin(request.path_params["cluster"])
-        return respond(request, lambda: cluster_page(archive, number, request.query_params), twin)
-
-    def hashtags(request: Request) -> Response:
-        twin = request.url.path.endswith(".json")
-        return respond(request, lambda: hashtags_page(archive, request.query_params), twin)
-
-    def hashtag(request: Request) -> Response:
-        tag, twin = _twin(request.path_params["tag"])
-        return respond(request, lambda: hashtag_page(archive, tag, request.query_params), twin)
 
     async def http_error(request: Request, error: Exception) -> Response:
         status = error.status_code if isinstance(error, HTTPException) else 500
@@ -134,13 +117,17 @@ def create_app(db: str | os.PathLike) -> Starlette:
         message = "internal error (the server's log has the details)"
         return _problem(templates, request, 500, message, request.url.path.endswith(".json"))
 
+    home = listing(lambda archive, _: overview(archive))
+    search, network, duplicates, hashtags = map(
+        listing, (search_page, network_page, duplicates_page, hashtags_page)
+    )
     routes = [
         Route("/", home),
         Route("/.json", home),
         Route("/index.json", home),
         Route("/channels/{channel}/charts.json", charts),
-        Route("/channels/{channel}", channel),
-        Route("/posts/{key:path}", post),
+        Route("/channels/{channel}", named(channel_page, "channel")),
+        Route("/posts/{key:path}", named(lambda archive, key, _: post_page(archive, key), "key")),
         Route("/search", search),
         Route("/search.json", search),
         Route("/search.csv", export),
@@ -149,10 +136,10 @@ def create_app(db: str | os.PathLike) -> Starlette:
         Route("/network.json", network),
         Route("/duplicates", duplicates),
         Route("/duplicates.json", duplicates),
-        Route("/duplicates/{cluster}", cluster),
+        Route("/duplicates/{cluster}", named(cluster_page, "cluster")),
         Route("/hashtags", hashtags),
         Route("/hashtags.json", hashtags),
-        Route("/hashtags/{tag}", hashtag),
+        Route("/hashtags/{tag}", named(hashtag_page, "tag")),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

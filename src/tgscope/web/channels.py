@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ..store import PostFilter
 from ..store.views import ArchiveViews
-from .data import WebArchive
+from .data import Reader, WebArchive
 from .params import Page, int_param, not_found, zone_param
 
 PAGE_SIZE = 20
@@ -18,17 +18,13 @@ _BIGGEST_ID = 2**63 - 1
 
 
 def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> Page:
-    username = PostFilter(channel=name).channel or ""
     before = int_param(params, "before", None, 1, _BIGGEST_ID)
     copies_before = int_param(params, "copies_before", None, 1, _BIGGEST_ID)
     limit = int_param(params, "limit", PAGE_SIZE, 1, 100) or PAGE_SIZE
     tz = zone_param(params)
     with archive.read() as reader:
-        header = archive.cached(
-            ("channel", username), reader, lambda views: views.channel(username)
-        )
-        if header is None:
-            raise not_found(f"no channel {name!r} in this archive")
+        header = _header(archive, reader, name)
+        username = header["username"]
         page = reader.views.channel_page(
             header["pk"], before=before, copies_before=copies_before, limit=limit
         )
@@ -52,15 +48,10 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
 
 def channel_charts(archive: WebArchive, name: str, params: Mapping[str, str]) -> Page:
     """Posts per day, views and reactions per post over time, and the posting heatmap."""
-    username = PostFilter(channel=name).channel or ""
     tz = zone_param(params)
     with archive.read() as reader:
-        header = archive.cached(
-            ("channel", username), reader, lambda views: views.channel(username)
-        )
-        if header is None:
-            raise not_found(f"no channel {name!r} in this archive")
-        pk = header["pk"]
+        header = _header(archive, reader, name)
+        username, pk = header["username"], header["pk"]
         days = archive.cached(("days", pk), reader, lambda views: views.channel_days(pk))
         cells = archive.cached(
             ("heatmap", pk, tz), reader, lambda views: heatmap(views.channel_hours(pk), tz)
@@ -78,6 +69,15 @@ def channel_charts(archive: WebArchive, name: str, params: Mapping[str, str]) ->
         "engagement": every.get(username),
     }
     return Page("", data)
+
+
+def _header(archive: WebArchive, reader: Reader, name: str) -> dict:
+    """The channel's header (cached), or a 404."""
+    username = PostFilter(channel=name).channel or ""
+    header = archive.cached(("channel", username), reader, lambda views: views.channel(username))
+    if header is None:
+        raise not_found(f"no channel {name!r} in this archive")
+    return header
 
 
 def reach_by_channel(views: ArchiveViews, tz: str) -> dict[str, dict]:

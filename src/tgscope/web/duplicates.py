@@ -39,7 +39,7 @@ def duplicates_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
         page = clusters[offset : offset + PAGE_SIZE]
         texts = reader.views.excerpts([cluster.first for cluster in page], length=200)
     following = offset + PAGE_SIZE
-    query = {k: v for k, v in options.items() if v not in (None, 0.8, 2)}
+    query = _asked(options)
     data = {
         "query": query,
         "index": _shown(index),
@@ -68,7 +68,7 @@ def cluster_page(archive: WebArchive, number: str, params: Mapping[str, str]) ->
         posts = archive.load(reader, pks)
     first = posts[0].text if posts else ""
     data = {
-        "query": {k: v for k, v in options.items() if v not in (None, 0.8, 2)},
+        "query": _asked(options),
         "index": _shown(index),
         "cluster": cluster.to_dict(),
         "members": [asdict(post) for post in cluster.posts],
@@ -81,14 +81,22 @@ def cluster_page(archive: WebArchive, number: str, params: Mapping[str, str]) ->
     return Page("cluster.html", data, title=f"Cluster {number}")
 
 
+_DEFAULTS: dict[str, Any] = {"threshold": 0.8, "min_size": 2}  # as tgscope duplicates
+
+
 def _options(params: Mapping[str, str]) -> dict[str, Any]:
     return {
-        "threshold": round(float_param(params, "threshold", 0.8, 0.0, 1.0), 3),
-        "min_size": int_param(params, "min_size", 2, 2, 100_000),
+        "threshold": round(float_param(params, "threshold", _DEFAULTS["threshold"], 0.0, 1.0), 3),
+        "min_size": int_param(params, "min_size", _DEFAULTS["min_size"], 2, 100_000),
         "channel": text_param(params, "channel", longest=64),
         "since": date_param(params, "since"),
         "until": date_param(params, "until"),
     }
+
+
+def _asked(options: dict[str, Any]) -> dict[str, Any]:
+    """The options given and not the defaults: the page's URL parameters."""
+    return {k: v for k, v in options.items() if v is not None and v != _DEFAULTS.get(k)}
 
 
 def _index_state(reader: Reader) -> dict[str, Any]:
