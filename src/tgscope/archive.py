@@ -25,6 +25,7 @@ from .reports import FileReport, ImportReport, SearchResult, SearchResults
 from .search import IndexBusy, SearchIndex
 from .snippets import snippet
 from .store import Observation, PostFilter, SourceInfo, Stats, Store
+from .store.events import EventFilter
 from .store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a search
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a
     from .analysis.engagement import Engagement
     from .analysis.network import Network
     from .analysis.spread import Spread
+    from .events.model import Event
     from .sources import FormatOptions
 
 DEFAULT_DB = "tgscope.db"
@@ -161,6 +163,8 @@ class Archive:
                 except Exception as error:  # a bug met by one file: the others still import
                     done = FileReport(str(path), format or "?", error=_unexpected(path, error))
                 report.add(done, on_file)
+        if report.total("added") or report.total("updated"):
+            self.update_events()
         return report
 
     def import_file(
@@ -515,6 +519,33 @@ class Archive:
         if threshold < floor:
             raise ThresholdBelowIndex(threshold, floor)
         return index.catch_up()
+
+    # diplomatic events
+
+    def events(self, filters: EventFilter | None = None, **given: Any) -> list[Event]:
+        """The diplomatic events of the archive's posts (the record: shared/docs/events.md),
+        by date; filters as :class:`EventFilter` or keywords (``channel``, ``since``,
+        ``until``, ``type``, ``actor``, ``country``, ``dyad=("RUS", "CHN")``, ``mode``,
+        ``modality``, ``post``, and ``limit``, ``offset``).  The events table is brought
+        up to date first."""
+        from .events.index import EventIndex
+
+        page = {name: given.pop(name) for name in ("limit", "offset") if name in given}
+        if filters is not None and given:
+            raise OptionError("give the filters either as an EventFilter or as keywords, not both")
+        chosen = filters or EventFilter(**given)
+        self.update_events()
+        store: Any = self.store
+        return list(EventIndex(store.events).select(chosen, **page))
+
+    def update_events(self) -> int:
+        """Extract the events of the posts written since the last time (all of them when
+        the dictionaries changed); return how many posts were read.  Import and sync call
+        it when they finish."""
+        from .events.index import EventIndex
+
+        store: Any = self.store
+        return EventIndex(store.events).catch_up().posts
 
     # engagement
 

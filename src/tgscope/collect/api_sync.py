@@ -274,6 +274,7 @@ def _indexed_at_end(archive: Archive) -> Iterator[None]:
         yield
     finally:
         archive.flush_index()
+        archive.update_events()
 
 
 def _post(message: Any, channel: str, title: str | None, names: Names, report: SyncReport):

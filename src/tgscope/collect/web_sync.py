@@ -89,6 +89,7 @@ def sync_channel(
     finally:  # also on an error or Ctrl-C: what the saved pages hold becomes searchable
         with walk.lock:
             archive.flush_index()
+            archive.update_events()
     with walk.lock:
         report.gone_since = _deletion_dates(archive.store, report)
     return report

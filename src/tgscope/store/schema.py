@@ -265,6 +265,45 @@ MIGRATIONS: list[str] = [
     CREATE INDEX posts_forwarded_from ON posts(forwarded_from_channel, forwarded_from_id)
         WHERE forwarded_from_id IS NOT NULL;
     """,
+    # 10: diplomatic events (tgscope events), derived from the posts' texts like the search
+    # index: one row an event, its parties apart for the filters, and the last write and
+    # dictionary version it holds
+    """
+    CREATE TABLE events (
+        pk INTEGER PRIMARY KEY,
+        post_pk INTEGER NOT NULL REFERENCES posts(pk),
+        position INTEGER NOT NULL,  -- its order among the post's events
+        type TEXT NOT NULL,  -- PLOVER: CONSULT, AGREE, SUPPORT, ...
+        modality TEXT NOT NULL,  -- factual, future, negated, reported
+        mode TEXT NOT NULL,  -- JSON list: phone, video, visit, third-party, multilateral, meet
+        date TEXT,  -- the day, when known
+        date_min TEXT,  -- bounds when only a range is known
+        date_max TEXT,
+        partial TEXT,  -- MM-DD: a day without its year, placed by the post's neighbours
+        own_min TEXT,  -- the bounds its own text gives (the actors' terms), before neighbours
+        own_max TEXT,
+        occasion TEXT,
+        place_country TEXT,
+        record TEXT NOT NULL,  -- the event as tgscope events writes it (JSON)
+        UNIQUE (post_pk, position)
+    );
+    CREATE INDEX events_date ON events(date_min, date_max);
+    CREATE INDEX events_type ON events(type, date_min);
+    CREATE TABLE event_parties (
+        event_pk INTEGER NOT NULL REFERENCES events(pk),
+        side TEXT NOT NULL,  -- actor or recipient
+        name TEXT,
+        country TEXT,  -- ISO 3166-1 alpha-3
+        org TEXT  -- an international body or bloc when country is NULL
+    );
+    CREATE INDEX event_parties_event ON event_parties(event_pk);
+    CREATE INDEX event_parties_country ON event_parties(country, event_pk);
+    CREATE INDEX event_parties_name ON event_parties(name COLLATE NOCASE, event_pk);
+    CREATE TABLE events_state (
+        name TEXT PRIMARY KEY,  -- seq (the last write extracted), version (the dictionaries')
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 

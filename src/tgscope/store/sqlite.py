@@ -22,6 +22,7 @@ from .collector import CollectorState
 from .copies import Copies, index_doc
 from .engagement import EngagementQueries
 from .merge import same_content
+from .events import EventTables
 from .nearcopies import NearCopyTables
 from .networks import NetworkQueries
 from .observations import RESTORED_KIND, ObservationLog, SourceTable, observed_at
@@ -76,6 +77,8 @@ class SQLiteStore:
         self.engagement = EngagementQueries(db)
         # the near-copy index (duplicates)
         self.nearcopies = NearCopyTables(db)
+        # the diplomatic events (tgscope events)
+        self.events = EventTables(db)
         self._seq: int | None = None
         # the file's data_version when this connection last began a transaction (None: the
         # caches are not to be trusted), and the last sequence number written

@@ -1,0 +1,1 @@
+"""Diplomatic events extracted from posts (the record: ``shared/docs/events.md``)."""

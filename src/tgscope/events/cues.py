@@ -1,0 +1,217 @@
+"""The words that make an event, English and Russian, matched in folded text.
+
+Each :class:`Cue` is a regular expression for one governing verb or headline noun phrase
+("held talks", "meeting with", "telephone conversation", "remarks during a meeting with",
+«провёл переговоры», «телефонный разговор», «на полях») and what it says: the event type,
+the modes it fixes, and where the parties stand (``who``: before the cue acts on those after
+it, as in "X invited Y"; ``all``: every party takes part, as in "X met Y").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    type: str
+    pattern: re.Pattern[str]
+    modes: tuple[str, ...] = ()
+    who: str = "all"  # "all": parties on both sides; "directed": actor before, recipients after
+    cameo: str | None = None
+    modality: str | None = None  # a cue that fixes it ("invited … to visit": future)
+    strong: bool = True  # False: counts only with parties of two states in the sentence
+
+
+def _cue(type_: str, words: str, **given) -> Cue:
+    return Cue(type_, re.compile(words), **given)
+
+
+# Russian stems: «встретил(ся|ись)», «провёл/провели/проведёт» (folded: ё → е)
+_RU_MEET = r"встрет(?:ил(?:ся|ась|ись)?|ятся|ится|иться)|встреч[аеиуы]\w*"
+_RU_TALKS = r"переговор\w*|консультаци\w*|бесед\w*|разговор\w*"
+
+CUES: tuple[Cue, ...] = (
+    # -- CONSULT: by telephone ---------------------------------------------------------------
+    _cue(
+        "CONSULT",
+        r"\b(?:tele)?phone (?:conversation|call|talks?|discussion)s?\b|\bspoke (?:over|on|by) the"
+        r" (?:tele)?phone\b|\bspoke by phone\b|\b(?:tele)?phoned\b|\bphone call\b"
+        r"|\bheld (?:a )?(?:tele)?phone\b|\bby (?:tele)?phone\b|\bover the (?:tele)?phone\b",
+        modes=("phone",),
+        cameo="041",
+    ),
+    _cue(
+        "CONSULT",
+        r"телефонн\w+ (?:разговор|бесед|переговор)\w*|по телефону|созвонил\w*|телефонный звонок",
+        modes=("phone",),
+        cameo="041",
+    ),
+    # -- CONSULT: by video ---------------------------------------------------------------------
+    _cue(
+        "CONSULT",
+        r"\bvideo ?conference\b|\bvideo[- ]?(?:link|call|conferencing)\b|\bvirtual (?:meeting|summit|talks)\b|\bonline (?:talks|meeting|summit)\b",
+        modes=("video",),
+        cameo="040",
+    ),
+    _cue(
+        "CONSULT",
+        r"видеоконференц\w*|видеосвяз\w*|по видео\w*|онлайн-(?:встреч|переговор|саммит)\w*",
+        modes=("video",),
+        cameo="040",
+    ),
+    # -- CONSULT: in person ----------------------------------------------------------------------
+    _cue(
+        "CONSULT",
+        r"\b(?:met|meets|meeting|meet) (?:with|on the sidelines|in|at)\b|\bmet\b"
+        r"|\b(?:held|hold|holds|holding|had|have) (?:a |an )?(?:meeting|talks|consultations|conversation|discussions?)\b"
+        r"|\btalks (?:with|between)\b|\bconsultations (?:with|between)\b"
+        r"|\bremarks (?:during|at|before|following|after) (?:the |a |his |her )?(?:meeting|talks|news conference)\b"
+        r"|\bmeeting (?:between|of)\b|\bnegotiations (?:with|between)\b|\btête-à-tête\b"
+        r"|\b(?:meeting|talks|summit|negotiations|consultations) (?:was|were|had been|has been) held\b",
+        modes=(),
+        cameo="040",
+    ),
+    _cue(
+        "CONSULT",
+        rf"{_RU_MEET}|(?:провел[аи]?|проведут|проводит|проводят) (?:\w+ )?(?:{_RU_TALKS})",
+        cameo="040",
+    ),
+    _cue(
+        "CONSULT",
+        rf"\b(?:переговоры|консультации|беседа|беседу) (?:с|между)\b|состоял(?:ся|ись|ась) (?:\w+ )?(?:{_RU_TALKS}|встреч\w*)",
+        cameo="040",
+    ),
+    # -- CONSULT: a visit ------------------------------------------------------------------------
+    _cue(
+        "CONSULT",
+        r"\b(?:official |state |working )?visit(?:ed|s|ing)? (?:to )?\b|\barrived in\b|\bwelcomed\b|\breceived\b|\bhosted\b",
+        modes=("visit",),
+        cameo="042",
+        strong=False,
+    ),
+    _cue(
+        "CONSULT",
+        r"визит\w*|посети\w*|посещени\w*|прибыл\w*|принял[аи]? (?!участ|решени|мер|заявлени|закон)",
+        modes=("visit",),
+        cameo="042",
+        strong=False,
+    ),
+    # -- AGREE -------------------------------------------------------------------------------------
+    _cue(
+        "AGREE",
+        r"\binvit(?:ed|es|ation)\b[^.;]{0,120}?\bto (?:visit|come|attend|take part)\b|\binvited\b",
+        who="directed",
+        cameo="036",
+        modality="future",
+    ),
+    _cue("AGREE", r"пригласил\w*|приглашени\w*", who="directed", cameo="036", modality="future"),
+    _cue(
+        "AGREE",
+        r"\bagreed to (?:meet|hold|continue|visit)\b|\bagreed on (?:a|the) (?:visit|meeting)\b",
+        cameo="036",
+        modality="future",
+    ),
+    _cue("AGREE", r"договорились (?:о|об|провести|встретиться)", cameo="036", modality="future"),
+    _cue("AGREE", r"\bsigned\b|\bsigning (?:of|ceremony)\b", cameo="057"),
+    _cue("AGREE", r"подписал\w*|подписани\w*", cameo="057"),
+    # -- SUPPORT -----------------------------------------------------------------------------------
+    _cue(
+        "SUPPORT",
+        r"\bcongratulat\w*|\bpraised?\b|\bcommend(?:ed|s)?\b|\bhighly (?:appreciated|valued|assessed)\b"
+        r"|\bthanked\b|\bexpressed (?:gratitude|appreciation|support)\b",
+        who="directed",
+        cameo="051",
+    ),
+    _cue(
+        "SUPPORT",
+        r"поздрав\w*|высоко оцени\w*|поблагодари\w*|выразил\w* (?:признательность|благодарность|поддержку)",
+        who="directed",
+        cameo="051",
+    ),
+    _cue(
+        "SUPPORT",
+        r"\bcondolences?\b|\bsympathy\b|соболезновани\w*|сочувстви\w*",
+        who="directed",
+        cameo="018",
+    ),
+    # -- ACCUSE and the rest -------------------------------------------------------------------------
+    _cue(
+        "ACCUSE",
+        r"\b(?:condemn|criticiz|criticis|denounc|accus|blam)\w*|\bblackmail\b|\bprovocations? (?:from|by|of)\b"
+        r"|\brejected the policy\b|\bon the part of\b",
+        who="directed",
+        cameo="111",
+        strong=False,
+    ),
+    _cue(
+        "ACCUSE",
+        r"осуди\w*|осужда\w*|раскритикова\w*|обвини\w*|обвиня\w*|шантаж\w*|провокаци\w*",
+        who="directed",
+        cameo="111",
+        strong=False,
+    ),
+    _cue(
+        "PROTEST",
+        r"\b(?:lodged|lodge|expressed|delivered) (?:a |an )?(?:strong |firm |resolute )?(?:protest|démarche|demarche)\b|\bsummoned\b|\bnote of protest\b",
+        who="directed",
+        cameo="114",
+    ),
+    _cue(
+        "PROTEST",
+        r"выразил\w* (?:решительный |решительн\w+ )?протест|вызван\w*|заявил\w* протест|нот[аыу] протеста|демарш\w*",
+        who="directed",
+        cameo="114",
+    ),
+    _cue(
+        "SANCTION",
+        r"\bexpel(?:led|s)?\b|\bexpulsion\b|\bpersona non grata\b|\bimposed (?:new )?sanctions\b|\bsanctions against\b",
+        who="directed",
+        cameo="163",
+    ),
+    _cue(
+        "SANCTION",
+        r"высыл\w*|выслать|выдвор\w*|персонами нон грата|ввел\w* санкци\w*|санкци\w* против",
+        who="directed",
+        cameo="163",
+    ),
+    _cue(
+        "REJECT",
+        r"\brejected\b|\bdenied\b|\brefuted\b|отверг\w*|опроверг\w*",
+        who="directed",
+        cameo="120",
+        strong=False,
+    ),
+)
+
+# -- what a sentence says of its event ----------------------------------------------------------
+
+FUTURE = re.compile(
+    r"\bwill\b|\bto be held\b|\bis (?:due|scheduled|expected|set|planned) to\b|\bare (?:due|scheduled|expected|set|planned) to\b"
+    r"|\bplans? to\b|\bupcoming\b|\bforthcoming\b|\bnext week\b|\bnext month\b|\bis to (?:visit|meet|hold)\b"
+    r"|\bagreed to\b|\bintend\w*\b|\bwould like to\b|\bat a convenient time\b|\btomorrow\b"
+    r"|будет|будут|состоится|состоятся|планиру\w*|предстоящ\w*|намерен\w*|проведут|посетит|встретится|встретятся|завтра|в удобное время"
+)
+NEGATED = re.compile(
+    r"\bno (?:meeting|talks|contacts?|plans?)\b|\bnot (?:planned|scheduled|take place|be held|meet|met|hold)\b"
+    r"|\bwas (?:cancelled|canceled|postponed|called off)\b|\bcancel(?:led|ed)\b|\bpostponed\b|\bdid not\b|\bdidn't\b|\bhas not\b|\bhave not\b"
+    r"|\bwithout a meeting\b|\bdenied\b|\bno such\b"
+    r"|не (?:планируется|состоится|состоялась|состоялся|состоялись|было|будет|встреча\w*|провод\w*)|отмен\w*|отложен\w*|не встреча\w*|не проводил\w*"
+)
+REPORTED = re.compile(
+    r"\blatest meeting\b|\blast met\b|\bprevious(?:ly)? (?:meeting|met|talks)\b|\bearlier (?:this|that) (?:year|month)\b"
+    r"|\bduring (?:their|his|her) [^.]{0,40}(?:summit|visit|meeting|talks)\b|\bwas held in\b|\breportedly\b|\baccording to\b"
+    r"|\breported(?:ly)? that\b|\bin (?:19|20)\d\d\b.{0,40}\bmet\b"
+    r"|последняя встреча|предыдущ\w+ встреч\w*|по данным|по сообщени\w*|как сообща\w*"
+)
+SIDELINES = re.compile(
+    r"\bon the sidelines\b|\bon the margins\b|\bin the margins\b|\bon the fringes\b|на полях|в кулуарах"
+)
+TWO_SIDES = re.compile(
+    r"\bthe (?:two |both )?(?:sides|parties|ministers|officials|leaders|presidents|heads of state|foreign ministers|interlocutors|diplomats)\b"
+    r"|\bboth (?:sides|ministers|leaders)\b|\bthey\b|\btheir\b|стороны|министры|лидеры|президенты|собеседники|главы (?:государств|мид|внешнеполитических ведомств)"
+)
+WEST = re.compile(
+    r"\b(?:certain )?western (?:countries|states|nations|partners|capitals)\b|\bthe west\b|\bcollective west\b|западн\w+ (?:стран|государств|партнер|столиц)\w*|(?<!\w)запад\w*\b"
+)

@@ -1,0 +1,571 @@
+"""Events from one post's text: offline, English and Russian, by rules over dictionaries.
+
+A post is cut into sentences; in each, a cue (:mod:`.cues`) says what kind of event it
+states, and the parties around it (:mod:`.parties`) say who.  Telegram's own marks help:
+flag pairs (🇷🇺🇨🇳) and dyad hashtags (#RussiaChina) give the two sides when the text says
+only "the ministers"; a ``📍City, Month D, YYYY`` dateline gives the place and day; ``📞``
+a call; ``💬 Name:`` the speaker of a quote, whose "I" and "you" are then known.  The same
+meeting told in the headline and again in the body is one event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from . import cues as C
+from .lexicon import CITY, COUNTRY, OCCASION, Lexicon, Mention, fold, load
+from .model import MODES, Event, Evidence, Party, Place
+from .parties import Found, counterparts, country_of, person, titles
+from .when import DateMention, find_dates, year_within
+
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:mr|mrs|ms|dr|st|no|gen|col|lt|sen|rep|prof|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|vs|etc|e\.g|i\.e|u\.s|u\.k|u\.n)"
+    r"|\b[a-zа-я]|\bг|\bгг|\bт\.е|\bт\.д|\bим)\.$",
+    re.IGNORECASE,
+)
+_BOUNDARY = re.compile(r"\n+|(?<=[.!?…])[\"»”)]?\s+")
+_FLAG = re.compile(r"([\U0001F1E6-\U0001F1FF])([\U0001F1E6-\U0001F1FF])")
+_HASHTAG = re.compile(r"#(\w+)")
+_DATELINE = re.compile(r"📍\s*([^\n,]{2,60}),\s*([^\n]{4,40})")
+_SPEAKER = re.compile(r"^[ \t]*💬[ \t]*(?P<who>[^:\n]{3,90}):", re.MULTILINE)
+_REMARKS_BY = re.compile(
+    r"'s (?:opening |closing |introductory )?(?:remarks|statement|speech|address|answers)|(?:выступлени\w+|вступительн\w+ слов\w+|ответ\w* на вопросы)"
+)
+_LOCATIVE = re.compile(r"(?:\bin|\bat|\bto|\bв|\bво|📍)\s*$")
+_YOU = re.compile(r"\byou\b|\byour\b|\bвас\b|\bвам\b|\bвы\b|\bваш\w*|\bтебя\b")
+_WE = re.compile(r"\bwe\b|\bour\b|\bi\b|\bмы\b|\bнаш\w*|\bя\b")
+_UNGA_SESSION = re.compile(
+    r"\b(\d{2})(?:st|nd|rd|th) session of the un(?:ited nations)? general assembly|\bunga ?(\d{2})\b|(\d{2})-[йи] сесси\w* генеральн\w+ ассамбле\w+"
+)
+
+
+@dataclass(slots=True)
+class _Post:
+    """What every sentence of a post may draw on."""
+
+    key: str
+    text: str
+    folded: str
+    day: str | None
+    lexicon: Lexicon
+    mentions: list[Mention]
+    dates: list[DateMention]
+    people: list[Found] = field(default_factory=list)
+    dyad: list[str] = field(default_factory=list)
+    place: Place | None = None
+    place_day: str | None = None
+    speakers: list[tuple[int, int, Found]] = field(default_factory=list)
+    main: Event | None = None
+
+
+def extract_events(
+    key: str, text: str, day: str | None = None, lexicon: Lexicon | None = None
+) -> list[Event]:
+    """The events a post states (``day``: the post's date, ``YYYY-MM-DD…``, when known)."""
+    if not text or not _may_state_events(text):
+        return []
+    lexicon = lexicon or load()
+    folded = fold(text)
+    day = day[:10] if day else None
+    post = _Post(key, text, folded, day, lexicon, lexicon.find(text, folded), find_dates(folded))
+    post.people = [
+        found
+        for mention in post.mentions
+        if (found := person(lexicon, mention, day, folded)) is not None
+    ]
+    post.dyad = _dyad(post)
+    _dateline(post)
+    _speakers(post)
+    events: list[Event] = []
+    previous: list[Found] = []
+    for start, end in sentences(text):
+        found = _sentence_events(post, start, end, previous)
+        for event in found:
+            if event.type == "CONSULT" and post.main is None and event.modality == "factual":
+                post.main = event
+        events.extend(found)
+        here = _parties_in(post, start, end)
+        if len(here) >= 2:
+            previous = here
+    _dated_by_main(post, events)
+    return _merged(post, events)
+
+
+def _dated_by_main(post: _Post, events: list[Event]) -> None:
+    """What a post tells of its meeting (congratulations, criticism voiced there) happened
+    on the meeting's day, unless the text gives another."""
+    main = post.main
+    if main is None:
+        return
+    for event in events:
+        if event is main or event.date or event.partial:
+            continue
+        if event.type == "CONSULT" and event.modality != "factual":
+            continue  # a meeting planned, denied or remembered is not the one told
+        event.date, event.date_min, event.date_max = main.date, main.date_min, main.date_max
+        event.partial = main.partial
+
+
+_QUICK = re.compile(
+    r"(?i)meet|met\b|talk|phone|call|video|visit|invit|congrat|prais|condol|thank|condemn|critic|accus|"
+    r"protest|summon|expel|sanction|sign|agree|receiv|host|remarks|consult|blackmail|"
+    r"встреч|встрет|перегов|телефон|видео|визит|посет|пригла|поздрав|соболез|благодар|осуд|критик|обвин|"
+    r"протест|высыл|санкц|подпис|договор|принял|консульт|бесед|разговор"
+)
+
+
+def _may_state_events(text: str) -> bool:
+    """A cheap first look: most posts of a channel state no event at all."""
+    return _QUICK.search(text) is not None
+
+
+def sentences(text: str) -> Iterable[tuple[int, int]]:
+    """``(start, end)`` of each sentence and each line: a dot after an abbreviation or an
+    initial ("Mr.", "S.", «г.») does not end one."""
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start()
+        if "\n" not in match.group() and _ABBREVIATIONS.search(text[max(start, end - 6) : end + 1]):
+            continue
+        if text[start:end].strip():
+            yield start, end
+        start = match.end()
+    if text[start:].strip():
+        yield start, len(text)
+
+
+# -- the post's cues --------------------------------------------------------------------------
+
+
+def _dyad(post: _Post) -> list[str]:
+    """The two states a post is about, from a flag pair or a dyad hashtag."""
+    alpha2 = post.lexicon.alpha2
+    head = post.text[:400]
+    for match in _FLAG.finditer(head):
+        codes = []
+        for flag in re.findall(r"[\U0001F1E6-\U0001F1FF]{2}", head[match.start() :][:16]):
+            code = "".join(chr(ord(char) - 0x1F1E6 + ord("A")) for char in flag)
+            if code in alpha2 and alpha2[code] not in codes:
+                codes.append(alpha2[code])
+        if len(codes) >= 2:
+            return codes
+        break
+    for match in _HASHTAG.finditer(post.text):
+        pair = post.lexicon.split_dyad(match.group(1))
+        if pair:
+            return list(pair)
+    return []
+
+
+def _dateline(post: _Post) -> None:
+    match = _DATELINE.search(post.text)
+    if not match:
+        return
+    for mention in post.mentions:
+        if match.start(1) <= mention.start < match.end(1):
+            place = _place_of(post, mention)
+            if place:
+                post.place = place
+                break
+    for date in post.dates:
+        if match.start(2) <= date.start < match.end(2):
+            post.place_day = date.resolve(post.day)
+            break
+
+
+def _speakers(post: _Post) -> None:
+    """Who says what: ``💬 Name:`` lines, else the headline's "X's remarks"."""
+    headline = None
+    remarks = _REMARKS_BY.search(post.folded, 0, 600)
+    if remarks:
+        near = [
+            p for p in post.people if p.end <= remarks.start() + 1 and remarks.start() - p.end < 5
+        ]
+        near += [
+            p for p in post.people if p.start >= remarks.end() and p.start - remarks.end() < 60
+        ]
+        headline = near[0] if near else None
+    marks = list(_SPEAKER.finditer(post.text))
+    bounds = [m.start() for m in marks] + [len(post.text)]
+    for index, mark in enumerate(marks):
+        named = [p for p in post.people if mark.start("who") <= p.start < mark.end("who")]
+        speaker = named[0] if named else headline
+        if speaker is not None:
+            post.speakers.append((mark.start(), bounds[index + 1], speaker))
+    if headline is not None and not marks:
+        post.speakers.append((remarks.end() if remarks else 0, len(post.text), headline))
+    for start, end in [
+        (m.start(), m.end()) for m in re.finditer(r"^[ \t]*💬[^\n]*", post.text, re.MULTILINE)
+    ]:
+        if headline is not None and not any(s <= start < e for s, e, _ in post.speakers):
+            post.speakers.append((start, end, headline))
+
+
+def _speaker_at(post: _Post, offset: int) -> Found | None:
+    for start, end, speaker in post.speakers:
+        if start <= offset < end:
+            return speaker
+    return None
+
+
+# -- one sentence -------------------------------------------------------------------------------
+
+
+def _parties_in(post: _Post, start: int, end: int) -> list[Found]:
+    """Officials by name or title, in text order, one each."""
+    people = [p for p in post.people if start <= p.start < end]
+    day = post.place_day or post.day
+    people += titles(post.lexicon, post.folded, post.mentions, post.people, day, (start, end))
+    rank = people[0].rank if people else None
+    people += counterparts(
+        post.lexicon, post.folded, post.mentions, post.people, day, rank, (start, end)
+    )
+    people.sort(key=lambda found: found.start)
+    return _distinct(people)
+
+
+def _distinct(found: list[Found]) -> list[Found]:
+    kept: list[Found] = []
+    for item in found:
+        if any(item.key == other.key for other in kept):
+            continue
+        kept.append(item)
+    named = {item.party["country"] for item in kept if item.party["name"]}
+    return [item for item in kept if item.party["name"] or item.party["country"] not in named]
+
+
+def _states_in(post: _Post, start: int, end: int) -> list[Found]:
+    """States named as actors (not as places: "in Russia", «в Китае»)."""
+    found = []
+    for mention in post.mentions:
+        if not (start <= mention.start < end):
+            continue
+        country = country_of(mention)
+        if country is None or _LOCATIVE.search(
+            post.folded[max(0, mention.start - 4) : mention.start]
+        ):
+            continue
+        party = Party(name=None, country=country, role=None)
+        found.append(Found(mention.start, mention.end, party))
+    return _distinct(found)
+
+
+def _sentence_events(post: _Post, start: int, end: int, previous: list[Found]) -> list[Event]:
+    hits = [
+        (cue, match) for cue in C.CUES for match in cue.pattern.finditer(post.folded, start, end)
+    ]
+    if not hits:
+        return []
+    events = []
+    by_type: dict[str, list[tuple[C.Cue, re.Match[str]]]] = {}
+    for cue, match in hits:
+        by_type.setdefault(cue.type, []).append((cue, match))
+    if "ACCUSE" in by_type and "REJECT" in by_type:
+        del by_type["REJECT"]  # "rejected the policy of": a criticism
+    if "AGREE" in by_type and "CONSULT" in by_type:  # "invited … to visit": not a visit
+        by_type["CONSULT"] = [hit for hit in by_type["CONSULT"] if hit[0].strong]
+        if not by_type["CONSULT"]:
+            del by_type["CONSULT"]
+    parties = _parties_in(post, start, end)
+    for type_, found in by_type.items():
+        found.sort(key=lambda hit: hit[1].start())
+        if type_ == "CONSULT":
+            event = _consult(post, start, end, found, parties, previous)
+        else:
+            event = _directed(post, start, end, found, parties, previous)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def _consult(post, start, end, hits, parties, previous) -> Event | None:
+    strong = [hit for hit in hits if hit[0].strong]
+    modes = {mode for cue, _ in hits for mode in cue.modes}
+    folded = post.folded
+    sentence = folded[start:end]
+    if "📞" in post.text[start:end] or (post.text[:12].count("📞") and start < 20):
+        modes.add("phone")
+    sides = list(parties)
+    speaker = _speaker_at(post, start)
+    if speaker is not None and _WE.search(sentence):
+        sides = _distinct([speaker, *sides])
+        if _YOU.search(sentence) and post.main is not None:
+            sides = _distinct([*sides, *[_found(p) for p in post.main.actors]])
+    if len(sides) < 2 and C.TWO_SIDES.search(sentence):
+        sides = _distinct([*sides, *(previous or _main_parties(post) or _dyad_parties(post))])
+    if len(sides) < 2:
+        sides = _distinct([*sides, *_states_in(post, start, end)])
+    if len(sides) < 2 and strong and post.dyad:
+        sides = _distinct([*sides, *_dyad_parties(post)])
+    countries = {found.party["country"] or found.party.get("org") for found in sides}
+    if len(sides) < 2 or (not strong and len(countries) < 2):
+        return None
+    cue, match = (strong or hits)[0]
+    modality = _modality(post, start, end, match, cue)
+    event = Event(post=post.key, type="CONSULT", cameo=cue.cameo, modality=modality)
+    event.actors = [found.party for found in sides]
+    event.evidence = _evidence(post, start, end)
+    _occasion(post, event, start, end, modes)
+    _place(post, event, start, end)
+    _date(post, event, start, end)
+    event.mode = [mode for mode in MODES if mode in _modes(event, modes)]
+    event.cameo = _consult_cameo(event)
+    _bound_by_terms(post, event, sides, start, end)
+    return event
+
+
+def _found(party: Party) -> Found:
+    return Found(-1, -1, party)
+
+
+def _main_parties(post: _Post) -> list[Found]:
+    return [_found(party) for party in post.main.actors] if post.main else []
+
+
+def _dyad_parties(post: _Post) -> list[Found]:
+    return [_found(Party(name=None, country=country, role=None)) for country in post.dyad]
+
+
+def _directed(post, start, end, hits, parties, previous) -> Event | None:
+    cue, match = hits[0]
+    folded = post.folded
+    before = [p for p in parties if p.start < match.start()]
+    after = [p for p in parties if p.start >= match.start()]
+    speaker = _speaker_at(post, start)
+    if not before:
+        if speaker is not None and _WE.search(folded[start : match.end()] + " "):
+            before = [speaker]
+        elif C.TWO_SIDES.search(folded, start, match.start()):
+            before = _main_parties(post) or list(previous)
+        elif speaker is not None:
+            before = [speaker]
+    own = {b.key for b in before} | {b.party["country"] for b in before}
+    recipients = []
+    if speaker is not None and _YOU.search(folded, match.start(), end) and post.main:
+        recipients = [_found(p) for p in post.main.actors if p["name"] != speaker.party["name"]]
+    recipients += [p for p in after if p.key not in own]
+    object_end = _object_end(folded, match.end(), end)
+    west = C.WEST.search(folded, match.start(), object_end)
+    if west and cue.type in ("ACCUSE", "REJECT", "PROTEST", "SANCTION", "THREATEN"):
+        recipients.append(_found(Party(name=None, country=None, role=None, org="WEST")))
+    if not recipients or (west and not any(r.party["name"] for r in recipients)):
+        states = _states_in(post, match.start(), object_end)
+        recipients += [s for s in states if s.key not in own]
+    if not before or not recipients:
+        return None
+    if cue.type == "REJECT" and not cue.strong and len(hits) == 1:
+        pass
+    event = Event(post=post.key, type=cue.type, cameo=cue.cameo)
+    event.actors = [found.party for found in before]
+    event.recipients = [found.party for found in _distinct(recipients)]
+    event.modality = _modality(post, start, end, match, cue)
+    event.evidence = _evidence(post, start, end)
+    _date(post, event, start, end)
+    _bound_by_terms(post, event, [*before, *recipients], start, end)
+    return event
+
+
+def _bound_by_terms(post: _Post, event: Event, sides: list[Found], start: int, end: int) -> None:
+    """In a post without a date, an event without one happened while its officials all
+    held the offices the text gives them (any of their terms in it), and in the UN General
+    Assembly session it names: the earliest and latest days that allows."""
+    if post.day is not None or event.date is not None:
+        return
+    spans: list[tuple[str, str]] = [("0000-00-00", "9999-99-99")]
+    for found in sides:
+        if found.official is not None:
+            terms = post.lexicon.terms_of(found.official)
+            spans = [span for one in spans for term in terms if (span := _overlap(one, term))]
+    session = _UNGA_SESSION.search(post.folded, start, end) or _UNGA_SESSION.search(post.folded)
+    if session and event.occasion == "UNGA":
+        year = 1945 + int(next(group for group in session.groups() if group))
+        within = (f"{year}-09-01", f"{year + 1}-09-15")
+        spans = [span for one in spans if (span := _overlap(one, within))]
+    if not spans:
+        return
+    low, high = min(s[0] for s in spans), max(s[1] for s in spans)
+    event.date_min = None if low == "0000-00-00" else low
+    event.date_max = None if high == "9999-99-99" else high
+    if event.partial:
+        day = year_within(*event.partial, event.date_min, event.date_max)
+        if day:
+            event.date = event.date_min = event.date_max = day
+
+
+def _overlap(one: tuple[str, str], other: tuple[str, str]) -> tuple[str, str] | None:
+    low, high = max(one[0], other[0]), min(one[1], other[1])
+    return (low, high) if low <= high else None
+
+
+def _object_end(folded: str, start: int, end: int) -> int:
+    """Where the object of a directed cue ends: the next comma, semicolon or clause."""
+    match = re.compile(r"[,;:]|\s(?:and|which|who|while|но|который|которые)\s").search(
+        folded, start + 1, end
+    )
+    return match.start() if match and match.start() - start > 8 else min(end, start + 120)
+
+
+def _modality(post: _Post, start: int, end: int, match: re.Match[str], cue: C.Cue) -> str:
+    window = post.folded[start : min(end, match.end() + 80)]
+    if C.NEGATED.search(window):
+        return "negated"
+    if cue.modality:
+        return cue.modality
+    if C.FUTURE.search(window):
+        return "future"
+    if C.REPORTED.search(window):
+        return "reported"
+    return "factual"
+
+
+def _evidence(post: _Post, start: int, end: int) -> Evidence:
+    text = post.text[start:end]
+    stripped = text.strip()
+    offset = start + text.index(stripped[:1]) if stripped else start
+    return Evidence(start=offset, end=offset + len(stripped), text=stripped)
+
+
+def _occasion(post: _Post, event: Event, start: int, end: int, modes: set[str]) -> None:
+    for mention in post.mentions:
+        if start <= mention.start < end:
+            codes = [str(e.key) for e in mention.entries if e.kind == OCCASION]
+            if codes:
+                event.occasion = codes[0]
+                break
+    if event.occasion is None and C.SIDELINES.search(post.folded, start, end):
+        for match in _HASHTAG.finditer(post.text):
+            code = post.lexicon.occasion_of_hashtag(match.group(1))
+            if code:
+                event.occasion = code
+                break
+    if event.occasion is None:
+        return
+    occasion = post.lexicon.occasions.get(event.occasion)
+    if occasion is not None and occasion.multilateral:
+        modes.add("multilateral")
+    if C.SIDELINES.search(post.folded, start, end):
+        modes.add("multilateral")
+
+
+def _place_of(post: _Post, mention: Mention) -> Place | None:
+    for entry in mention.entries:
+        if entry.kind == CITY:
+            name, country = post.lexicon.cities[int(entry.key)]
+            return Place(name=name, country=country)
+    for entry in mention.entries:
+        if entry.kind == COUNTRY:
+            return Place(name=None, country=str(entry.key))
+    return None
+
+
+def _place(post: _Post, event: Event, start: int, end: int) -> None:
+    for mention in post.mentions:
+        if not (start <= mention.start < end):
+            continue
+        if not _LOCATIVE.search(post.folded[max(0, mention.start - 4) : mention.start]):
+            continue
+        place = _place_of(post, mention)
+        if place is not None and (place["name"] or event.place is None):
+            event.place = place
+            if place["name"]:
+                break
+    if event.place is None and event.modality == "factual" and post.place is not None:
+        if post.main is None:
+            event.place = post.place
+    if event.place is None and event.occasion:
+        occasion = post.lexicon.occasions.get(event.occasion)
+        if occasion is not None and occasion.venue is not None:
+            event.place = Place(name=occasion.venue[0], country=occasion.venue[1])
+
+
+def _date(post: _Post, event: Event, start: int, end: int) -> None:
+    here = [d for d in post.dates if start <= d.start < end]
+    day = None
+    for mention in here:
+        day = mention.resolve(post.day)
+        if day:
+            break
+    if day is None and event.modality == "factual" and post.place_day and post.main is None:
+        day = post.place_day
+    if day is None and here and here[0].month and here[0].day and not post.day:
+        event.partial = (here[0].month, here[0].day)
+    event.date = day
+    event.date_min = event.date_max = day
+    if day is None and post.day and event.modality in ("factual", "reported"):
+        event.date_max = post.day
+
+
+def _modes(event: Event, modes: set[str]) -> set[str]:
+    if "phone" in modes or "video" in modes:
+        return (
+            modes & {"phone", "video", "multilateral"}
+            if "multilateral" in modes
+            else modes & {"phone", "video"}
+        )
+    countries = {p["country"] for p in event.actors if p["country"]}
+    where = event.place["country"] if event.place else None
+    if where and countries:
+        if where in countries and len(countries) > 1:
+            modes.add("visit")
+        elif where not in countries:
+            modes.discard("visit")
+            modes.add("third-party")
+    if not modes & {"visit", "third-party", "multilateral"}:
+        modes.add("meet")
+    return modes
+
+
+def _consult_cameo(event: Event) -> str:
+    if "phone" in event.mode:
+        return "041"
+    if "visit" in event.mode:
+        return "042"
+    if "third-party" in event.mode:
+        return "044"
+    return "040"
+
+
+# -- one event per meeting ----------------------------------------------------------------------
+
+
+def _merged(post: _Post, events: list[Event]) -> list[Event]:
+    """The same meeting told twice (headline and body, a quote) is one event: same type,
+    modality and states; what one telling lacks the other gives."""
+    kept: list[Event] = []
+    for event in events:
+        twin = next((other for other in kept if _same(other, event)), None)
+        if twin is None:
+            kept.append(event)
+            continue
+        _absorb(twin, event)
+    return kept
+
+
+def _sides(event: Event) -> frozenset[str]:
+    return frozenset(
+        p["country"] or p.get("org") or "?" for p in (*event.actors, *event.recipients)
+    )
+
+
+def _same(one: Event, other: Event) -> bool:
+    return (
+        one.type == other.type and one.modality == other.modality and _sides(one) == _sides(other)
+    )
+
+
+def _absorb(into: Event, event: Event) -> None:
+    names = {p["name"] for p in into.actors if p["name"]}
+    for party in event.actors:
+        if party["name"] and party["name"] not in names:
+            into.actors.append(party)
+    countries_named = {p["country"] for p in into.actors if p["name"]}
+    into.actors = [p for p in into.actors if p["name"] or p["country"] not in countries_named]
+    into.mode = [m for m in MODES if m in set(into.mode) | set(event.mode)]
+    if "meet" in into.mode and len(into.mode) > 1:
+        into.mode.remove("meet")
+    into.place = into.place or event.place
+    into.occasion = into.occasion or event.occasion
+    if into.date is None and event.date is not None:
+        into.date, into.date_min, into.date_max = event.date, event.date_min, event.date_max

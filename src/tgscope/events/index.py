@@ -1,0 +1,168 @@
+"""The archive's ``events`` table, kept in step with the posts like the search index.
+
+:meth:`EventIndex.catch_up` extracts the events of every post written since the last
+write it holds (new posts, edited ones, posts merged into others), and all of them again
+when the dictionaries or rules changed (:attr:`Lexicon.version`).  Posts without a date
+(text dumps) get date bounds from their dated neighbours in the archive's order
+(:func:`neighbour_bounds`), which a new neighbour can narrow: their channel's bounds are
+computed again whenever it receives posts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..store.events import EventFilter, EventTables
+from .extract import extract_events
+from .lexicon import Lexicon, load
+from .model import Event
+from .when import year_within
+
+_COMMIT_EVERY = 5_000  # posts a transaction: a long first run keeps what it did if stopped
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    posts: int  # posts read
+    events: int  # events written
+    rebuilt: bool  # the dictionaries changed: every post was read again
+
+
+class EventIndex:
+    def __init__(self, tables: EventTables, lexicon: Lexicon | None = None):
+        self.tables = tables
+        self.lexicon = lexicon or load()
+
+    def behind(self) -> bool:
+        """Whether posts were written since the last catch-up (or the dictionaries changed)."""
+        state = self.tables.state()
+        if state.get("version") != self.lexicon.version:
+            return True
+        row = self.tables.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
+        return int(row[0] if row else 0) > int(state.get("seq", 0))
+
+    def catch_up(self) -> CatchUp:
+        """Extract the events of the posts written since the last catch-up, in transactions
+        of a few thousand posts: an interrupted run keeps what it did, and the next one
+        goes on from there (``cursor``)."""
+        state = self.tables.state()
+        rebuilt = state.get("version") != self.lexicon.version
+        posts = events = 0
+        with self.tables.writing() as target:
+            if rebuilt:
+                self.tables.clear()
+                state = {}
+            done = int(state.get("seq", 0))
+            resuming = state.get("target") is not None
+            if resuming:
+                target = int(state["target"])
+            cursor = int(state.get("cursor", 0))
+            self.tables.drop_posts(self.tables.removed_since(done))
+            pending = [pk for pk in self.tables.written_since(done) if pk > cursor]
+            self.tables.save_state({"version": self.lexicon.version, "target": target})
+        # resumed: the channels the stopped run wrote to are not known, so all are bounded
+        channels: set[int] = set(self.tables.channel_pks()) if resuming else set()
+        for start in range(0, len(pending), _COMMIT_EVERY):
+            chunk = pending[start : start + _COMMIT_EVERY]
+            with self.tables.writing():
+                self.tables.drop_posts(chunk)
+                for pk, key, text, day, channel_pk in self.tables.posts(chunk):
+                    found = extract_events(key, text, day, self.lexicon)
+                    self.tables.save(pk, found)
+                    posts += 1
+                    events += len(found)
+                    if channel_pk is not None and (found or day is None):
+                        channels.add(channel_pk)
+                self.tables.save_state({"cursor": chunk[-1]})
+        with self.tables.writing():
+            self._bound_undated(channels)
+            self.tables.db.execute("DELETE FROM events_state WHERE name IN ('target', 'cursor')")
+            self.tables.save_state({"seq": target, "version": self.lexicon.version})
+        return CatchUp(posts, events, rebuilt)
+
+    def _bound_undated(self, channels: set[int]) -> None:
+        """Twice: a day placed by the first pass ("January 9" between November and March:
+        2023) bounds its own neighbours in the second."""
+        for channel_pk in self.tables.channels_with_undated(channels):
+            self._bound_channel(channel_pk, first=True)
+            self._bound_channel(channel_pk, first=False)
+
+    def _bound_channel(self, channel_pk: int, *, first: bool) -> None:
+        timeline = self.tables.channel_timeline(channel_pk)
+        if first:  # anchors: only the days the texts give, not the ones placed before
+            timeline = [(pk, day, None) for pk, day, _ in timeline]
+            timeline = self._own_days(timeline)
+        for post_pk, low, high in neighbour_bounds(timeline):
+            for event_pk, partial, own_min, own_max, _ in self.tables.undated_events(post_pk):
+                day, earliest, latest = _within(partial, own_min, own_max, low, high)
+                self.tables.set_dates(event_pk, day, earliest, latest)
+
+    def _own_days(
+        self, timeline: list[tuple[int, str | None, None]]
+    ) -> list[tuple[int, str | None, str | None]]:
+        own = []
+        for post_pk, day, _ in timeline:
+            text_day = None
+            if day is None:
+                days = [
+                    own_min
+                    for _, partial, own_min, own_max, modality in self.tables.undated_events(post_pk)
+                    if modality == "factual" and partial is None and own_min and own_min == own_max
+                ]
+                text_day = min(days) if days else None
+            own.append((post_pk, day, text_day))
+        return own
+
+    def select(self, filters: EventFilter, **page: int | None) -> Iterator[Event]:
+        for data in self.tables.select(filters, **page):
+            yield Event.from_dict(data)
+
+
+def neighbour_bounds(
+    timeline: list[tuple[int, str | None, str | None]],
+) -> Iterator[tuple[int, str | None, str | None]]:
+    """For each post without a date, in archive order, ``(post_pk, low, high)``: the days of
+    its nearest dated neighbours before and after (a post's date, else an exact day its own
+    text gives: a ``📍City, Month D, YYYY`` dateline).  Dumps may run oldest first or newest
+    first; the known days tell which."""
+    known = [
+        (index, (day or text_day)[:10])
+        for index, (_, day, text_day) in enumerate(timeline)
+        if day or text_day
+    ]
+    ascending = len(known) < 2 or known[0][1] <= known[-1][1]
+    previous: str | None = None
+    after: dict[int, str | None] = {}
+    following: str | None = None
+    for index in range(len(timeline) - 1, -1, -1):
+        after[index] = following
+        _, day, text_day = timeline[index]
+        if day or text_day:
+            following = (day or text_day or "")[:10]
+    for index, (post_pk, day, text_day) in enumerate(timeline):
+        if day is None:
+            before, later = previous, after[index]
+            low, high = (before, later) if ascending else (later, before)
+            yield post_pk, low, high
+        if day or text_day:
+            previous = (day or text_day or "")[:10]
+
+
+def _within(
+    partial: str | None, own_min: str | None, own_max: str | None, low: str | None, high: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The day and bounds of an undated post's event: its own bounds narrowed by the
+    neighbours'; a day without a year placed in them when only one year fits."""
+    if own_min is not None and own_min == own_max:
+        return own_min, own_min, own_max  # the text gives the day
+    first = max(filter(None, (own_min, low)), default=None)
+    last = min(filter(None, (own_max, high)), default=None)
+    if first and last and first > last:  # the neighbours contradict the text: keep the text's
+        first, last = own_min, own_max
+    if partial:
+        month, day = (int(part) for part in partial.split("-"))
+        exact = year_within(month, day, first, last)
+        if exact:
+            return exact, exact, exact
+    return None, first, last

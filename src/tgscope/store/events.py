@@ -1,0 +1,272 @@
+"""The events tables (``events``, ``event_parties``, ``events_state``; schema version 10).
+
+SQL only: what an event is and when the tables are brought up to date is
+:mod:`tgscope.events.index`'s to say.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import StoreError
+
+_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events to list; every field narrows (None: any)."""
+
+    channel: str | None = None
+    since: str | None = None  # YYYY-MM-DD: events that may have happened on or after it
+    until: str | None = None
+    type: str | None = None
+    actor: str | None = None  # a person's name (any part) or a state's alpha-3
+    country: str | None = None  # alpha-3 of any party
+    dyad: tuple[str, str] | None = None  # two states, both among the parties
+    mode: str | None = None
+    modality: str | None = None
+    post: str | None = None  # one post's key
+
+
+class EventTables:
+    """Rows of the events tables, on the archive's connection."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    @contextmanager
+    def writing(self) -> Iterator[int]:
+        """One write transaction, yielding the archive's last write (read under the lock)."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            (_, _, path) = self.db.execute("PRAGMA database_list").fetchone()
+            raise StoreError(
+                f"{path}: the archive is locked by another process (try again when it has"
+                f" finished): {error}"
+            ) from error
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
+            yield int(row[0]) if row else 0
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def state(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT name, value FROM events_state"))
+
+    def save_state(self, values: dict[str, Any]) -> None:
+        self.db.executemany(
+            "INSERT INTO events_state VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+            " SET value = excluded.value",
+            [(name, str(value)) for name, value in values.items()],
+        )
+
+    def clear(self) -> None:
+        for table in ("event_parties", "events", "events_state"):
+            self.db.execute(f"DELETE FROM {table}")
+
+    # -- what changed ---------------------------------------------------------------------
+
+    def removed_since(self, seq: int) -> list[int]:
+        return [
+            pk for (pk,) in self.db.execute("SELECT pk FROM removed_posts WHERE seq > ?", (seq,))
+        ]
+
+    def written_since(self, seq: int) -> list[int]:
+        """The posts written after ``seq`` (all of them for 0), by pk."""
+        if seq == 0:
+            return [pk for (pk,) in self.db.execute("SELECT pk FROM posts ORDER BY pk")]
+        rows = self.db.execute("SELECT pk FROM posts INDEXED BY posts_seq WHERE seq > ?", (seq,))
+        return sorted(pk for (pk,) in rows)
+
+    def posts(self, pks: list[int]) -> list[tuple[int, str, str, str | None, int | None]]:
+        """``(pk, key, text, date, channel_pk)`` of these posts (not deleted ones), by pk."""
+        found = []
+        for part in _parts(pks):
+            found += self.db.execute(
+                "SELECT pk, key, text, date, channel_pk FROM posts"
+                f" WHERE pk IN ({','.join('?' * len(part))}) AND deleted_at IS NULL",
+                part,
+            ).fetchall()
+        found.sort()
+        return found
+
+    # -- writing --------------------------------------------------------------------------
+
+    def drop_posts(self, pks: Iterable[int]) -> None:
+        for part in _parts(list(pks)):
+            marks = ",".join("?" * len(part))
+            self.db.execute(
+                "DELETE FROM event_parties WHERE event_pk IN"
+                f" (SELECT pk FROM events WHERE post_pk IN ({marks}))",
+                part,
+            )
+            self.db.execute(f"DELETE FROM events WHERE post_pk IN ({marks})", part)
+
+    def save(self, post_pk: int, events: list[Any]) -> None:
+        """Write a post's events (:class:`tgscope.events.model.Event`, with its ``partial``)."""
+        for position, event in enumerate(events):
+            partial = f"{event.partial[0]:02d}-{event.partial[1]:02d}" if event.partial else None
+            cursor = self.db.execute(
+                "INSERT INTO events (post_pk, position, type, modality, mode, date, date_min,"
+                " date_max, partial, own_min, own_max, occasion, place_country, record)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    post_pk,
+                    position,
+                    event.type,
+                    event.modality,
+                    json.dumps(event.mode),
+                    event.date,
+                    event.date_min,
+                    event.date_max,
+                    partial,
+                    event.date_min,
+                    event.date_max,
+                    event.occasion,
+                    event.place["country"] if event.place else None,
+                    _record(event),
+                ),
+            )
+            rows = [
+                (cursor.lastrowid, side, party["name"], party["country"], party.get("org"))
+                for side, parties in (("actor", event.actors), ("recipient", event.recipients))
+                for party in parties
+            ]
+            self.db.executemany("INSERT INTO event_parties VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- undated posts ----------------------------------------------------------------------
+
+    def channel_pks(self) -> list[int]:
+        return [pk for (pk,) in self.db.execute("SELECT pk FROM channels")]
+
+    def channels_with_undated(self, channel_pks: Iterable[int | None]) -> list[int]:
+        found = []
+        for channel_pk in {pk for pk in channel_pks if pk is not None}:
+            row = self.db.execute(
+                "SELECT 1 FROM events JOIN posts ON posts.pk = events.post_pk"
+                " WHERE posts.channel_pk = ? AND posts.date IS NULL LIMIT 1",
+                (channel_pk,),
+            ).fetchone()
+            if row:
+                found.append(channel_pk)
+        return found
+
+    def channel_timeline(self, channel_pk: int) -> list[tuple[int, str | None, str | None]]:
+        """``(post_pk, post date, the first day of a factual event it tells)`` in archive
+        order: a dump's post has no date, but its dateline or resolved "January 9" has."""
+        return list(
+            self.db.execute(
+                "SELECT posts.pk, posts.date, (SELECT min(date) FROM events"
+                "  WHERE events.post_pk = posts.pk AND events.modality = 'factual')"
+                " FROM posts WHERE posts.channel_pk = ? AND posts.deleted_at IS NULL"
+                " ORDER BY posts.pk",
+                (channel_pk,),
+            )
+        )
+
+    def undated_events(
+        self, post_pk: int
+    ) -> list[tuple[int, str | None, str | None, str | None, str]]:
+        """``(pk, partial, own_min, own_max, modality)`` of a post's events."""
+        return list(
+            self.db.execute(
+                "SELECT pk, partial, own_min, own_max, modality FROM events WHERE post_pk = ?",
+                (post_pk,),
+            )
+        )
+
+    def set_dates(self, event_pk: int, day: str | None, low: str | None, high: str | None) -> None:
+        (record,) = self.db.execute(
+            "SELECT record FROM events WHERE pk = ?", (event_pk,)
+        ).fetchone()
+        data = json.loads(record)
+        data["date"], data["date_min"], data["date_max"] = day, low, high
+        self.db.execute(
+            "UPDATE events SET date = ?, date_min = ?, date_max = ?, record = ? WHERE pk = ?",
+            (day, low, high, json.dumps(data, ensure_ascii=False), event_pk),
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def select(
+        self, filters: EventFilter, *, limit: int | None = None, offset: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        """The events as record dicts, by date (undated last), then post and position."""
+        sql, args = _query(filters)
+        sql += " ORDER BY coalesce(events.date, events.date_max, events.date_min) IS NULL,"
+        sql += " coalesce(events.date, events.date_max, events.date_min), events.post_pk, events.position"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        for key, record in self.db.execute(sql, args):
+            yield {"post": key, **json.loads(record)}
+
+    def count(self, filters: EventFilter) -> int:
+        sql, args = _query(filters, columns="count(*)")
+        return self.db.execute(sql, args).fetchone()[0]
+
+
+def _record(event: Any) -> str:
+    data = event.to_dict()
+    del data["post"]  # the key is the post's: a merged post's events follow it
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _query(
+    filters: EventFilter, columns: str = "posts.key, events.record"
+) -> tuple[str, list[Any]]:
+    sql = f"SELECT {columns} FROM events JOIN posts ON posts.pk = events.post_pk"
+    where: list[str] = []
+    args: list[Any] = []
+    if filters.channel:
+        sql += " JOIN channels ON channels.pk = posts.channel_pk"
+        where.append("channels.username = ? COLLATE NOCASE")
+        args.append(filters.channel.lstrip("@"))
+    if filters.post:
+        where.append("posts.key = ?")
+        args.append(filters.post)
+    if filters.type:
+        where.append("events.type = ?")
+        args.append(filters.type.upper())
+    if filters.modality:
+        where.append("events.modality = ?")
+        args.append(filters.modality)
+    if filters.mode:
+        where.append("events.mode LIKE ?")
+        args.append(f'%"{filters.mode}"%')
+    if filters.since:
+        where.append("coalesce(events.date, events.date_max) >= ?")
+        args.append(filters.since)
+    if filters.until:
+        where.append("coalesce(events.date, events.date_min) <= ?")
+        args.append(filters.until)
+    for country in (filters.country,) + tuple(filters.dyad or ()):
+        if country:
+            where.append(
+                "events.pk IN (SELECT event_pk FROM event_parties WHERE country = ? OR org = ?)"
+            )
+            args += [country.upper(), country.upper()]
+    if filters.actor:
+        where.append(
+            "events.pk IN (SELECT event_pk FROM event_parties WHERE side = 'actor' AND"
+            " (name LIKE ? OR country = ? OR org = ?))"
+        )
+        args += [f"%{filters.actor}%", filters.actor.upper(), filters.actor.upper()]
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql, args
+
+
+def _parts(items: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
