@@ -83,6 +83,15 @@ CUES: tuple[Cue, ...] = (
         rf"\b(?:переговоры|консультации|беседа|беседу) (?:с|между)\b|состоял(?:ся|ись|ась) (?:\w+ )?(?:{_RU_TALKS}|встреч\w*)",
         cameo="040",
     ),
+    # the nouns alone: a meeting only when parties of two states are named with it
+    _cue(
+        "CONSULT",
+        r"\b(?:talks|meeting|meetings|summit|negotiations|consultations|conversation)\b"
+        r"|(?:прошл[иао]?|прош[её]л|начал\w*|завершил\w*|продолжил\w*) (?:\w+ )?(?:переговор|встреч)\w*"
+        r"|\bпереговор\w*|\bвстреч[аеиу]\b|\bсаммит\w*",
+        cameo="040",
+        strong=False,
+    ),
     # -- CONSULT: a visit ------------------------------------------------------------------------
     _cue(
         "CONSULT",
@@ -188,22 +197,36 @@ CUES: tuple[Cue, ...] = (
 # -- what a sentence says of its event ----------------------------------------------------------
 
 FUTURE = re.compile(
-    r"\bwill\b|\bto be held\b|\bis (?:due|scheduled|expected|set|planned) to\b|\bare (?:due|scheduled|expected|set|planned) to\b"
-    r"|\bplans? to\b|\bupcoming\b|\bforthcoming\b|\bnext week\b|\bnext month\b|\bis to (?:visit|meet|hold)\b"
+    r"\bwill\b|\bwould\b|\bshall\b|\bmay\b|\bmight\b|\bto be held\b|\bunlikely\b"
+    r"|\b(?:is|are|was|were) (?:due|scheduled|expected|set|planned|slated|going) to\b"
+    r"|\bscheduled\b|\bplann(?:ed|ing)\b|\bplans? to\b|\bupcoming\b|\bforthcoming\b"
+    r"|\bpossible\b|\bpotential\b|\bprospective\b|\bahead of\b|\blook(?:s|ing)? forward\b"
+    r"|\bnext (?:week|month|year)\b|\bis to (?:visit|meet|hold)\b|\bto (?:have|hold|meet|visit)\b"
     r"|\bagreed to\b|\bintend\w*\b|\bwould like to\b|\bat a convenient time\b|\btomorrow\b"
-    r"|будет|будут|состоится|состоятся|планиру\w*|предстоящ\w*|намерен\w*|проведут|посетит|встретится|встретятся|завтра|в удобное время"
+    r"|\bbeing (?:worked out|negotiated|prepared|discussed|arranged)\b|\bpreparations? for\b"
+    r"|\bannounced\b|\bhopes? to\b|\bready to\b|\bin the works\b"
+    r"|будет|будут|состоится|состоятся|планиру\w*|запланирован\w*|предстоящ\w*|намерен\w*"
+    r"|проведет|проведут|посетит|посетят|встретится|встретятся|примет участие|примут участие"
+    r"|завтра|в удобное время|может|могут|возможн\w*|готовящ\w*|подготовк\w*|ожида\w*"
+    r"|анонсирова\w*|собирается|отправится|прибудет|пройдут|пройдет|в ходе предстоящ\w*"
 )
 NEGATED = re.compile(
-    r"\bno (?:meeting|talks|contacts?|plans?)\b|\bnot (?:planned|scheduled|take place|be held|meet|met|hold)\b"
-    r"|\bwas (?:cancelled|canceled|postponed|called off)\b|\bcancel(?:led|ed)\b|\bpostponed\b|\bdid not\b|\bdidn't\b|\bhas not\b|\bhave not\b"
-    r"|\bwithout a meeting\b|\bdenied\b|\bno such\b"
-    r"|не (?:планируется|состоится|состоялась|состоялся|состоялись|было|будет|встреча\w*|провод\w*)|отмен\w*|отложен\w*|не встреча\w*|не проводил\w*"
+    r"\bno (?:meeting|talks|contacts?|plans?|such)\b|\bnot (?:planned|scheduled|take place|be held"
+    r"|meet|met|hold|preparing|planning|on the agenda)\b|\bcancel(?:l?ed|s)?\b|\bcalled off\b"
+    r"|\bpostponed\b|\bdid not\b|\bdidn't\b|\bhas not\b|\bhave not\b|\bwithout a meeting\b"
+    r"|\bdenied\b|\brefuted\b|\bruled out\b"
+    r"|не (?:планируется|состоится|состоялась|состоялся|состоялись|было|будет|ведется|готовится"
+    r"|встреча\w*|провод\w*|стоит)|отмен\w*|отложен\w*|перенесен\w*|опроверг\w*|не встреча\w*"
+    r"|не проводил\w*|нет планов|исключил\w*"
 )
 REPORTED = re.compile(
-    r"\blatest meeting\b|\blast met\b|\bprevious(?:ly)? (?:meeting|met|talks)\b|\bearlier (?:this|that) (?:year|month)\b"
-    r"|\bduring (?:their|his|her) [^.]{0,40}(?:summit|visit|meeting|talks)\b|\bwas held in\b|\breportedly\b|\baccording to\b"
-    r"|\breported(?:ly)? that\b|\bin (?:19|20)\d\d\b.{0,40}\bmet\b"
-    r"|последняя встреча|предыдущ\w+ встреч\w*|по данным|по сообщени\w*|как сообща\w*"
+    r"\blatest meeting\b|\blast met\b|\bprevious(?:ly)?\b|\bearlier\b|\blast (?:year|month|week"
+    r"|september|october|november|december|january|february|march|april|may|june|july|august)\b"
+    r"|\bduring (?:their|his|her) [^.]{0,40}(?:summit|visit|meeting|talks)\b|\bwas held in\b"
+    r"|\breportedly\b|\baccording to\b|\breported(?:ly)? that\b|\bfirst (?:full-format )?meeting\b"
+    r"|\bcommented on\b|\boutcome of\b|\bresults of\b|\bfollowing (?:the|their|his)\b"
+    r"|последн\w+ встреч\w*|предыдущ\w+|ранее|недавно|по данным|по сообщени\w*|как сообща\w*"
+    r"|в прошлом году|итог\w* (?:встреч|переговор)\w*|по итогам|после встречи"
 )
 SIDELINES = re.compile(
     r"\bon the sidelines\b|\bon the margins\b|\bin the margins\b|\bon the fringes\b|на полях|в кулуарах"

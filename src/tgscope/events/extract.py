@@ -127,7 +127,7 @@ def sentences(text: str) -> Iterable[tuple[int, int]]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.start()
-        if "\n" not in match.group() and _ABBREVIATIONS.search(text[max(start, end - 6) : end + 1]):
+        if "\n" not in match.group() and _ABBREVIATIONS.search(text[max(start, end - 8) : end]):
             continue
         if text[start:end].strip():
             yield start, end
@@ -272,21 +272,108 @@ def _sentence_events(post: _Post, start: int, end: int, previous: list[Found]) -
     for type_, found in by_type.items():
         found.sort(key=lambda hit: hit[1].start())
         if type_ == "CONSULT":
-            event = _consult(post, start, end, found, parties, previous)
-        else:
-            event = _directed(post, start, end, found, parties, previous)
-        if event is not None:
+            events += _visits(post, start, end, found, parties) or _consult(
+                post, start, end, found, parties, previous
+            )
+        elif (event := _directed(post, start, end, found, parties, previous)) is not None:
             events.append(event)
     return events
 
 
-def _consult(post, start, end, hits, parties, previous) -> Event | None:
+_TRAVEL = re.compile(
+    r"\b(?:(?:official |state |working |first )?visit(?:ed|s|ing)?(?: to)?|arrived in|arrives in"
+    r"|travel(?:led|ed|s)? to|went to|goes to|go to|trip to|tour of|headed to|came to|come to)\b"
+    r"|посети\w*|посещени\w*|визит\w* (?:в|во|на)\b|прибыл\w* (?:в|во|на)\b|поездк\w* (?:в|во|на)\b"
+    r"|отправи\w* (?:в|во|на)\b|турне по|приезд\w* (?:в|во|на)\b"
+)
+_LIST_GAP = re.compile(r"\s*(?:,|and|и|,\s*and|&)?\s*(?:the\s+)?")
+
+
+def _visits(post: _Post, start: int, end: int, hits, parties: list[Found]) -> list[Event]:
+    """A journey: "Lavrov visited Kenya and Burundi", "will visit South Africa, Eswatini,
+    Botswana and Angola", «прибыл в Пекин»: one visit a country it names, the traveller
+    and the host (named in the sentence, else the state)."""
+    match = _TRAVEL.search(post.folded, start, end)
+    if match is None:
+        return []
+    destinations = _destinations(post, match.end(), end)
+    if not destinations:
+        return []
+    travellers = [p for p in parties if p.start < match.start()]
+    if not travellers:
+        travellers = _main_parties(post)[:1] or post.people[:1]
+    if not travellers:
+        return []
+    traveller = travellers[-1] if len(travellers) > 1 and travellers[-1].party["name"] else travellers[0]
+    home = traveller.party["country"]
+    cue = next((cue for cue, hit in hits if hit.start() <= match.start() < hit.end()), hits[0][0])
+    modality = _modality(post, start, end, match, cue)
+    events = []
+    for place in destinations:
+        country = place["country"]
+        if country is None or country == home:
+            continue
+        hosts = [p for p in parties if p.party["country"] == country and p is not traveller]
+        event = Event(post=post.key, type="CONSULT", cameo="042", modality=modality)
+        host_parties = [h.party for h in hosts] or [Party(name=None, country=country, role=None)]
+        event.actors = [traveller.party, *host_parties]
+        event.place = place
+        event.evidence = _evidence(post, start, end)
+        modes = {"visit"}
+        _occasion(post, event, start, end, modes)
+        event.mode = [mode for mode in MODES if mode in modes]
+        _date(post, event, start, end)
+        _bound_by_terms(post, event, [traveller, *hosts], start, end)
+        events.append(event)
+    return events
+
+
+def _destinations(post: _Post, after: int, end: int) -> list[Place]:
+    """The places named right after a travel cue, as a list ("Kenya and Burundi")."""
+    places: list[Place] = []
+    position = after
+    for mention in post.mentions:
+        if mention.start < after:
+            continue
+        if mention.start >= end:
+            break
+        gap = post.folded[position : mention.start]
+        if not _LIST_GAP.fullmatch(gap):
+            break
+        place = _place_of(post, mention)
+        if place is None:
+            break
+        if place["name"] is None and places and places[-1]["country"] == place["country"]:
+            position = mention.end  # "Nairobi, the capital of Kenya"
+            continue
+        places.append(place)
+        position = mention.end
+    return places
+
+
+def _consult(post, start, end, hits, parties, previous) -> list[Event]:
+    """A meeting or call: every party to it, how, where and when; a list of bilateral
+    meetings when one side met several others in turn ("with the foreign ministers of
+    Lebanon and Indonesia")."""
     strong = [hit for hit in hits if hit[0].strong]
     modes = {mode for cue, _ in hits for mode in cue.modes}
-    folded = post.folded
-    sentence = folded[start:end]
+    sentence = post.folded[start:end]
     if "📞" in post.text[start:end] or (post.text[:12].count("📞") and start < 20):
         modes.add("phone")
+    sides = _consult_sides(post, start, end, parties, previous, bool(strong))
+    countries = {found.party["country"] or found.party.get("org") for found in sides}
+    if len(sides) < 2 or (not strong and len(countries) < 2):
+        return []
+    cue, match = (strong or hits)[0]
+    modality = _modality(post, start, end, match, cue)
+    groups = _bilateral(sides, match, sentence)
+    return [
+        _consult_event(post, start, end, group, cue, modality, set(modes)) for group in groups
+    ]
+
+
+def _consult_sides(post, start, end, parties, previous, strong: bool) -> list[Found]:
+    sentence = post.folded[start:end]
     sides = list(parties)
     speaker = _speaker_at(post, start)
     if speaker is not None and _WE.search(sentence):
@@ -299,11 +386,32 @@ def _consult(post, start, end, hits, parties, previous) -> Event | None:
         sides = _distinct([*sides, *_states_in(post, start, end)])
     if len(sides) < 2 and strong and post.dyad:
         sides = _distinct([*sides, *_dyad_parties(post)])
-    countries = {found.party["country"] or found.party.get("org") for found in sides}
-    if len(sides) < 2 or (not strong and len(countries) < 2):
-        return None
-    cue, match = (strong or hits)[0]
-    modality = _modality(post, start, end, match, cue)
+    return _without_reporters(post, sides)
+
+
+_TOGETHER = re.compile(r"\bbetween\b|\bamong\b|trilateral|joint|между|трехсторон|совместн")
+
+
+def _bilateral(sides: list[Found], cue: re.Match[str], sentence: str) -> list[list[Found]]:
+    """One host meeting several guests one by one is several meetings: one person before
+    the cue and parties of two or more states after it, unless the text says they met
+    together ("between", "trilateral")."""
+    before = [s for s in sides if 0 <= s.start < cue.start()]
+    after = [s for s in sides if s.start >= cue.end()]
+    states = {s.party["country"] for s in after}
+    if len(before) != 1 or len(states) < 2 or len(after) + 1 != len(sides):
+        return [sides]
+    if _TOGETHER.search(sentence):
+        return [sides]
+    own = before[0].party["country"]
+    groups = []
+    for state in dict.fromkeys(s.party["country"] for s in after):
+        if state != own:
+            groups.append([before[0], *[s for s in after if s.party["country"] == state]])
+    return groups or [sides]
+
+
+def _consult_event(post, start, end, sides, cue, modality, modes) -> Event:
     event = Event(post=post.key, type="CONSULT", cameo=cue.cameo, modality=modality)
     event.actors = [found.party for found in sides]
     event.evidence = _evidence(post, start, end)
@@ -314,6 +422,35 @@ def _consult(post, start, end, hits, parties, previous) -> Event | None:
     event.cameo = _consult_cameo(event)
     _bound_by_terms(post, event, sides, start, end)
     return event
+
+
+_REPORTING = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:said|says|told|stated|noted|announced|added|stressed|commented"
+    r"|refuted|confirmed|reported|explained|emphasi[sz]ed|refrained|declined|сказал\w*|заявил\w*"
+    r"|сообщил\w*|отметил\w*|подчеркнул\w*|рассказал\w*|пояснил\w*|добавил\w*"
+    r"|прокомментировал\w*|анонсировал\w*)\b"
+)
+_REPORTED_BY = re.compile(
+    r"(?:according to|по словам|said|told reporters|заявил\w*|сообщил\w*|отметил\w*"
+    r"|рассказал\w*)[^.;]{0,50}$"
+)
+
+
+def _without_reporters(post: _Post, sides: list[Found]) -> list[Found]:
+    """Those who only tell of a meeting ("Zakharova said that Lavrov would hold talks…",
+    «сообщил пресс-секретарь Дмитрий Песков») are not its parties, unless without them
+    fewer than two sides are left ("Lavrov said at a meeting with Zarif")."""
+    def reporting(found: Found) -> bool:
+        if found.start < 0:
+            return False
+        after = post.folded[found.end : found.end + 40]
+        before = post.folded[max(0, found.start - 60) : found.start]
+        aside = found.rank in ("spokesperson", "other")
+        return aside or bool(_REPORTING.search(after) or _REPORTED_BY.search(before))
+
+    kept = [found for found in sides if not reporting(found)]
+    states = {found.party["country"] or found.party.get("org") for found in kept}
+    return kept if len(kept) >= 2 and len(states) >= 2 else sides
 
 
 def _found(party: Party) -> Found:
@@ -471,13 +608,26 @@ def _place(post: _Post, event: Event, start: int, end: int) -> None:
             event.place = place
             if place["name"]:
                 break
-    if event.place is None and event.modality == "factual" and post.place is not None:
-        if post.main is None:
-            event.place = post.place
+    if event.place is None and event.modality == "factual" and post.main is None:
+        event.place = post.place or _first_place(post, end)
     if event.place is None and event.occasion:
         occasion = post.lexicon.occasions.get(event.occasion)
         if occasion is not None and occasion.venue is not None:
             event.place = Place(name=occasion.venue[0], country=occasion.venue[1])
+
+
+def _first_place(post: _Post, after: int) -> Place | None:
+    """Where the post's first meeting took place when its sentence does not say: the first
+    city named as a place ("in Beijing", «в Пекине») in the next sentences or the headline."""
+    for mention in post.mentions:
+        if mention.start < after and mention.start > 200:
+            continue
+        if not _LOCATIVE.search(post.folded[max(0, mention.start - 4) : mention.start]):
+            continue
+        place = _place_of(post, mention)
+        if place is not None and place["name"]:
+            return place
+    return None
 
 
 def _date(post: _Post, event: Event, start: int, end: int) -> None:
@@ -487,8 +637,8 @@ def _date(post: _Post, event: Event, start: int, end: int) -> None:
         day = mention.resolve(post.day)
         if day:
             break
-    if day is None and event.modality == "factual" and post.place_day and post.main is None:
-        day = post.place_day
+    if day is None and event.modality == "factual" and post.main is None:
+        day = post.place_day or post.day  # told the day it happened, unless it says otherwise
     if day is None and here and here[0].month and here[0].day and not post.day:
         event.partial = (here[0].month, here[0].day)
     event.date = day
@@ -498,6 +648,8 @@ def _date(post: _Post, event: Event, start: int, end: int) -> None:
 
 
 def _modes(event: Event, modes: set[str]) -> set[str]:
+    """The modes the cues gave, completed by the place: in one party's country, a visit;
+    in neither's, a third country."""
     if "phone" in modes or "video" in modes:
         return (
             modes & {"phone", "video", "multilateral"}
@@ -512,8 +664,8 @@ def _modes(event: Event, modes: set[str]) -> set[str]:
         elif where not in countries:
             modes.discard("visit")
             modes.add("third-party")
-    if not modes & {"visit", "third-party", "multilateral"}:
-        modes.add("meet")
+    if not modes & {"visit", "third-party", "multilateral"} and event.modality == "factual":
+        modes.add("meet")  # in person, nothing more said; a plan or a memory says nothing
     return modes
 
 

@@ -161,12 +161,19 @@ def titles(
         if _names_someone(match.start(), match.end(), people, folded):
             continue
         countries = _countries_near(folded, mentions, match.start(), match.end())
+        if not countries:  # "the foreign minister", "the minister": the one named before
+            earlier = [p for p in people if p.end <= match.start() and p.rank == rank]
+            if earlier and match.group().endswith(("minister", "министр")) or earlier and rank in _HEADS:
+                known = earlier[-1]
+                found.append(Found(match.start(), match.end(), known.party, rank, known.official))
+            continue
         for country in countries:
             named = _named(people, country, rank)
             if named is not None:
                 found.append(Found(match.start(), match.end(), named.party, rank, named.official))
             else:
-                found.append(_holder(lexicon, country, rank, day, match.start(), match.end()))
+                title = match.group()
+                found.append(_holder(lexicon, country, rank, day, match.start(), match.end(), title))
     return found
 
 
@@ -183,10 +190,43 @@ def _rank_of(match: re.Match[str]) -> str:
     raise AssertionError("a role match names its rank")
 
 
+_TITLE_ROLES = (
+    ("president", "President"),
+    ("президент", "President"),
+    ("председател", "President"),
+    ("prime minister", "Prime Minister"),
+    ("премьер", "Prime Minister"),
+    ("premier", "Premier"),
+    ("chancellor", "Chancellor"),
+    ("канцлер", "Chancellor"),
+    ("king", "King"),
+    ("корол", "King"),
+    ("emir", "Emir"),
+    ("эмир", "Emir"),
+    ("sultan", "Sultan"),
+    ("султан", "Sultan"),
+)
+_HEADS = ("head_of_state", "head_of_government")
+
+
 def _holder(
-    lexicon: Lexicon, country: str, rank: str, day: str | None, start: int, end: int
+    lexicon: Lexicon,
+    country: str,
+    rank: str,
+    day: str | None,
+    start: int,
+    end: int,
+    title: str = "",
 ) -> Found:
+    """Who held the office a title names on ``day``: "the President of Iran" is the one
+    whose role is President (not the Supreme Leader), whichever rank the state gives it."""
     holders = lexicon.holders(country, rank, day) if day else []
+    if rank in _HEADS and day:
+        words = [role for word, role in _TITLE_ROLES if word in title]
+        if words:
+            both = [*lexicon.holders(country, _HEADS[0], day), *lexicon.holders(country, _HEADS[1], day)]
+            named = [o for o in both if words[0].lower() in o.role.lower()]
+            holders = named or holders
     if rank == "head_of_state" and not holders and day:
         holders = lexicon.holders(country, "head_of_government", day)
     if len(holders) == 1:
@@ -262,5 +302,6 @@ def counterparts(
             if named is not None:
                 found.append(Found(match.start(), match.end(), named.party, rank, named.official))
             else:
-                found.append(_holder(lexicon, country, rank, day, match.start(), match.end()))
+                title = match.group()
+                found.append(_holder(lexicon, country, rank, day, match.start(), match.end(), title))
     return found
