@@ -214,19 +214,19 @@ NEGATED = re.compile(
     r"\bno (?:meeting|talks|contacts?|plans?|such)\b|\bnot (?:planned|scheduled|take place|be held"
     r"|meet|met|hold|preparing|planning|on the agenda)\b|\bcancel(?:l?ed|s)?\b|\bcalled off\b"
     r"|\bpostponed\b|\bdid not\b|\bdidn't\b|\bhas not\b|\bhave not\b|\bwithout a meeting\b"
-    r"|\bdenied\b|\brefuted\b|\bruled out\b"
+    r"|\bdenied\b|\brefuted\b|\bruled out\b|\brefused\b|\bdeclined to\b"
     r"|не (?:планируется|состоится|состоялась|состоялся|состоялись|было|будет|ведется|готовится"
     r"|встреча\w*|провод\w*|стоит)|отмен\w*|отложен\w*|перенесен\w*|опроверг\w*|не встреча\w*"
-    r"|не проводил\w*|нет планов|исключил\w*"
+    r"|не проводил\w*|нет планов|исключил\w*|отказал\w*"
 )
 REPORTED = re.compile(
     r"\blatest meeting\b|\blast met\b|\bprevious(?:ly)?\b|\bearlier\b|\blast (?:year|month|week"
     r"|september|october|november|december|january|february|march|april|may|june|july|august)\b"
     r"|\bduring (?:their|his|her) [^.]{0,40}(?:summit|visit|meeting|talks)\b|\bwas held in\b"
     r"|\breportedly\b|\baccording to\b|\breported(?:ly)? that\b|\bfirst (?:full-format )?meeting\b"
-    r"|\bcommented on\b|\boutcome of\b|\bresults of\b|\bfollowing (?:the|their|his)\b"
+    r"|\bcommented on\b"
     r"|последн\w+ встреч\w*|предыдущ\w+|ранее|недавно|по данным|по сообщени\w*|как сообща\w*"
-    r"|в прошлом году|итог\w* (?:встреч|переговор)\w*|по итогам|после встречи"
+    r"|в прошлом году"
 )
 SIDELINES = re.compile(
     r"\bon the sidelines\b|\bon the margins\b|\bin the margins\b|\bon the fringes\b|на полях|в кулуарах"

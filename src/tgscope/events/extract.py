@@ -28,12 +28,20 @@ _ABBREVIATIONS = re.compile(
 _BOUNDARY = re.compile(r"\n+|(?<=[.!?…])[\"»”)]?\s+")
 _FLAG = re.compile(r"([\U0001F1E6-\U0001F1FF])([\U0001F1E6-\U0001F1FF])")
 _HASHTAG = re.compile(r"#(\w+)")
-_DATELINE = re.compile(r"📍\s*([^\n,]{2,60}),\s*([^\n]{4,40})")
+# 📍City, Month D, YYYY; a news agency's "VIENNA, November 23. /TASS/"; a closing
+# "Geneva, 1 March 2016" line
+_DATELINE = re.compile(
+    r"📍\s*([^\n,]{2,60}),\s*([^\n]{4,40})"
+    r"|^[ \t]*([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{2,30}),\s*((?:\d{1,2} )?[A-Za-zА-Яа-яё]{3,9}\.? ?\d{0,2}(?:,? \d{4})?)\b"
+    r"|^[ \t]*([A-ZА-ЯЁ][\w .'-]{2,30}),\s*(\d{1,2} [A-Za-zА-Яа-яё]+ \d{4}|[A-Za-z]+ \d{1,2}, \d{4})[ \t]*$",
+    re.MULTILINE,
+)
 _SPEAKER = re.compile(r"^[ \t]*💬[ \t]*(?P<who>[^:\n]{3,90}):", re.MULTILINE)
 _REMARKS_BY = re.compile(
     r"'s (?:opening |closing |introductory )?(?:remarks|statement|speech|address|answers)|(?:выступлени\w+|вступительн\w+ слов\w+|ответ\w* на вопросы)"
 )
 _LOCATIVE = re.compile(r"(?:\bin|\bat|\bto|\bв|\bво|📍)\s*$")
+_TOPIC = re.compile(r"(?:\bon|\babout|\bover|\bregarding|\bconcerning|\bпо|\bо|\bоб|\bвокруг)\s+$")
 _YOU = re.compile(r"\byou\b|\byour\b|\bвас\b|\bвам\b|\bвы\b|\bваш\w*|\bтебя\b")
 _WE = re.compile(r"\bwe\b|\bour\b|\bi\b|\bмы\b|\bнаш\w*|\bя\b")
 _UNGA_SESSION = re.compile(
@@ -160,19 +168,26 @@ def _dyad(post: _Post) -> list[str]:
 
 
 def _dateline(post: _Post) -> None:
-    match = _DATELINE.search(post.text)
-    if not match:
-        return
-    for mention in post.mentions:
-        if match.start(1) <= mention.start < match.end(1):
-            place = _place_of(post, mention)
-            if place:
-                post.place = place
-                break
-    for date in post.dates:
-        if match.start(2) <= date.start < match.end(2):
-            post.place_day = date.resolve(post.day)
-            break
+    """The place and day of a dateline, the post's main event's unless it says others."""
+    for match in _DATELINE.finditer(post.text):
+        groups = [n for n in range(1, 7, 2) if match.group(n)]
+        where, when = groups[0], groups[0] + 1
+        places = [
+            place
+            for mention in post.mentions
+            if match.start(where) <= mention.start < match.end(where)
+            and (place := _place_of(post, mention)) is not None
+        ]
+        days = [
+            day
+            for date in post.dates
+            if match.start(when) <= date.start < match.end(when)
+            and (day := date.resolve(post.day)) is not None
+        ]
+        if places and (days or where == 1):
+            post.place = places[0]
+            post.place_day = days[0] if days else None
+            return
 
 
 def _speakers(post: _Post) -> None:
@@ -417,7 +432,8 @@ def _consult_event(post, start, end, sides, cue, modality, modes) -> Event:
     event.evidence = _evidence(post, start, end)
     _occasion(post, event, start, end, modes)
     _place(post, event, start, end)
-    _date(post, event, start, end)
+    others = [found.start for found in sides[1:] if found.start >= 0]
+    _date(post, event, start, end, anchor=min(others) if others else None)
     event.mode = [mode for mode in MODES if mode in _modes(event, modes)]
     event.cameo = _consult_cameo(event)
     _bound_by_terms(post, event, sides, start, end)
@@ -465,6 +481,43 @@ def _dyad_parties(post: _Post) -> list[Found]:
     return [_found(Party(name=None, country=country, role=None)) for country in post.dyad]
 
 
+#: acts of a state rather than a person: the ministry summons, the state expels
+_STATE_ACTS = ("PROTEST", "SANCTION")
+_MINISTRY = re.compile(
+    r"\bforeign ministry\b|\bministry of foreign affairs\b|\bforeign affairs ministry\b"
+    r"|\bforeign office\b|\bstate department\b|\bмид\b|\bминистерств\w* иностранных дел\b"
+    r"|\bвнешнеполитическ\w+ ведомств\w*"
+)
+_MISSION = re.compile(
+    r"\bembassy\b|\bambassadors?\b|\bdiplomats?\b|\bdiplomatic mission\b|\bmission\b"
+    r"|\bchar(?:g|gé)e? d'affaires\b|\bconsulate(?: general)?\b|посольств\w*|посл(?:а|у|ом|ов|ы)?\b"
+    r"|дипломат\w*|поверенн\w+ в делах|консульств\w*|постпредств\w*|генконсульств\w*"
+)
+
+
+def _institutions(post: _Post, start: int, end: int, pattern: re.Pattern[str]) -> list[Found]:
+    """The states whose ministry or mission a sentence names: "the Russian Foreign
+    Ministry", "Ministry of Foreign Affairs of Ukraine", «посольства США», "US Embassy"."""
+    found = []
+    for match in pattern.finditer(post.folded, start, end):
+        for mention in post.mentions:
+            country = country_of(mention)
+            if country is None:
+                continue
+            gap_before = post.folded[mention.end : match.start()]
+            gap_after = post.folded[match.end() : mention.start]
+            adjacent = (mention.end <= match.start() and re.fullmatch(r"\s*(?:'s\s*)?(?:[\w-]+\s+)?", gap_before))
+            adjacent = adjacent or (
+                mention.start >= match.end()
+                and re.fullmatch(r"\s*(?:of\s+(?:the\s+)?|in\s+|to\s+)?(?:[\w'-]+\s+){0,2}?", gap_after)
+            )
+            if adjacent:
+                party = Party(name=None, country=country, role=None)
+                found.append(Found(mention.start, mention.end, party))
+                break
+    return _distinct(found)
+
+
 def _directed(post, start, end, hits, parties, previous) -> Event | None:
     cue, match = hits[0]
     folded = post.folded
@@ -478,8 +531,14 @@ def _directed(post, start, end, hits, parties, previous) -> Event | None:
             before = _main_parties(post) or list(previous)
         elif speaker is not None:
             before = [speaker]
+    if not before and cue.type in _STATE_ACTS:
+        before = _institutions(post, start, end, _MINISTRY) or _states_in(
+            post, start, match.start()
+        )
     own = {b.key for b in before} | {b.party["country"] for b in before}
     recipients = []
+    if cue.type in _STATE_ACTS:
+        recipients += [m for m in _institutions(post, start, end, _MISSION) if m.key not in own]
     if speaker is not None and _YOU.search(folded, match.start(), end) and post.main:
         recipients = [_found(p) for p in post.main.actors if p["name"] != speaker.party["name"]]
     recipients += [p for p in after if p.key not in own]
@@ -546,7 +605,7 @@ def _object_end(folded: str, start: int, end: int) -> int:
 
 def _modality(post: _Post, start: int, end: int, match: re.Match[str], cue: C.Cue) -> str:
     window = post.folded[start : min(end, match.end() + 80)]
-    if C.NEGATED.search(window):
+    if C.NEGATED.search(post.folded, start, min(end, match.end() + 160)):
         return "negated"
     if cue.modality:
         return cue.modality
@@ -614,6 +673,8 @@ def _place(post: _Post, event: Event, start: int, end: int) -> None:
         occasion = post.lexicon.occasions.get(event.occasion)
         if occasion is not None and occasion.venue is not None:
             event.place = Place(name=occasion.venue[0], country=occasion.venue[1])
+        elif event.occasion == "UN" or (occasion is not None and occasion.org == "UN"):
+            event.place = Place(name="New York", country="USA")  # "at the UN headquarters"
 
 
 def _first_place(post: _Post, after: int) -> Place | None:
@@ -630,11 +691,18 @@ def _first_place(post: _Post, after: int) -> Place | None:
     return None
 
 
-def _date(post: _Post, event: Event, start: int, end: int) -> None:
+def _date(post: _Post, event: Event, start: int, end: int, anchor: int | None = None) -> None:
+    """The day the sentence gives (the last date before ``anchor``, the party it is about,
+    when the sentence lists meetings on several days); else the dateline's or the post's
+    for what happened; a day without a year is kept for the archive to place."""
     here = [d for d in post.dates if start <= d.start < end]
+    if anchor is not None:
+        before = [d for d in here if d.start < anchor]
+        here = before[-1:] + [d for d in here if d not in before[-1:]]
     day = None
+    ahead = event.modality == "future"
     for mention in here:
-        day = mention.resolve(post.day)
+        day = mention.resolve(post.day, ahead=ahead)
         if day:
             break
     if day is None and event.modality == "factual" and post.main is None:

@@ -273,8 +273,8 @@ def _cased(text: str, start: int, end: int, entry: Entry) -> bool:
         return span.isupper()
     if entry.kind == ADJECTIVE:
         return True
-    if entry.kind == PERSON and len(span) > 2 and span.isupper():
-        return False  # «МИД» is the ministry, not «Мид» (Meade); names are not shouted
+    if entry.kind == PERSON and len(span) > 2 and span[:2].isupper():
+        return False  # «МИДа» is the ministry's, not «Мида» (Meade's): names are not shouted
     return span[:1].isupper() or not span[:1].isalpha()
 
 

@@ -108,8 +108,9 @@ class DateMention:
     offset: int | None = None
     weekday: int | None = None
 
-    def resolve(self, post_date: str | None) -> str | None:
-        """The day, ``YYYY-MM-DD``, when the text and the post's date fix it."""
+    def resolve(self, post_date: str | None, *, ahead: bool = False) -> str | None:
+        """The day, ``YYYY-MM-DD``, when the text and the post's date fix it; ``ahead``: of
+        what is to come, so "on Monday" is the next Monday, "November 24" the next one."""
         if self.year is not None and self.month and self.day:
             return _iso(self.year, self.month, self.day)
         anchor = _parse(post_date)
@@ -118,9 +119,14 @@ class DateMention:
         if self.offset is not None:
             return (anchor + timedelta(days=self.offset)).isoformat()
         if self.weekday is not None:
+            if ahead:
+                forward = (self.weekday - anchor.weekday()) % 7
+                return (anchor + timedelta(days=forward)).isoformat()
             back = (anchor.weekday() - self.weekday) % 7
             return (anchor - timedelta(days=back)).isoformat()
         if self.month and self.day:
+            if ahead:
+                return _earliest_not_before(self.month, self.day, anchor)
             return _latest_not_after(self.month, self.day, anchor)
         return None
 
@@ -193,6 +199,14 @@ def _latest_not_after(month: int, day: int, anchor: date) -> str | None:
     for year in (anchor.year, anchor.year - 1):
         found = _iso(year, month, day)
         if found is not None and found <= anchor.isoformat():
+            return found
+    return None
+
+
+def _earliest_not_before(month: int, day: int, anchor: date) -> str | None:
+    for year in (anchor.year, anchor.year + 1):
+        found = _iso(year, month, day)
+        if found is not None and found >= anchor.isoformat():
             return found
     return None
 
