@@ -14,6 +14,11 @@ compiled into every case:
 * ``=Нью-Дели`` — the form as written, nothing more (for names pymorphy3 gets wrong, give
   each case so).
 
+(``tgscope.events.forms.phrase_forms`` puts every word of a phrase in the case, which turns
+the genitive in «Соединённые Штаты Америки» into «Америку», and its accusative of a plural
+place takes the animate form, «Соединённых Штаты»: names of places and bodies need the head
+noun phrase alone, inanimate.)
+
 Every Russian form with «ё» is also written with «е», and every form with an apostrophe in
 both spellings (' and ’).  Russian adjectives (``adjectives_ru``) are given as the masculine
 nominative and compiled into every gender, number and case.  ``ambiguities.tsv`` lists forms

@@ -531,6 +531,8 @@ def _directed(post, start, end, hits, parties, previous) -> Event | None:
             before = _main_parties(post) or list(previous)
         elif speaker is not None:
             before = [speaker]
+    if not before and cue.type not in _STATE_ACTS:  # "Russia extends its condolences"
+        before = _states_in(post, start, match.start())
     if not before and cue.type in _STATE_ACTS:
         before = _institutions(post, start, end, _MINISTRY) or _states_in(
             post, start, match.start()
@@ -623,14 +625,40 @@ def _evidence(post: _Post, start: int, end: int) -> Evidence:
     return Evidence(start=offset, end=offset + len(stripped), text=stripped)
 
 
+_AT_OCCASION = re.compile(
+    r"(?:\bat|\bin|\bв|\bheadquarters|штаб-квартир\w*|\bduring|\bsidelines of|\bmargins of|\bframework of|\bahead of|\bon|\bmeeting of"
+    r"|\bsession of|\bsummit of|\bна|\bв ходе|\bв рамках|\bполях|\bкулуарах|\bсаммит\w*"
+    r"|\bзаседани\w*|\bсовещани\w*|\bфорум\w*|\bсесси\w*|\bминистерск\w*|\bвстреч\w*)"
+    r"(?:\s+[\w'’-]+){0,4}\s*$"
+)
+_OCCASION_AFTER = re.compile(
+    r"\s*(?:[\w'’-]+\s+){0,2}?(?:summit|ministerial|meeting|session|forum|conference|council"
+    r"|саммит|заседани|совещани|сесси|форум|конференци|встреч|министерск)"
+)
+
+
 def _occasion(post: _Post, event: Event, start: int, end: int, modes: set[str]) -> None:
+    """The summit or session the sentence places the event in: an organisation named as
+    the setting ("on the sidelines of the SCO", "at the G20 summit", «на саммите БРИКС»),
+    not one named as a topic ("discussed UN reform")."""
+    sidelines = C.SIDELINES.search(post.folded, start, end) is not None
     for mention in post.mentions:
-        if start <= mention.start < end:
-            codes = [str(e.key) for e in mention.entries if e.kind == OCCASION]
-            if codes:
-                event.occasion = codes[0]
-                break
-    if event.occasion is None and C.SIDELINES.search(post.folded, start, end):
+        if not (start <= mention.start < end):
+            continue
+        codes = [str(e.key) for e in mention.entries if e.kind == OCCASION]
+        if not codes:
+            continue
+        occasion = post.lexicon.occasions.get(codes[0])
+        setting = (
+            sidelines
+            or (occasion is not None and occasion.kind in ("summit", "forum"))
+            or _AT_OCCASION.search(post.folded, max(start, mention.start - 60), mention.start)
+            or _OCCASION_AFTER.match(post.folded, mention.end)
+        )
+        if setting:
+            event.occasion = codes[0]
+            break
+    if event.occasion is None and sidelines:
         for match in _HASHTAG.finditer(post.text):
             code = post.lexicon.occasion_of_hashtag(match.group(1))
             if code:
@@ -639,9 +667,7 @@ def _occasion(post: _Post, event: Event, start: int, end: int, modes: set[str]) 
     if event.occasion is None:
         return
     occasion = post.lexicon.occasions.get(event.occasion)
-    if occasion is not None and occasion.multilateral:
-        modes.add("multilateral")
-    if C.SIDELINES.search(post.folded, start, end):
+    if (occasion is not None and occasion.multilateral) or sidelines:
         modes.add("multilateral")
 
 
@@ -718,6 +744,8 @@ def _date(post: _Post, event: Event, start: int, end: int, anchor: int | None = 
 def _modes(event: Event, modes: set[str]) -> set[str]:
     """The modes the cues gave, completed by the place: in one party's country, a visit;
     in neither's, a third country."""
+    if "video" in modes:
+        modes.discard("phone")  # a video call
     if "phone" in modes or "video" in modes:
         return (
             modes & {"phone", "video", "multilateral"}
