@@ -233,9 +233,12 @@ def ru_forms(spec: str) -> list[str]:
     ):
         variants.append([(token, True) for token, _ in variants[0]])
     forms = [spec.replace("[", "").replace("]", "")]
-    for tokens in variants:
+    for number, tokens in enumerate(variants):
         for case in CASES:
-            forms.append(" ".join(inflect_word(t, case) if c else t for t, c in tokens))
+            words = [inflect_word(t, case) if c else t for t, c in tokens]
+            if number and words[0] == tokens[0][0] and case != "nomn":
+                continue  # not «Государство Эритрею»: the appositive follows its head
+            forms.append(" ".join(words))
     return unique(forms)
 
 

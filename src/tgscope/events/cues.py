@@ -201,7 +201,7 @@ FUTURE = re.compile(
     r"|\b(?:is|are|was|were) (?:due|scheduled|expected|set|planned|slated|going) to\b"
     r"|\bscheduled\b|\bplann(?:ed|ing)\b|\bplans? to\b|\bupcoming\b|\bforthcoming\b"
     r"|\bpossible\b|\bpotential\b|\bprospective\b|\bahead of\b|\blook(?:s|ing)? forward\b"
-    r"|\bnext (?:week|month|year)\b|\bis to (?:visit|meet|hold)\b|\bto (?:have|hold|meet|visit)\b"
+    r"|\bnext (?:week|month|year)\b|\bis to (?:visit|meet|hold)\b|(?<!glad )(?<!happy )(?<!pleased )(?<!nice )\bto (?:have|hold|meet|visit)\b"
     r"|\bagreed to\b|\bintend\w*\b|\bwould like to\b|\bat a convenient time\b|\btomorrow\b"
     r"|\bbeing (?:worked out|negotiated|prepared|discussed|arranged)\b|\bpreparations? for\b"
     r"|\bannounced\b|\bhopes? to\b|\bready to\b|\bin the works\b"

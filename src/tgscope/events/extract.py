@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from dataclasses import dataclass, field
 
 from . import cues as C
@@ -376,6 +377,8 @@ def _consult(post, start, end, hits, parties, previous) -> list[Event]:
     if "📞" in post.text[start:end] or (post.text[:12].count("📞") and start < 20):
         modes.add("phone")
     sides = _consult_sides(post, start, end, parties, previous, bool(strong))
+    if not strong:  # "summit", "talks" alone: only between the parties the sentence names
+        sides = [found for found in sides if found.start >= start]
     countries = {found.party["country"] or found.party.get("org") for found in sides}
     if len(sides) < 2 or (not strong and len(countries) < 2):
         return []
@@ -717,6 +720,34 @@ def _first_place(post: _Post, after: int) -> Place | None:
     return None
 
 
+_PAST_PERIOD = re.compile(
+    r"\bin (?P<month>january|february|march|april|may|june|july|august|september|october"
+    r"|november|december)\b|\bв (?P<rumonth>январе|феврале|марте|апреле|мае|июне|июле|августе"
+    r"|сентябре|октябре|ноябре|декабре)\b|\b(?:in|в) (?P<year>(?:19|20)\d\d)(?: году)?\b"
+)
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december",
+    "январе феврале марте апреле мае июне июле августе сентябре октябре ноябре декабре",
+)
+
+
+def _told_later(post: _Post, day: str | None, start: int, end: int) -> bool:
+    """Whether a post tells of a meeting well before it was written: a day more than three
+    days before the post's, an earlier month or year ("in June", «в 2025 году»)."""
+    if post.day is None:
+        return False
+    if day is not None:
+        return (date.fromisoformat(post.day) - date.fromisoformat(day)).days > 3
+    match = _PAST_PERIOD.search(post.folded, start, end)
+    if match is None:
+        return False
+    if match.group("year"):
+        return int(match.group("year")) < int(post.day[:4])
+    word = match.group("month") or match.group("rumonth")
+    names = _MONTH_NAMES[0 if match.group("month") else 1].split()
+    return names.index(word) + 1 < int(post.day[5:7])
+
+
 def _date(post: _Post, event: Event, start: int, end: int, anchor: int | None = None) -> None:
     """The day the sentence gives (the last date before ``anchor``, the party it is about,
     when the sentence lists meetings on several days); else the dateline's or the post's
@@ -731,6 +762,8 @@ def _date(post: _Post, event: Event, start: int, end: int, anchor: int | None = 
         day = mention.resolve(post.day, ahead=ahead)
         if day:
             break
+    if event.modality == "factual" and _told_later(post, day, start, end):
+        event.modality = "reported"  # "On May 6, Lavrov held…" in a post of June: a memory
     if day is None and event.modality == "factual" and post.main is None:
         day = post.place_day or post.day  # told the day it happened, unless it says otherwise
     if day is None and here and here[0].month and here[0].day and not post.day:

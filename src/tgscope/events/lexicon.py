@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -213,6 +214,8 @@ class Lexicon:
             if not _whole_word(folded, start, end):
                 continue
             kept = tuple(entry for entry in entries if _cased(text, start, end, entry))
+            if kept and all(e.kind == PERSON for e in kept) and _longer_name(text, start, end):
+                continue
             if kept:
                 found.append(Mention(start, end, kept))
         return _longest(found)
@@ -259,6 +262,23 @@ class Lexicon:
             for official in self.by_office.get((office, rank), ())
             if official.serves_on(day)
         ]
+
+
+_NAME_GOES_ON = re.compile(r" ([A-ZА-ЯЁ][a-zа-яё]+)")
+_HEADLINE_WORDS = frozenset(
+    "meets holds says said talks calls visits arrives discusses has will to and in on with at"
+    " of for from as is was says: urges warns".split()
+)
+
+
+def _longer_name(text: str, start: int, end: int) -> bool:
+    """A one-word name that runs on into another capitalised word is someone else's:
+    "Abdullah" alone is Abdullah Abdullah, "Abdullah Bou Habib" is not (a title-case
+    headline's "Lavrov Meets" goes on with a verb, and stays Lavrov)."""
+    if " " in text[start:end]:
+        return False
+    following = _NAME_GOES_ON.match(text, end)
+    return following is not None and following.group(1).lower() not in _HEADLINE_WORDS
 
 
 def _whole_word(folded: str, start: int, end: int) -> bool:
