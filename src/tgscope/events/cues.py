@@ -83,6 +83,22 @@ CUES: tuple[Cue, ...] = (
         rf"\b(?:переговоры|консультации|беседа|беседу) (?:с|между)\b|состоял(?:ся|ись|ась) (?:\w+ )?(?:{_RU_TALKS}|встреч\w*)",
         cameo="040",
     ),
+    _cue(
+        "CONSULT",
+        r"\b(?:talked|spoke|conferred|chatted) with\b|\bheld a conversation\b|\bpress conference with\b"
+        r"|пообщал\w*|побеседовал\w*|переговорил\w*|беседовал\w*",
+        cameo="040",
+    ),
+    _cue("CONSULT", r"\bзвонил\w*|\bпозвонил\w*|\bсозвон\w*", modes=("phone",), cameo="041"),
+    # taking part in a summit, session or forum: a multilateral meeting with its body
+    _cue(
+        "CONSULT",
+        r"\b(?:take|takes|took|taking) part in\b|\bparticipat(?:e|es|ed|ing) in\b|\battend(?:s|ed|ing)?\b"
+        r"|участи[еяю] в\b|примет участие|принял\w* участие|примут участие|участвовал\w*|участвует",
+        modes=("multilateral",),
+        cameo="040",
+        strong=False,
+    ),
     # the nouns alone: a meeting only when parties of two states are named with it
     _cue(
         "CONSULT",

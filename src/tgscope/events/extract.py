@@ -99,7 +99,37 @@ def extract_events(
         if len(here) >= 2:
             previous = here
     _dated_by_main(post, events)
+    _shared_setting(events)
     return _merged(post, events)
+
+
+def _shared_setting(events: list[Event]) -> None:
+    """A post that tells of a summit's bilateral meetings names the summit once ("on the
+    sidelines of the UN General Assembly") and the meetings after it: each in-person
+    meeting of the same day and kind is at that summit, in its city."""
+    setting = next(
+        (e for e in events if e.type == "CONSULT" and e.occasion and "multilateral" in e.mode),
+        None,
+    )
+    if setting is None:
+        return
+    for event in events:
+        if event.type != "CONSULT" or event.occasion or event.modality != setting.modality:
+            continue
+        if {"phone", "video"} & set(event.mode) or event.date not in (None, setting.date):
+            continue
+        event.occasion = setting.occasion
+        if event.place is None and setting.place is not None:
+            event.place = setting.place
+        modes = set(event.mode) - {"meet"} | {"multilateral"}
+        countries = {p["country"] for p in event.actors if p["country"]}
+        where = event.place["country"] if event.place else None
+        if where and countries and where not in countries:
+            modes.add("third-party")
+        elif where and where in countries and len(countries) > 1:
+            modes.add("visit")
+        event.mode = [mode for mode in MODES if mode in modes]
+        event.cameo = _consult_cameo(event)
 
 
 def _dated_by_main(post: _Post, events: list[Event]) -> None:
@@ -379,6 +409,10 @@ def _consult(post, start, end, hits, parties, previous) -> list[Event]:
     sides = _consult_sides(post, start, end, parties, previous, bool(strong))
     if not strong:  # "summit", "talks" alone: only between the parties the sentence names
         sides = [found for found in sides if found.start >= start]
+    if "multilateral" in modes and len({s.party["country"] for s in sides}) < 2:
+        body = _body_at(post, start, end)  # "took part in the BRICS summit": with BRICS
+        if body is not None and sides:
+            sides = [*sides, _found(Party(name=None, country=None, role=None, org=body))]
     countries = {found.party["country"] or found.party.get("org") for found in sides}
     if len(sides) < 2 or (not strong and len(countries) < 2):
         return []
@@ -388,6 +422,18 @@ def _consult(post, start, end, hits, parties, previous) -> list[Event]:
     return [
         _consult_event(post, start, end, group, cue, modality, set(modes)) for group in groups
     ]
+
+
+def _body_at(post: _Post, start: int, end: int) -> str | None:
+    """The international body whose summit, session or forum a sentence names."""
+    for mention in post.mentions:
+        if start <= mention.start < end:
+            for entry in mention.entries:
+                if entry.kind == OCCASION:
+                    occasion = post.lexicon.occasions.get(str(entry.key))
+                    if occasion is not None:
+                        return occasion.org or occasion.code
+    return None
 
 
 def _consult_sides(post, start, end, parties, previous, strong: bool) -> list[Found]:
@@ -775,24 +821,26 @@ def _date(post: _Post, event: Event, start: int, end: int, anchor: int | None = 
 
 
 def _modes(event: Event, modes: set[str]) -> set[str]:
-    """The modes the cues gave, completed by the place: in one party's country, a visit;
-    in neither's, a third country."""
+    """The modes the cues gave, completed by the place: in one party's country, a visit
+    (not for an ambassador, who lives there); in neither's, a third country (not for a
+    meeting with an international body's head, whose seat is nobody's country)."""
     if "video" in modes:
         modes.discard("phone")  # a video call
     if "phone" in modes or "video" in modes:
-        return (
-            modes & {"phone", "video", "multilateral"}
-            if "multilateral" in modes
-            else modes & {"phone", "video"}
-        )
+        event.place = None  # where each side sat is not where they met
+        return modes & {"phone", "video", "multilateral"}
     countries = {p["country"] for p in event.actors if p["country"]}
+    bodies = [p for p in event.actors if not p["country"]]
+    envoys = any((p["role"] or "").startswith("Ambassador") for p in event.actors)
     where = event.place["country"] if event.place else None
     if where and countries:
-        if where in countries and len(countries) > 1:
+        if where in countries and len(countries) > 1 and not envoys:
             modes.add("visit")
-        elif where not in countries:
+        elif where not in countries and not bodies:
             modes.discard("visit")
             modes.add("third-party")
+    if envoys:
+        modes.discard("visit")
     if not modes & {"visit", "third-party", "multilateral"} and event.modality == "factual":
         modes.add("meet")  # in person, nothing more said; a plan or a memory says nothing
     return modes

@@ -106,6 +106,7 @@ class Entry(NamedTuple):
     kind: str
     key: int | str  # an official's index, an alpha-3, a city's index, an occasion's code
     upper: bool  # an acronym (US, РФ, КНР): must be upper case in the text too
+    lower: bool = False  # written in lower case in the dictionary («нормандский формат»)
 
 
 class Mention(NamedTuple):
@@ -144,7 +145,7 @@ class Lexicon:
                 continue
             letters = [char for char in form if char.isalpha()]
             upper = len(letters) > 1 and all(char.isupper() for char in letters)
-            self._forms[fold(form)].add(Entry(kind, key, upper))
+            self._forms[fold(form)].add(Entry(kind, key, upper, form[:1].islower()))
 
     def _load_officials(self, rows: list[dict[str, str]]) -> None:
         for row in rows:
@@ -291,7 +292,7 @@ def _cased(text: str, start: int, end: int, entry: Entry) -> bool:
     span = text[start:end]
     if entry.upper:
         return span.isupper()
-    if entry.kind == ADJECTIVE:
+    if entry.kind == ADJECTIVE or entry.lower:
         return True
     if entry.kind == PERSON and len(span) > 2 and span[:2].isupper():
         return False  # «МИДа» is the ministry's, not «Мида» (Meade's): names are not shouted

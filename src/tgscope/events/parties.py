@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import ADJECTIVE, COUNTRY, PERSON, Lexicon, Mention, Official
+from .lexicon import ADJECTIVE, COUNTRY, OCCASION, PERSON, Lexicon, Mention, Official
 from .model import Party
 
 # a role phrase, folded; its rank in the dictionary
@@ -15,6 +15,7 @@ _ROLES_EN = (
         r"(?:deputy|vice) (?:foreign minister|minister of foreign affairs|minister for foreign affairs)",
         "deputy_foreign_minister",
     ),
+    (r"(?:un )?secretary[- ]general|un chief", "secretary_general"),
     (
         r"state councillor and foreign minister|foreign minister|minister of foreign affairs|minister for foreign affairs"
         r"|foreign affairs minister|secretary of state|foreign secretary|top diplomat|head of (?:the )?foreign ministry",
@@ -30,6 +31,7 @@ _ROLES_EN = (
     (r"minister", "foreign_minister"),  # "the Russian Minister" in a foreign ministry's post
 )
 _ROLES_RU = (
+    (r"генсек\w*|генеральн\w+ секретар\w*", "secretary_general"),
     (
         r"заместител\w* (?:министра|главы) (?:иностранных дел|мид)\w*|замминистра иностранных дел|замглавы мид",
         "deputy_foreign_minister",
@@ -160,6 +162,11 @@ def titles(
         rank = _rank_of(match)
         if _names_someone(match.start(), match.end(), people, folded):
             continue
+        if rank == "secretary_general":
+            head = _secretary_general(lexicon, folded, mentions, match, day)
+            if head is not None:
+                found.append(head)
+            continue
         countries = _countries_near(folded, mentions, match.start(), match.end())
         if not countries:  # "the foreign minister", "the minister": the one named before
             earlier = [p for p in people if p.end <= match.start() and p.rank == rank]
@@ -175,6 +182,29 @@ def titles(
                 title = match.group()
                 found.append(_holder(lexicon, country, rank, day, match.start(), match.end(), title))
     return found
+
+
+def _secretary_general(
+    lexicon: Lexicon, folded: str, mentions: list[Mention], match: re.Match[str], day: str | None
+) -> Found | None:
+    """"the Secretary-General" (of the UN, unless NATO's or another body's is named next to
+    it) on ``day``."""
+    body = "UN"
+    for mention in mentions:
+        if abs(mention.start - match.end()) <= 8 or abs(match.start() - mention.end) <= 8:
+            orgs = [lexicon.occasions[str(e.key)].org for e in mention.entries if e.kind == OCCASION]
+            if orgs and orgs[0]:
+                body = orgs[0]
+                break
+    holders = [
+        official
+        for official in lexicon.by_office.get((body, "other"), [])
+        if "secretary" in official.role.lower() and official.serves_on(day)
+    ]
+    if len(holders) != 1:
+        return None
+    official = holders[0]
+    return Found(match.start(), match.end(), _party_of(official), "other", official)
 
 
 def _named(people: list[Found], country: str, rank: str) -> Found | None:
