@@ -213,7 +213,7 @@ CUES: tuple[Cue, ...] = (
 # -- what a sentence says of its event ----------------------------------------------------------
 
 FUTURE = re.compile(
-    r"\bwill\b|\bwould\b|\bshall\b|\bmay\b|\bmight\b|\bto be held\b|\bunlikely\b"
+    r"\bwill\b|\bwould\b|\bshall\b|(?<!on )(?<!in )\bmay\b(?!\s+\d)|\bmight\b|\bto be held\b|\bunlikely\b"
     r"|\b(?:is|are|was|were) (?:due|scheduled|expected|set|planned|slated|going) to\b"
     r"|\bscheduled\b|\bplann(?:ed|ing)\b|\bplans? to\b|\bupcoming\b|\bforthcoming\b"
     r"|\bpossible\b|\bpotential\b|\bprospective\b|\bahead of\b|\blook(?:s|ing)? forward\b"

@@ -350,7 +350,9 @@ def _visits(post: _Post, start: int, end: int, hits, parties: list[Found]) -> li
         travellers = _main_parties(post)[:1] or post.people[:1]
     if not travellers:
         return []
-    traveller = travellers[-1] if len(travellers) > 1 and travellers[-1].party["name"] else travellers[0]
+    traveller = (
+        travellers[-1] if len(travellers) > 1 and travellers[-1].party["name"] else travellers[0]
+    )
     home = traveller.party["country"]
     cue = next((cue for cue, hit in hits if hit.start() <= match.start() < hit.end()), hits[0][0])
     modality = _modality(post, start, end, match, cue)
@@ -419,9 +421,7 @@ def _consult(post, start, end, hits, parties, previous) -> list[Event]:
     cue, match = (strong or hits)[0]
     modality = _modality(post, start, end, match, cue)
     groups = _bilateral(sides, match, sentence)
-    return [
-        _consult_event(post, start, end, group, cue, modality, set(modes)) for group in groups
-    ]
+    return [_consult_event(post, start, end, group, cue, modality, set(modes)) for group in groups]
 
 
 def _body_at(post: _Post, start: int, end: int) -> str | None:
@@ -505,13 +505,17 @@ def _without_reporters(post: _Post, sides: list[Found]) -> list[Found]:
     """Those who only tell of a meeting ("Zakharova said that Lavrov would hold talks…",
     «сообщил пресс-секретарь Дмитрий Песков») are not its parties, unless without them
     fewer than two sides are left ("Lavrov said at a meeting with Zarif")."""
+
     def reporting(found: Found) -> bool:
         if found.start < 0:
             return False
         after = post.folded[found.end : found.end + 40]
         before = post.folded[max(0, found.start - 60) : found.start]
         aside = found.rank in ("spokesperson", "other")
-        return aside or bool(_REPORTING.search(after) or _REPORTED_BY.search(before))
+        told = _REPORTED_BY.search(before)
+        if told and re.search(r"\b(?:that|что|как)\b", told.group()):
+            told = None  # "said that Lavrov met…": Lavrov is what was said, not who said it
+        return aside or bool(_REPORTING.search(after) or told)
 
     kept = [found for found in sides if not reporting(found)]
     states = {found.party["country"] or found.party.get("org") for found in kept}
@@ -555,10 +559,14 @@ def _institutions(post: _Post, start: int, end: int, pattern: re.Pattern[str]) -
                 continue
             gap_before = post.folded[mention.end : match.start()]
             gap_after = post.folded[match.end() : mention.start]
-            adjacent = (mention.end <= match.start() and re.fullmatch(r"\s*(?:'s\s*)?(?:[\w-]+\s+)?", gap_before))
+            adjacent = mention.end <= match.start() and re.fullmatch(
+                r"\s*(?:'s\s*)?(?:[\w-]+\s+)?", gap_before
+            )
             adjacent = adjacent or (
                 mention.start >= match.end()
-                and re.fullmatch(r"\s*(?:of\s+(?:the\s+)?|in\s+|to\s+)?(?:[\w'-]+\s+){0,2}?", gap_after)
+                and re.fullmatch(
+                    r"\s*(?:of\s+(?:the\s+)?|in\s+|to\s+)?(?:[\w'-]+\s+){0,2}?", gap_after
+                )
             )
             if adjacent:
                 party = Party(name=None, country=country, role=None)
@@ -675,11 +683,12 @@ def _evidence(post: _Post, start: int, end: int) -> Evidence:
 
 
 _AT_OCCASION = re.compile(
-    r"(?:\bat|\bin|\bв|\bheadquarters|штаб-квартир\w*|\bduring|\bsidelines of|\bmargins of|\bframework of|\bahead of|\bon|\bmeeting of"
-    r"|\bsession of|\bsummit of|\bна|\bв ходе|\bв рамках|\bполях|\bкулуарах|\bсаммит\w*"
-    r"|\bзаседани\w*|\bсовещани\w*|\bфорум\w*|\bсесси\w*|\bминистерск\w*|\bвстреч\w*)"
+    r"(?:\bsidelines of|\bmargins of|\bframework of|\bmeeting of|\bsession of|\bsummit of"
+    r"|\bheadquarters|штаб-квартир\w*|\bполях|\bкулуарах|\bв рамках|\bсаммит\w*|\bзаседани\w*"
+    r"|\bсовещани\w*|\bфорум\w*|\bсесси\w*|\bминистерск\w*)"
     r"(?:\s+[\w'’-]+){0,4}\s*$"
 )
+_AT_UN = re.compile(r"(?:\bat the|\bв|\bin the)\s+$")  # "at the UN", «в ООН»: its seat
 _OCCASION_AFTER = re.compile(
     r"\s*(?:[\w'’-]+\s+){0,2}?(?:summit|ministerial|meeting|session|forum|conference|council"
     r"|саммит|заседани|совещани|сесси|форум|конференци|встреч|министерск)"
@@ -703,6 +712,10 @@ def _occasion(post: _Post, event: Event, start: int, end: int, modes: set[str]) 
             or (occasion is not None and occasion.kind in ("summit", "forum"))
             or _AT_OCCASION.search(post.folded, max(start, mention.start - 60), mention.start)
             or _OCCASION_AFTER.match(post.folded, mention.end)
+            or (
+                codes[0] == "UN"
+                and _AT_UN.search(post.folded, max(start, mention.start - 8), mention.start)
+            )
         )
         if setting:
             event.occasion = codes[0]

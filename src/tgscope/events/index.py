@@ -107,7 +107,9 @@ class EventIndex:
             if day is None:
                 days = [
                     own_min
-                    for _, partial, own_min, own_max, modality in self.tables.undated_events(post_pk)
+                    for _, partial, own_min, own_max, modality in self.tables.undated_events(
+                        post_pk
+                    )
                     if modality == "factual" and partial is None and own_min and own_min == own_max
                 ]
                 text_day = min(days) if days else None

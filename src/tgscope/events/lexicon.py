@@ -300,12 +300,16 @@ def _cased(text: str, start: int, end: int, entry: Entry) -> bool:
 
 
 def _longest(mentions: list[Mention]) -> list[Mention]:
-    mentions.sort(key=lambda mention: (mention.start, -mention.end))
+    """Of overlapping forms, the longest ("UN General Assembly" over "the UN")."""
+    mentions.sort(key=lambda mention: (mention.start - mention.end, mention.start))
     kept: list[Mention] = []
+    taken: list[tuple[int, int]] = []
     for mention in mentions:
-        if kept and mention.start < kept[-1].end:
+        if any(mention.start < end and start < mention.end for start, end in taken):
             continue
         kept.append(mention)
+        taken.append((mention.start, mention.end))
+    kept.sort(key=lambda mention: mention.start)
     return kept
 
 

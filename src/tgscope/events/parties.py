@@ -170,7 +170,12 @@ def titles(
         countries = _countries_near(folded, mentions, match.start(), match.end())
         if not countries:  # "the foreign minister", "the minister": the one named before
             earlier = [p for p in people if p.end <= match.start() and p.rank == rank]
-            if earlier and match.group().endswith(("minister", "министр")) or earlier and rank in _HEADS:
+            if (
+                earlier
+                and match.group().endswith(("minister", "министр"))
+                or earlier
+                and rank in _HEADS
+            ):
                 known = earlier[-1]
                 found.append(Found(match.start(), match.end(), known.party, rank, known.official))
             continue
@@ -180,19 +185,23 @@ def titles(
                 found.append(Found(match.start(), match.end(), named.party, rank, named.official))
             else:
                 title = match.group()
-                found.append(_holder(lexicon, country, rank, day, match.start(), match.end(), title))
+                found.append(
+                    _holder(lexicon, country, rank, day, match.start(), match.end(), title)
+                )
     return found
 
 
 def _secretary_general(
     lexicon: Lexicon, folded: str, mentions: list[Mention], match: re.Match[str], day: str | None
 ) -> Found | None:
-    """"the Secretary-General" (of the UN, unless NATO's or another body's is named next to
+    """ "the Secretary-General" (of the UN, unless NATO's or another body's is named next to
     it) on ``day``."""
     body = "UN"
     for mention in mentions:
         if abs(mention.start - match.end()) <= 8 or abs(match.start() - mention.end) <= 8:
-            orgs = [lexicon.occasions[str(e.key)].org for e in mention.entries if e.kind == OCCASION]
+            orgs = [
+                lexicon.occasions[str(e.key)].org for e in mention.entries if e.kind == OCCASION
+            ]
             if orgs and orgs[0]:
                 body = orgs[0]
                 break
@@ -254,7 +263,10 @@ def _holder(
     if rank in _HEADS and day:
         words = [role for word, role in _TITLE_ROLES if word in title]
         if words:
-            both = [*lexicon.holders(country, _HEADS[0], day), *lexicon.holders(country, _HEADS[1], day)]
+            both = [
+                *lexicon.holders(country, _HEADS[0], day),
+                *lexicon.holders(country, _HEADS[1], day),
+            ]
             named = [o for o in both if words[0].lower() in o.role.lower()]
             holders = named or holders
     if rank == "head_of_state" and not holders and day:
@@ -333,5 +345,7 @@ def counterparts(
                 found.append(Found(match.start(), match.end(), named.party, rank, named.official))
             else:
                 title = match.group()
-                found.append(_holder(lexicon, country, rank, day, match.start(), match.end(), title))
+                found.append(
+                    _holder(lexicon, country, rank, day, match.start(), match.end(), title)
+                )
     return found
