@@ -126,19 +126,32 @@ CUES: tuple[Cue, ...] = (
     # -- AGREE -------------------------------------------------------------------------------------
     _cue(
         "AGREE",
-        r"\binvit(?:ed|es|ation)\b[^.;]{0,120}?\bto (?:visit|come|attend|take part)\b|\binvited\b",
+        r"(?<!at the )\binvit(?:ed|es|ation)\b[^.;]{0,120}?\bto (?:visit|come|attend|take part)\b"
+        r"|\binvited\b|\baccepted (?:an |the )?invitation\b|\bextended an invitation\b",
         who="directed",
         cameo="036",
         modality="future",
     ),
-    _cue("AGREE", r"пригласил\w*|приглашени\w*", who="directed", cameo="036", modality="future"),
     _cue(
         "AGREE",
-        r"\bagreed to (?:meet|hold|continue|visit)\b|\bagreed on (?:a|the) (?:visit|meeting)\b",
+        r"пригласил\w*|(?<!по )приглашени\w*|принял\w* приглашение",
+        who="directed",
         cameo="036",
         modality="future",
     ),
-    _cue("AGREE", r"договорились (?:о|об|провести|встретиться)", cameo="036", modality="future"),
+    _cue(
+        "AGREE",
+        r"\bagreed to (?:meet|hold|continue|visit|prepare)\b|\bagreed on (?:a|the) (?:visit|meeting)\b"
+        r"|\bagreed (?:to|on|that)\b",
+        cameo="036",
+        modality="future",
+    ),
+    _cue(
+        "AGREE",
+        r"договорил\w* (?:о|об|провести|встретиться)|условил\w*|согласовал\w*|договорились",
+        cameo="036",
+        modality="future",
+    ),
     _cue("AGREE", r"\bsigned\b|\bsigning (?:of|ceremony)\b", cameo="057"),
     _cue("AGREE", r"подписал\w*|подписани\w*", cameo="057"),
     # -- SUPPORT -----------------------------------------------------------------------------------
@@ -161,10 +174,20 @@ CUES: tuple[Cue, ...] = (
         who="directed",
         cameo="018",
     ),
+    _cue(
+        "THREATEN",
+        r"\bretaliat\w*|\bwill (?:answer|respond)\b|\bwarned\b|\bthreaten\w*|\bresponse measures\b"
+        r"|\bcountermeasures\b|ответн\w+ мер\w*|ответит|последуют|получат ответ|пригрози\w*"
+        r"|предупредил\w*|предупредили|ответят",
+        who="directed",
+        cameo="130",
+    ),
     # -- ACCUSE and the rest -------------------------------------------------------------------------
     _cue(
         "ACCUSE",
         r"\b(?:condemn|criticiz|criticis|denounc|accus|blam)\w*|\bblackmail\b|\bprovocations? (?:from|by|of)\b"
+        r"|\bexpressed (?:deep |serious |grave )?concern\b|\bunfriendly (?:steps|acts?|actions)\b"
+        r"|\bpressure from\b|\bhostile actions\b|\bcalled [^.]{0,40} a \"?dictator\b|\balleged\b"
         r"|\brejected the policy\b|\bon the part of\b",
         who="directed",
         cameo="111",
@@ -172,7 +195,9 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "ACCUSE",
-        r"осуди\w*|осужда\w*|раскритикова\w*|обвини\w*|обвиня\w*|шантаж\w*|провокаци\w*",
+        r"осуди\w*|осужда\w*|раскритикова\w*|обвини\w*|обвиня\w*|шантаж\w*|провокаци\w*"
+        r"|упрекну\w*|неприемлем\w*|враждебн\w+ действи\w*|недружественн\w+|нарушени\w*"
+        r"|выразил\w* (?:серьезн\w+ |глубок\w+ )?обеспокоенност\w*",
         who="directed",
         cameo="111",
         strong=False,

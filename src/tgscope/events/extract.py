@@ -575,8 +575,30 @@ def _institutions(post: _Post, start: int, end: int, pattern: re.Pattern[str]) -
     return _distinct(found)
 
 
+def _jointly(post, start, end, hits, parties, previous) -> Event | None:
+    """An act of all its parties together: they agreed, they signed."""
+    cue, match = hits[0]
+    sides = list(parties)
+    if len(sides) < 2 and C.TWO_SIDES.search(post.folded, start, end):
+        sides = _distinct([*sides, *(previous or _main_parties(post))])
+    if len(sides) < 2:
+        sides = _distinct([*sides, *_states_in(post, start, end)])
+    sides = _without_reporters(post, sides)
+    if len({s.party["country"] or s.party.get("org") for s in sides}) < 2:
+        return None
+    event = Event(post=post.key, type=cue.type, cameo=cue.cameo)
+    event.actors = [found.party for found in sides]
+    event.modality = _modality(post, start, end, match, cue)
+    event.evidence = _evidence(post, start, end)
+    _date(post, event, start, end)
+    _bound_by_terms(post, event, sides, start, end)
+    return event
+
+
 def _directed(post, start, end, hits, parties, previous) -> Event | None:
     cue, match = hits[0]
+    if cue.who == "all":
+        return _jointly(post, start, end, hits, parties, previous)
     folded = post.folded
     before = [p for p in parties if p.start < match.start()]
     after = [p for p in parties if p.start >= match.start()]
@@ -664,6 +686,8 @@ def _object_end(folded: str, start: int, end: int) -> int:
 
 def _modality(post: _Post, start: int, end: int, match: re.Match[str], cue: C.Cue) -> str:
     window = post.folded[start : min(end, match.end() + 80)]
+    if cue.type == "REJECT":  # a denial is said: what it denies is not its modality
+        return "future" if C.FUTURE.search(window) else "factual"
     if C.NEGATED.search(post.folded, start, min(end, match.end() + 160)):
         return "negated"
     if cue.modality:
