@@ -421,6 +421,19 @@ def _masculine_type(word: str, lower: str, last: bool) -> tuple[str, str]:
     return word, "cons"
 
 
+def _last_word_forms(name: str) -> list[str]:
+    """A Chinese, Korean or Vietnamese man's name: only its last syllable declines, and
+    only when it ends in a consonant (Си Цзиньпина, Цинь Гана; Ван И stays)."""
+    head, _, last = name.rpartition(" ")
+    if not last or last[-1].lower() in _VOWELS or not last.isalpha():
+        return []
+    forms = []
+    for case in CASES[1:]:
+        word = _foreign_word(last, case, "m", False)
+        forms.append(f"{head} {word}".strip())
+    return forms
+
+
 def forms_ru(row: dict[str, str]) -> list[str]:
     """The Russian forms: every case of the name, its aliases and the short form (as given
     when ``ru_fixed``), and each with ё written as е too."""
@@ -429,6 +442,8 @@ def forms_ru(row: dict[str, str]) -> list[str]:
     for name in names:
         if row["ru_fixed"] == "1":
             forms.append(name)
+            if row["gender"] == "m":  # «Си Цзиньпином», «Цинь Ганом», «Ким Чен Ына»
+                forms.extend(_last_word_forms(name))
         else:
             forms.extend(name_forms(name, gender=row["gender"]))
     with_e = []

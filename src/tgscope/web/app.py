@@ -30,6 +30,7 @@ from ..record import reaction_label
 from .channels import channel_charts, channel_page
 from .data import WebArchive
 from .duplicates import cluster_page, duplicates_page
+from .events import events_page, timeline_page
 from .hashtags import hashtag_page, hashtags_page
 from .network import network_page
 from .overview import overview
@@ -121,6 +122,7 @@ def create_app(db: str | os.PathLike) -> Starlette:
     search, network, duplicates, hashtags = map(
         listing, (search_page, network_page, duplicates_page, hashtags_page)
     )
+    events, timeline = listing(events_page), listing(timeline_page)
     routes = [
         Route("/", home),
         Route("/.json", home),
@@ -140,6 +142,10 @@ def create_app(db: str | os.PathLike) -> Starlette:
         Route("/hashtags", hashtags),
         Route("/hashtags.json", hashtags),
         Route("/hashtags/{tag}", named(hashtag_page, "tag")),
+        Route("/events", events),
+        Route("/events.json", events),
+        Route("/events/timeline", timeline),
+        Route("/events/timeline.json", timeline),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -1,11 +1,14 @@
-"""``/posts/<key>``: one post whole, with its sources, its edits and its counts over time."""
+"""``/posts/<key>``: one post whole, with its sources, its edits, its counts over time and
+its diplomatic events (their evidence highlighted in the text)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
 from ..record import Post
+from ..store.events import EventTables
 from .data import Reader, WebArchive
+from .events import evidence_marks, index_state, post_events, public
 from .params import Page, not_found
 from .render import diff_html, safe_url
 
@@ -25,6 +28,8 @@ def post_page(archive: WebArchive, key: str) -> Page:
         deleted_at = reader.views.deleted_at(key)
         quotes = archive.reply_quotes(reader, [post])
         spread, copies = _spread(reader, post)
+        events = post_events(reader, key)
+        events_index = index_state(reader, EventTables(reader.db))
     texts = [version.text for version in versions] + [post.text]
     edits = [
         {**asdict(version), "diff": str(diff_html(version.text, newer))}
@@ -40,6 +45,9 @@ def post_page(archive: WebArchive, key: str) -> Page:
         "versions": edits,
         "spread": spread,
         "copies_index": copies,
+        "events": events,  # #event-N: the Nth of these
+        "evidence_marks": evidence_marks(post.text, events),
+        "events_index": public(events_index),
     }
     return Page("post.html", data, title=post.key)
 

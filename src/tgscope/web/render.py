@@ -35,6 +35,7 @@ _TAGS: dict[str, tuple[str, str | None]] = {
     "bank_card": ("span", "bank-card"),
 }
 _LINKED = {"url", "text_link", "mention", "hashtag", "cashtag", "email", "phone", "mention_name"}
+_MARK = "evidence"  # a highlighted range the app adds (never an entity of the post's)
 
 
 def safe_url(url: object) -> str | None:
@@ -89,10 +90,14 @@ class _Span(NamedTuple):
     href: str | None  # a linked entity's target (None: shown as text)
 
 
-def render_text(text: str, entities: Iterable[Any] | None = None) -> Markup:
+def render_text(
+    text: str, entities: Iterable[Any] | None = None, marks: Iterable[Any] = ()
+) -> Markup:
     """The text as HTML with its entities (offsets in code points, as the record keeps them);
-    entities that are malformed or point outside the text are left out."""
-    spans = _spans(text, entities or ())
+    entities that are malformed or point outside the text are left out.  ``marks``:
+    ``(start, end)`` ranges, in code points too, shown in ``<mark class="evidence">`` (an
+    event's evidence), across the entities' tags like any other span."""
+    spans = _spans(text, entities or ()) + _marks(text, marks)
     if not spans:
         return escape(text)
     bounds = sorted({0, len(text), *(s.start for s in spans), *(s.end for s in spans)})
@@ -137,6 +142,25 @@ def _spans(text: str, entities: Iterable[Any]) -> list[_Span]:
     return _no_link_in_a_link(found)
 
 
+def _marks(text: str, marks: Iterable[Any]) -> list[_Span]:
+    """The ranges within the text, overlapping or touching ones joined into one."""
+    ranges = []
+    for mark in marks:
+        try:
+            start, end = int(mark[0]), min(int(mark[1]), len(text))
+        except (IndexError, TypeError, ValueError, OverflowError):
+            continue
+        if 0 <= start < end:
+            ranges.append((start, end))
+    joined: list[_Span] = []
+    for start, end in sorted(ranges):
+        if joined and start <= joined[-1].end:
+            last = joined.pop()
+            start, end = last.start, max(end, last.end)
+        joined.append(_Span(start, end, _MARK, None))
+    return joined
+
+
 def _no_link_in_a_link(spans: list[_Span]) -> list[_Span]:
     """A linked span starting inside another link is shown as text: HTML has no <a> in <a>."""
     order = sorted(range(len(spans)), key=lambda i: (spans[i].start, -spans[i].end))
@@ -153,6 +177,8 @@ def _no_link_in_a_link(spans: list[_Span]) -> list[_Span]:
 
 
 def _open(span: _Span) -> str:
+    if span.kind == _MARK:
+        return f'<mark class="{_MARK}">'
     if span.kind in _LINKED:
         if span.href is None:
             return f'<span class="entity-{span.kind}">'
@@ -163,6 +189,8 @@ def _open(span: _Span) -> str:
 
 
 def _close(span: _Span) -> str:
+    if span.kind == _MARK:
+        return "</mark>"
     if span.kind in _LINKED:
         return "</span>" if span.href is None else "</a>"
     return f"</{_TAGS[span.kind][0]}>"

@@ -25,9 +25,9 @@ def is_loopback(host: str) -> bool:
 
 
 def prepare(db: str | os.PathLike, say: Callable[[str], None]) -> None:
-    """Bring the archive's schema, search index and near-copy index (once built) up to date
-    before serving it (the app itself only reads).  An archive that cannot be written to is
-    served as it is."""
+    """Bring the archive's schema, search index, near-copy index (once built) and events
+    table up to date before serving it (the app itself only reads).  An archive that cannot
+    be written to is served as it is."""
     from ..archive import Archive
 
     path = Path(db)
@@ -37,6 +37,7 @@ def prepare(db: str | os.PathLike, say: Callable[[str], None]) -> None:
         with Archive.open(path, create=False) as archive:
             archive.flush_index()
             archive.update_near_copies()
+            archive.update_events()
     except TgscopeError as error:
         say(f"warning: {error}; serving the archive as it is")
 

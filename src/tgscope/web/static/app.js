@@ -40,6 +40,14 @@
       series: Object.entries(d.series).map(([name, counts]) => ({
         name: name, type: "bar", stack: "posts", data: counts, large: true })),
     }),
+    "stacked-months": (d) => ({  // an events timeline: meetings per month by mode
+      ...base,
+      legend: { type: "scroll", top: 0 },
+      xAxis: { type: "category", data: d.months },
+      yAxis: { type: "value", name: "meetings", minInterval: 1 },
+      dataZoom: d.months.length > 60 ? [{ type: "slider", height: 16, bottom: 4 }] : [],
+      series: d.series.map((s) => ({ name: s.mode, type: "bar", stack: "meetings", data: s.counts })),
+    }),
     "posts-per-day": (d) => ({
       ...base,
       xAxis: { type: "time", axisLabel: { hideOverlap: true } }, yAxis: { type: "value", name: "posts", minInterval: 1 },
