@@ -51,7 +51,8 @@ CUES: tuple[Cue, ...] = (
     # -- CONSULT: by video ---------------------------------------------------------------------
     _cue(
         "CONSULT",
-        r"\bvideo ?conference\b|\bvideo[- ]?(?:link|call|conferencing)\b|\bvirtual (?:meeting|summit|talks)\b|\bonline (?:talks|meeting|summit)\b",
+        r"\bvideo ?conference\b|\bvideo[- ]?(?:link|call|conferencing)\b|\bvirtual (?:meeting"
+        r"|summit|talks)\b|\bonline (?:talks|meeting|summit)\b",
         modes=("video",),
         cameo="040",
     ),
@@ -65,11 +66,14 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "CONSULT",
         r"\b(?:met|meets|meeting|meet) (?:with|on the sidelines|in|at)\b|\bmet\b"
-        r"|\b(?:held|hold|holds|holding|had|have) (?:a |an )?(?:meeting|talks|consultations|conversation|discussions?)\b"
+        r"|\b(?:held|hold|holds|holding|had|have) (?:a |an )?(?:meeting|talks|consultations"
+        r"|conversation|discussions?)\b"
         r"|\btalks (?:with|between)\b|\bconsultations (?:with|between)\b"
-        r"|\bremarks (?:during|at|before|following|after) (?:the |a |his |her )?(?:meeting|talks|news conference)\b"
+        r"|\bremarks (?:during|at|before|following|after) (?:the |a |his |her )?(?:meeting|talks"
+        r"|news conference)\b"
         r"|\bmeeting (?:between|of)\b|\bnegotiations (?:with|between)\b|\btête-à-tête\b"
-        r"|\b(?:meeting|talks|summit|negotiations|consultations) (?:was|were|had been|has been) held\b",
+        r"|\b(?:meeting|talks|summit|negotiations|consultations) (?:was|were|had been"
+        r"|has been) held\b",
         modes=(),
         cameo="040",
     ),
@@ -80,12 +84,14 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "CONSULT",
-        rf"\b(?:переговоры|консультации|беседа|беседу) (?:с|между)\b|состоял(?:ся|ись|ась) (?:\w+ )?(?:{_RU_TALKS}|встреч\w*)",
+        rf"\b(?:переговоры|консультации|беседа|беседу) (?:с|между)\b|состоял(?:ся|ись"
+        rf"|ась) (?:\w+ )?(?:{_RU_TALKS}|встреч\w*)",
         cameo="040",
     ),
     _cue(
         "CONSULT",
-        r"\b(?:talked|spoke|conferred|chatted) with\b|\bheld a conversation\b|\bpress conference with\b"
+        r"\b(?:talked|spoke|conferred|chatted) with\b|\bheld a conversation\b"
+        r"|\bpress conference with\b"
         r"|пообщал\w*|побеседовал\w*|переговорил\w*|беседовал\w*",
         cameo="040",
     ),
@@ -93,7 +99,8 @@ CUES: tuple[Cue, ...] = (
     # taking part in a summit, session or forum: a multilateral meeting with its body
     _cue(
         "CONSULT",
-        r"\b(?:take|takes|took|taking) part in\b|\bparticipat(?:e|es|ed|ing) in\b|\battend(?:s|ed|ing)?\b"
+        r"\b(?:take|takes|took|taking) part in\b|\bparticipat(?:e|es|ed|ing) in\b|\battend(?:s|ed"
+        r"|ing)?\b"
         r"|участи[еяю] в\b|примет участие|принял\w* участие|примут участие|участвовал\w*|участвует",
         modes=("multilateral",),
         cameo="040",
@@ -103,7 +110,8 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "CONSULT",
         r"\b(?:talks|meeting|meetings|summit|negotiations|consultations|conversation)\b"
-        r"|(?:прошл[иао]?|прош[её]л|начал\w*|завершил\w*|продолжил\w*) (?:\w+ )?(?:переговор|встреч)\w*"
+        r"|(?:прошл[иао]?|прош[её]л|начал\w*|завершил\w*|продолжил\w*) (?:\w+ )?(?:переговор"
+        r"|встреч)\w*"
         r"|\bпереговор\w*|\bвстреч[аеиу]\b|\bсаммит\w*",
         cameo="040",
         strong=False,
@@ -111,7 +119,8 @@ CUES: tuple[Cue, ...] = (
     # -- CONSULT: a visit ------------------------------------------------------------------------
     _cue(
         "CONSULT",
-        r"\b(?:official |state |working )?visit(?:ed|s|ing)? (?:to )?\b|\barrived in\b|\bwelcomed\b|\breceived\b|\bhosted\b",
+        r"\b(?:official |state |working )?visit(?:ed|s|ing)? (?:to )?\b|\barrived in\b"
+        r"|\bwelcomed\b|\breceived\b|\bhosted\b",
         modes=("visit",),
         cameo="042",
         strong=False,
@@ -141,7 +150,8 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "AGREE",
-        r"\bagreed to (?:meet|hold|continue|visit|prepare)\b|\bagreed on (?:a|the) (?:visit|meeting)\b"
+        r"\bagreed to (?:meet|hold|continue|visit|prepare)\b|\bagreed on (?:a|the) (?:visit"
+        r"|meeting)\b"
         r"|\bagreed (?:to|on|that)\b",
         cameo="036",
         modality="future",
@@ -157,14 +167,16 @@ CUES: tuple[Cue, ...] = (
     # -- SUPPORT -----------------------------------------------------------------------------------
     _cue(
         "SUPPORT",
-        r"\bcongratulat\w*|\bpraised?\b|\bcommend(?:ed|s)?\b|\bhighly (?:appreciated|valued|assessed)\b"
+        r"\bcongratulat\w*|\bpraised?\b|\bcommend(?:ed|s)?\b|\bhighly (?:appreciated|valued"
+        r"|assessed)\b"
         r"|\bthanked\b|\bexpressed (?:gratitude|appreciation|support)\b",
         who="directed",
         cameo="051",
     ),
     _cue(
         "SUPPORT",
-        r"поздрав\w*|высоко оцени\w*|поблагодари\w*|выразил\w* (?:признательность|благодарность|поддержку)",
+        r"поздрав\w*|высоко оцени\w*|поблагодари\w*|выразил\w* (?:признательность|благодарность"
+        r"|поддержку)",
         who="directed",
         cameo="051",
     ),
@@ -182,10 +194,11 @@ CUES: tuple[Cue, ...] = (
         who="directed",
         cameo="130",
     ),
-    # -- ACCUSE and the rest -------------------------------------------------------------------------
+    # -- ACCUSE and the rest ---------------------------------------------------------------
     _cue(
         "ACCUSE",
-        r"\b(?:condemn|criticiz|criticis|denounc|accus|blam)\w*|\bblackmail\b|\bprovocations? (?:from|by|of)\b"
+        r"\b(?:condemn|criticiz|criticis|denounc|accus|blam)\w*|\bblackmail\b"
+        r"|\bprovocations? (?:from|by|of)\b"
         r"|\bexpressed (?:deep |serious |grave )?concern\b|\bunfriendly (?:steps|acts?|actions)\b"
         r"|\bpressure from\b|\bhostile actions\b|\bcalled [^.]{0,40} a \"?dictator\b|\balleged\b"
         r"|\brejected the policy\b|\bon the part of\b",
@@ -204,19 +217,22 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue(
         "PROTEST",
-        r"\b(?:lodged|lodge|expressed|delivered) (?:a |an )?(?:strong |firm |resolute )?(?:protest|démarche|demarche)\b|\bsummoned\b|\bnote of protest\b",
+        r"\b(?:lodged|lodge|expressed|delivered) (?:a |an )?(?:strong |firm |resolute )?(?:protest"
+        r"|démarche|demarche)\b|\bsummoned\b|\bnote of protest\b",
         who="directed",
         cameo="114",
     ),
     _cue(
         "PROTEST",
-        r"выразил\w* (?:решительный |решительн\w+ )?протест|вызван\w*|заявил\w* протест|нот[аыу] протеста|демарш\w*",
+        r"выразил\w* (?:решительный |решительн\w+ )?протест|вызван\w*|заявил\w* протест"
+        r"|нот[аыу] протеста|демарш\w*",
         who="directed",
         cameo="114",
     ),
     _cue(
         "SANCTION",
-        r"\bexpel(?:led|s)?\b|\bexpulsion\b|\bpersona non grata\b|\bimposed (?:new )?sanctions\b|\bsanctions against\b",
+        r"\bexpel(?:led|s)?\b|\bexpulsion\b|\bpersona non grata\b|\bimposed (?:new )?sanctions\b"
+        r"|\bsanctions against\b",
         who="directed",
         cameo="163",
     ),
@@ -238,11 +254,13 @@ CUES: tuple[Cue, ...] = (
 # -- what a sentence says of its event ----------------------------------------------------------
 
 FUTURE = re.compile(
-    r"\bwill\b|\bwould\b|\bshall\b|(?<!on )(?<!in )\bmay\b(?!\s+\d)|\bmight\b|\bto be held\b|\bunlikely\b"
+    r"\bwill\b|\bwould\b|\bshall\b|(?<!on )(?<!in )\bmay\b(?!\s+\d)|\bmight\b|\bto be held\b"
+    r"|\bunlikely\b"
     r"|\b(?:is|are|was|were) (?:due|scheduled|expected|set|planned|slated|going) to\b"
     r"|\bscheduled\b|\bplann(?:ed|ing)\b|\bplans? to\b|\bupcoming\b|\bforthcoming\b"
     r"|\bpossible\b|\bpotential\b|\bprospective\b|\bahead of\b|\blook(?:s|ing)? forward\b"
-    r"|\bnext (?:week|month|year)\b|\bis to (?:visit|meet|hold)\b|(?<!glad )(?<!happy )(?<!pleased )(?<!nice )\bto (?:have|hold|meet|visit)\b"
+    r"|\bnext (?:week|month|year)\b|\bis to (?:visit|meet|hold)\b"
+    r"|(?<!glad )(?<!happy )(?<!pleased )(?<!nice )\bto (?:have|hold|meet|visit)\b"
     r"|\bagreed to\b|\bintend\w*\b|\bwould like to\b|\bat a convenient time\b|\btomorrow\b"
     r"|\bbeing (?:worked out|negotiated|prepared|discussed|arranged)\b|\bpreparations? for\b"
     r"|\bannounced\b|\bhopes? to\b|\bready to\b|\bin the works\b"
@@ -270,12 +288,16 @@ REPORTED = re.compile(
     r"|в прошлом году"
 )
 SIDELINES = re.compile(
-    r"\bon the sidelines\b|\bon the margins\b|\bin the margins\b|\bon the fringes\b|на полях|в кулуарах"
+    r"\bon the sidelines\b|\bon the margins\b|\bin the margins\b|\bon the fringes\b|на полях"
+    r"|в кулуарах"
 )
 TWO_SIDES = re.compile(
-    r"\bthe (?:two |both )?(?:sides|parties|ministers|officials|leaders|presidents|heads of state|foreign ministers|interlocutors|diplomats)\b"
-    r"|\bboth (?:sides|ministers|leaders)\b|\bthey\b|\btheir\b|стороны|министры|лидеры|президенты|собеседники|главы (?:государств|мид|внешнеполитических ведомств)"
+    r"\bthe (?:two |both )?(?:sides|parties|ministers|officials|leaders|presidents|heads of state"
+    r"|foreign ministers|interlocutors|diplomats)\b"
+    r"|\bboth (?:sides|ministers|leaders)\b|\bthey\b|\btheir\b|стороны|министры|лидеры|президенты"
+    r"|собеседники|главы (?:государств|мид|внешнеполитических ведомств)"
 )
 WEST = re.compile(
-    r"\b(?:certain )?western (?:countries|states|nations|partners|capitals)\b|\bthe west\b|\bcollective west\b|западн\w+ (?:стран|государств|партнер|столиц)\w*|(?<!\w)запад\w*\b"
+    r"\b(?:certain )?western (?:countries|states|nations|partners|capitals)\b|\bthe west\b"
+    r"|\bcollective west\b|западн\w+ (?:стран|государств|партнер|столиц)\w*|(?<!\w)запад\w*\b"
 )

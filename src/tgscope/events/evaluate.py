@@ -133,9 +133,9 @@ def _score_post(report: Report, post: GoldPost, predicted: list[Event], lexicon:
                 report.pairs[f"{type_}:{attribute}"] += 1
                 report.right[f"{type_}:{attribute}"] += right
             if not right and attribute != "mode":
-                report.misses.append(
-                    f"{post.id} {attribute}: gold {_attribute(attribute, gold_event, lexicon)} got {_attribute(attribute, got_event, lexicon)}"
-                )
+                expected = _attribute(attribute, gold_event, lexicon)
+                given = _attribute(attribute, got_event, lexicon)
+                report.misses.append(f"{post.id} {attribute}: gold {expected} got {given}")
         if not same_mode and gold_event["type"] == "CONSULT":
             report.misses.append(
                 f"{post.id} mode: gold {gold_event.get('mode')} got {got_event.get('mode')}"

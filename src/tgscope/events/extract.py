@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 
 from . import cues as C
 from .lexicon import CITY, COUNTRY, OCCASION, Lexicon, Mention, fold, load
@@ -22,7 +22,8 @@ from .parties import Found, counterparts, country_of, person, titles
 from .when import DateMention, find_dates, year_within
 
 _ABBREVIATIONS = re.compile(
-    r"(?:\b(?:mr|mrs|ms|dr|st|no|gen|col|lt|sen|rep|prof|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|vs|etc|e\.g|i\.e|u\.s|u\.k|u\.n)"
+    r"(?:\b(?:mr|mrs|ms|dr|st|no|gen|col|lt|sen|rep|prof|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct"
+    r"|nov|dec|vs|etc|e\.g|i\.e|u\.s|u\.k|u\.n)"
     r"|\b[a-zа-я]|\bг|\bгг|\bт\.е|\bт\.д|\bим)\.$",
     re.IGNORECASE,
 )
@@ -33,20 +34,24 @@ _HASHTAG = re.compile(r"#(\w+)")
 # "Geneva, 1 March 2016" line
 _DATELINE = re.compile(
     r"📍\s*([^\n,]{2,60}),\s*([^\n]{4,40})"
-    r"|^[ \t]*([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{2,30}),\s*((?:\d{1,2} )?[A-Za-zА-Яа-яё]{3,9}\.? ?\d{0,2}(?:,? \d{4})?)\b"
-    r"|^[ \t]*([A-ZА-ЯЁ][\w .'-]{2,30}),\s*(\d{1,2} [A-Za-zА-Яа-яё]+ \d{4}|[A-Za-z]+ \d{1,2}, \d{4})[ \t]*$",
+    r"|^[ \t]*([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{2,30}),"
+    r"\s*((?:\d{1,2} )?[A-Za-zА-Яа-яё]{3,9}\.? ?\d{0,2}(?:,? \d{4})?)\b"
+    r"|^[ \t]*([A-ZА-ЯЁ][\w .'-]{2,30}),\s*(\d{1,2} [A-Za-zА-Яа-яё]+ \d{4}"
+    r"|[A-Za-z]+ \d{1,2}, \d{4})[ \t]*$",
     re.MULTILINE,
 )
 _SPEAKER = re.compile(r"^[ \t]*💬[ \t]*(?P<who>[^:\n]{3,90}):", re.MULTILINE)
 _REMARKS_BY = re.compile(
-    r"'s (?:opening |closing |introductory )?(?:remarks|statement|speech|address|answers)|(?:выступлени\w+|вступительн\w+ слов\w+|ответ\w* на вопросы)"
+    r"'s (?:opening |closing |introductory )?(?:remarks|statement|speech|address|answers)"
+    r"|(?:выступлени\w+|вступительн\w+ слов\w+|ответ\w* на вопросы)"
 )
 _LOCATIVE = re.compile(r"(?:\bin|\bat|\bto|\bв|\bво|📍)\s*$")
 _TOPIC = re.compile(r"(?:\bon|\babout|\bover|\bregarding|\bconcerning|\bпо|\bо|\bоб|\bвокруг)\s+$")
 _YOU = re.compile(r"\byou\b|\byour\b|\bвас\b|\bвам\b|\bвы\b|\bваш\w*|\bтебя\b")
 _WE = re.compile(r"\bwe\b|\bour\b|\bi\b|\bмы\b|\bнаш\w*|\bя\b")
 _UNGA_SESSION = re.compile(
-    r"\b(\d{2})(?:st|nd|rd|th) session of the un(?:ited nations)? general assembly|\bunga ?(\d{2})\b|(\d{2})-[йи] сесси\w* генеральн\w+ ассамбле\w+"
+    r"\b(\d{2})(?:st|nd|rd|th) session of the un(?:ited nations)? general assembly"
+    r"|\bunga ?(\d{2})\b|(\d{2})-[йи] сесси\w* генеральн\w+ ассамбле\w+"
 )
 
 
@@ -90,11 +95,11 @@ def extract_events(
     events: list[Event] = []
     previous: list[Found] = []
     for start, end in sentences(text):
-        found = _sentence_events(post, start, end, previous)
-        for event in found:
+        told = _sentence_events(post, start, end, previous)
+        for event in told:
             if event.type == "CONSULT" and post.main is None and event.modality == "factual":
                 post.main = event
-        events.extend(found)
+        events.extend(told)
         here = _parties_in(post, start, end)
         if len(here) >= 2:
             previous = here
@@ -148,9 +153,11 @@ def _dated_by_main(post: _Post, events: list[Event]) -> None:
 
 
 _QUICK = re.compile(
-    r"(?i)meet|met\b|talk|phone|call|video|visit|invit|congrat|prais|condol|thank|condemn|critic|accus|"
+    r"(?i)meet|met\b|talk|phone|call|video|visit|invit|congrat|prais|condol|thank|condemn|critic"
+    r"|accus|"
     r"protest|summon|expel|sanction|sign|agree|receiv|host|remarks|consult|blackmail|"
-    r"встреч|встрет|перегов|телефон|видео|визит|посет|пригла|поздрав|соболез|благодар|осуд|критик|обвин|"
+    r"встреч|встрет|перегов|телефон|видео|визит|посет|пригла|поздрав|соболез|благодар|осуд|критик"
+    r"|обвин|"
     r"протест|высыл|санкц|подпис|договор|принял|консульт|бесед|разговор"
 )
 

@@ -31,9 +31,9 @@ def _best_parse(word: str, *, person: bool, gender: str | None):
     if person:
         for parse in parses:
             tags = parse.tag
-            if any(tag in tags for tag in _NAME_TAGS) and "nomn" in tags:
-                if gender is None or (gender == "f") == ("femn" in tags):
-                    return parse
+            named = any(tag in tags for tag in _NAME_TAGS) and "nomn" in tags
+            if named and (gender is None or (gender == "f") == ("femn" in tags)):
+                return parse
     for parse in parses:
         if "nomn" in parse.tag:
             return parse

@@ -91,18 +91,18 @@ class EventIndex:
     def _bound_channel(self, channel_pk: int, *, first: bool) -> None:
         timeline = self.tables.channel_timeline(channel_pk)
         if first:  # anchors: only the days the texts give, not the ones placed before
-            timeline = [(pk, day, None) for pk, day, _ in timeline]
-            timeline = self._own_days(timeline)
+            timeline = self._own_days([(pk, day) for pk, day, _ in timeline])
         for post_pk, low, high in neighbour_bounds(timeline):
             for event_pk, partial, own_min, own_max, _ in self.tables.undated_events(post_pk):
                 day, earliest, latest = _within(partial, own_min, own_max, low, high)
                 self.tables.set_dates(event_pk, day, earliest, latest)
 
     def _own_days(
-        self, timeline: list[tuple[int, str | None, None]]
+        self, timeline: list[tuple[int, str | None]]
     ) -> list[tuple[int, str | None, str | None]]:
+        """Each post with its date, or the exact day of a factual event its text gives."""
         own = []
-        for post_pk, day, _ in timeline:
+        for post_pk, day in timeline:
             text_day = None
             if day is None:
                 days = [
@@ -116,8 +116,10 @@ class EventIndex:
             own.append((post_pk, day, text_day))
         return own
 
-    def select(self, filters: EventFilter, **page: int | None) -> Iterator[Event]:
-        for data in self.tables.select(filters, **page):
+    def select(
+        self, filters: EventFilter, *, limit: int | None = None, offset: int = 0
+    ) -> Iterator[Event]:
+        for data in self.tables.select(filters, limit=limit, offset=offset):
             yield Event.from_dict(data)
 
 
@@ -129,9 +131,9 @@ def neighbour_bounds(
     text gives: a ``📍City, Month D, YYYY`` dateline).  Dumps may run oldest first or newest
     first; the known days tell which."""
     known = [
-        (index, (day or text_day)[:10])
+        (index, known_day[:10])
         for index, (_, day, text_day) in enumerate(timeline)
-        if day or text_day
+        if (known_day := day or text_day)
     ]
     ascending = len(known) < 2 or known[0][1] <= known[-1][1]
     previous: str | None = None

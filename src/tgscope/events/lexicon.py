@@ -267,8 +267,34 @@ class Lexicon:
 
 _NAME_GOES_ON = re.compile(r" ([A-ZА-ЯЁ][a-zа-яё]+)")
 _HEADLINE_WORDS = frozenset(
-    "meets holds says said talks calls visits arrives discusses has will to and in on with at"
-    " of for from as is was says: urges warns".split()
+    [
+        "meets",
+        "holds",
+        "says",
+        "said",
+        "talks",
+        "calls",
+        "visits",
+        "arrives",
+        "discusses",
+        "has",
+        "will",
+        "to",
+        "and",
+        "in",
+        "on",
+        "with",
+        "at",
+        "of",
+        "for",
+        "from",
+        "as",
+        "is",
+        "was",
+        "says:",
+        "urges",
+        "warns",
+    ]
 )
 
 

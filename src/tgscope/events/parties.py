@@ -12,13 +12,16 @@ from .model import Party
 # a role phrase, folded; its rank in the dictionary
 _ROLES_EN = (
     (
-        r"(?:deputy|vice) (?:foreign minister|minister of foreign affairs|minister for foreign affairs)",
+        r"(?:deputy|vice) (?:foreign minister|minister of foreign affairs"
+        r"|minister for foreign affairs)",
         "deputy_foreign_minister",
     ),
     (r"(?:un )?secretary[- ]general|un chief", "secretary_general"),
     (
-        r"state councillor and foreign minister|foreign minister|minister of foreign affairs|minister for foreign affairs"
-        r"|foreign affairs minister|secretary of state|foreign secretary|top diplomat|head of (?:the )?foreign ministry",
+        r"state councillor and foreign minister|foreign minister|minister of foreign affairs"
+        r"|minister for foreign affairs"
+        r"|foreign affairs minister|secretary of state|foreign secretary|top diplomat"
+        r"|head of (?:the )?foreign ministry",
         "foreign_minister",
     ),
     (
@@ -33,11 +36,13 @@ _ROLES_EN = (
 _ROLES_RU = (
     (r"генсек\w*|генеральн\w+ секретар\w*", "secretary_general"),
     (
-        r"заместител\w* (?:министра|главы) (?:иностранных дел|мид)\w*|замминистра иностранных дел|замглавы мид",
+        r"заместител\w* (?:министра|главы) (?:иностранных дел|мид)\w*|замминистра иностранных дел"
+        r"|замглавы мид",
         "deputy_foreign_minister",
     ),
     (
-        r"министр\w* иностранных дел|глав\w* мид|министр\w* по иностранным делам|глав\w* внешнеполитическ\w+ ведомств\w*",
+        r"министр\w* иностранных дел|глав\w* мид|министр\w* по иностранным делам"
+        r"|глав\w* внешнеполитическ\w+ ведомств\w*",
         "foreign_minister",
     ),
     (
@@ -45,7 +50,8 @@ _ROLES_RU = (
         "head_of_government",
     ),
     (
-        r"президент\w*|председател\w* кнр|глав\w* государств\w*|корол\w*|эмир\w*|султан\w*|лидер\w*|глав[аеуы]\b|главой\b",
+        r"президент\w*|председател\w* кнр|глав\w* государств\w*|корол\w*|эмир\w*|султан\w*"
+        r"|лидер\w*|глав[аеуы]\b|главой\b",
         "head_of_state",
     ),
     (r"посл(?:ом|ами|ов|ы|а|у|е)?\b|чрезвычайн\w+ и полномочн\w+ посл\w*", "ambassador"),
@@ -66,7 +72,8 @@ ROLE = re.compile(
     )
 )
 _COUNTERPART = re.compile(
-    r"\b(?:his|her|their|its) (?P<adj>\w+) (?:counterpart|colleague|opposite number)s?\b|(?P<ruadj>\w+) (?:коллег\w*|визави)"
+    r"\b(?:his|her|their|its) (?P<adj>\w+) (?:counterpart|colleague|opposite number)s?\b"
+    r"|(?P<ruadj>\w+) (?:коллег\w*|визави)"
 )
 
 
@@ -170,11 +177,8 @@ def titles(
         countries = _countries_near(folded, mentions, match.start(), match.end())
         if not countries:  # "the foreign minister", "the minister": the one named before
             earlier = [p for p in people if p.end <= match.start() and p.rank == rank]
-            if (
-                earlier
-                and match.group().endswith(("minister", "министр"))
-                or earlier
-                and rank in _HEADS
+            if (earlier and match.group().endswith(("minister", "министр"))) or (
+                earlier and rank in _HEADS
             ):
                 known = earlier[-1]
                 found.append(Found(match.start(), match.end(), known.party, rank, known.official))
@@ -291,11 +295,10 @@ def _names_someone(start: int, end: int, people: list[Found], folded: str) -> bo
             r"[.;:!?\n]| and | и |&| with | с ", folded[end : found.start]
         ):
             return True
-        if 0 <= start - found.end <= 30 and re.fullmatch(
-            r"[,\s]*(?:the |\w+'s )?[\w\s]*", folded[found.end : start]
-        ):
-            if "," in folded[found.end : start]:
-                return True
+        between = folded[found.end : start]
+        titled_after = re.fullmatch(r"[,\s]*(?:the |\w+'s )?[\w\s]*", between)
+        if 0 <= start - found.end <= 30 and "," in between and titled_after:
+            return True
     return False
 
 

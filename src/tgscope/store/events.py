@@ -203,8 +203,8 @@ class EventTables:
     ) -> Iterator[dict[str, Any]]:
         """The events as record dicts, by date (undated last), then post and position."""
         sql, args = _query(filters)
-        sql += " ORDER BY coalesce(events.date, events.date_max, events.date_min) IS NULL,"
-        sql += " coalesce(events.date, events.date_max, events.date_min), events.post_pk, events.position"
+        known = "coalesce(events.date, events.date_max, events.date_min)"
+        sql += f" ORDER BY {known} IS NULL, {known}, events.post_pk, events.position"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [limit, offset]
@@ -250,7 +250,7 @@ def _query(
     if filters.until:
         where.append("coalesce(events.date, events.date_min) <= ?")
         args.append(filters.until)
-    for country in (filters.country,) + tuple(filters.dyad or ()):
+    for country in (filters.country, *(filters.dyad or ())):
         if country:
             where.append(
                 "events.pk IN (SELECT event_pk FROM event_parties WHERE country = ? OR org = ?)"
