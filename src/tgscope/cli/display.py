@@ -234,7 +234,7 @@ def snippet_text(snippet_html: str) -> Text:
     return text
 
 
-_NEVER_CUT = frozenset({"post", "key", "channel", "first"})
+_NEVER_CUT = frozenset({"post", "key", "channel", "first", "date"})
 
 
 def print_table(title: str, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> None:
@@ -245,7 +245,10 @@ def print_table(title: str, columns: tuple[str, ...], rows: Iterable[Sequence[An
         numeric = name in ("posts", "total", "views", "forwards", "replies")
         whole = name in _NEVER_CUT  # a key must stay copyable: folded onto the next line
         table.add_column(
-            name, justify="right" if numeric else "left", overflow="fold" if whole else "ellipsis"
+            name,
+            justify="right" if numeric else "left",
+            overflow="fold" if whole else "ellipsis",
+            min_width=10 if name == "date" else None,  # a day whole: 2023-01-09
         )
     for row in rows:
         table.add_row(*(safe_text(value) for value in row))

@@ -138,4 +138,4 @@ def _place(event) -> str:
     return where
 
 
-__all__ = ["events", "console", "safe_text"]
+__all__ = ["console", "events", "safe_text"]

@@ -39,8 +39,7 @@ class EventIndex:
         state = self.tables.state()
         if state.get("version") != self.lexicon.version:
             return True
-        row = self.tables.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
-        return int(row[0] if row else 0) > int(state.get("seq", 0))
+        return self.tables.written_after(int(state.get("seq", 0)))
 
     def catch_up(self) -> CatchUp:
         """Extract the events of the posts written since the last catch-up, in transactions
@@ -72,7 +71,7 @@ class EventIndex:
                     self.tables.save(pk, found)
                     posts += 1
                     events += len(found)
-                    if channel_pk is not None and (found or day is None):
+                    if channel_pk is not None:  # a new dated post bounds undated ones too
                         channels.add(channel_pk)
                 self.tables.save_state({"cursor": chunk[-1]})
         with self.tables.writing():
@@ -93,8 +92,10 @@ class EventIndex:
         if first:  # anchors: only the days the texts give, not the ones placed before
             timeline = self._own_days([(pk, day) for pk, day, _ in timeline])
         for post_pk, low, high in neighbour_bounds(timeline):
-            for event_pk, partial, own_min, own_max, _ in self.tables.undated_events(post_pk):
-                day, earliest, latest = _within(partial, own_min, own_max, low, high)
+            for event_pk, partial, own_min, own_max, modality in self.tables.undated_events(
+                post_pk
+            ):
+                day, earliest, latest = _within(partial, (own_min, own_max), (low, high), modality)
                 self.tables.set_dates(event_pk, day, earliest, latest)
 
     def _own_days(
@@ -126,10 +127,11 @@ class EventIndex:
 def neighbour_bounds(
     timeline: list[tuple[int, str | None, str | None]],
 ) -> Iterator[tuple[int, str | None, str | None]]:
-    """For each post without a date, in archive order, ``(post_pk, low, high)``: the days of
-    its nearest dated neighbours before and after (a post's date, else an exact day its own
-    text gives: a ``📍City, Month D, YYYY`` dateline).  Dumps may run oldest first or newest
-    first; the known days tell which."""
+    """For each post without a date, in archive order, ``(post_pk, low, high)``: when it was
+    written, as far as its neighbours tell: between the days of its nearest dated neighbours
+    before and after (a post's date, else an exact day its own text gives: a
+    ``📍City, Month D, YYYY`` dateline); a post with a dateline of its own, that day.  Dumps
+    may run oldest first or newest first; the known days tell which."""
     known = [
         (index, known_day[:10])
         for index, (_, day, text_day) in enumerate(timeline)
@@ -145,7 +147,9 @@ def neighbour_bounds(
         if day or text_day:
             following = (day or text_day or "")[:10]
     for index, (post_pk, day, text_day) in enumerate(timeline):
-        if day is None:
+        if day is None and text_day:
+            yield post_pk, text_day[:10], text_day[:10]
+        elif day is None:
             before, later = previous, after[index]
             low, high = (before, later) if ascending else (later, before)
             yield post_pk, low, high
@@ -154,12 +158,23 @@ def neighbour_bounds(
 
 
 def _within(
-    partial: str | None, own_min: str | None, own_max: str | None, low: str | None, high: str | None
+    partial: str | None,
+    own: tuple[str | None, str | None],
+    written: tuple[str | None, str | None],
+    modality: str = "factual",
 ) -> tuple[str | None, str | None, str | None]:
-    """The day and bounds of an undated post's event: its own bounds narrowed by the
-    neighbours'; a day without a year placed in them when only one year fits."""
+    """The day and bounds of an undated post's event: its own bounds (``own``: its
+    officials' terms) narrowed by when the post was written (``written``, from its
+    neighbours): news happened then, a memory before it was written, a plan after; a day
+    without a year is placed in them when only one year fits."""
+    own_min, own_max = own
+    low, high = written
     if own_min is not None and own_min == own_max:
         return own_min, own_min, own_max  # the text gives the day
+    if modality == "reported":
+        low = None
+    elif modality in ("future", "negated"):
+        high = None
     first = max(filter(None, (own_min, low)), default=None)
     last = min(filter(None, (own_max, high)), default=None)
     if first and last and first > last:  # the neighbours contradict the text: keep the text's

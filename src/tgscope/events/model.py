@@ -121,7 +121,10 @@ def csv_row(event: Event) -> list[Any]:
 def _party_cells(parties: list[Party]) -> list[Any]:
     cells: list[Any] = []
     for number in range(CSV_PARTIES):
-        if number < len(parties):
+        if number == CSV_PARTIES - 1 and len(parties) > CSV_PARTIES:  # the rest, joined by ;
+            rest = parties[number:]
+            cells += [";".join(str(p.get(part) or "") for p in rest) for part in _PARTY_COLUMNS]
+        elif number < len(parties):
             party = parties[number]
             cells += [party.get(part) for part in _PARTY_COLUMNS]
         else:

@@ -107,6 +107,7 @@ class DateMention:
     year: int | None = None
     offset: int | None = None
     weekday: int | None = None
+    last: bool = False  # "last Friday": never the post's own day
 
     def resolve(self, post_date: str | None, *, ahead: bool = False) -> str | None:
         """The day, ``YYYY-MM-DD``, when the text and the post's date fix it; ``ahead``: of
@@ -122,7 +123,7 @@ class DateMention:
             if ahead:
                 forward = (self.weekday - anchor.weekday()) % 7
                 return (anchor + timedelta(days=forward)).isoformat()
-            back = (anchor.weekday() - self.weekday) % 7
+            back = (anchor.weekday() - self.weekday) % 7 or (7 if self.last else 0)
             return (anchor - timedelta(days=back)).isoformat()
         if self.month and self.day:
             if ahead:
@@ -174,7 +175,8 @@ def _relative(match: re.Match[str]) -> DateMention:
     if match.group("word"):
         return DateMention(match.start(), match.end(), offset=_OFFSETS[match.group("word")])
     weekday = match.group("weekday") or match.group("ruweekday")
-    return DateMention(match.start(), match.end(), weekday=_WEEKDAYS[weekday])
+    last = match.group().startswith(("last", "в прошл"))
+    return DateMention(match.start(), match.end(), weekday=_WEEKDAYS[weekday], last=last)
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
@@ -212,12 +214,11 @@ def _earliest_not_before(month: int, day: int, anchor: date) -> str | None:
 
 
 def year_within(month: int, day: int, low: str | None, high: str | None) -> str | None:
-    """The one day ``month``/``day`` that falls within ``[low, high]`` (either may be
-    open), or None when there is none or more than one."""
-    if low is None and high is None:
-        return None
-    first = int((low or high or "")[:4]) - (0 if low else 1)
-    last = int((high or low or "")[:4]) + (0 if high else 1)
+    """The one day ``month``/``day`` that falls within ``[low, high]``, or None when there
+    is none or more than one (always, when a bound is open)."""
+    if low is None or high is None:
+        return None  # open at one end: every year beyond it fits
+    first, last = int(low[:4]), int(high[:4])
     days = [
         found
         for year in range(first, last + 1)

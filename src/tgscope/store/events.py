@@ -88,6 +88,14 @@ class EventTables:
         rows = self.db.execute("SELECT pk FROM posts INDEXED BY posts_seq WHERE seq > ?", (seq,))
         return sorted(pk for (pk,) in rows)
 
+    def written_after(self, seq: int) -> bool:
+        """Whether a post was written or removed after ``seq`` (an import that changed
+        nothing advances the archive's counter, not the posts')."""
+        for table in ("posts INDEXED BY posts_seq", "removed_posts"):
+            if self.db.execute(f"SELECT 1 FROM {table} WHERE seq > ? LIMIT 1", (seq,)).fetchone():
+                return True
+        return False
+
     def posts(self, pks: list[int]) -> list[tuple[int, str, str, str | None, int | None]]:
         """``(pk, key, text, date, channel_pk)`` of these posts (not deleted ones), by pk."""
         found = []
@@ -245,10 +253,10 @@ def _query(
         where.append("events.mode LIKE ?")
         args.append(f'%"{filters.mode}"%')
     if filters.since:
-        where.append("coalesce(events.date, events.date_max) >= ?")
+        where.append("coalesce(events.date, events.date_max, '9999') >= ?")  # may have been
         args.append(filters.since)
     if filters.until:
-        where.append("coalesce(events.date, events.date_min) <= ?")
+        where.append("coalesce(events.date, events.date_min, '0000') <= ?")
         args.append(filters.until)
     for country in (filters.country, *(filters.dyad or ())):
         if country:

@@ -313,6 +313,12 @@ class PostWriter:
         ``seq`` so that a search index catching up drops the post too."""
         for table in _POST_TABLES:
             self.db.execute(f"DELETE FROM {table} WHERE post_pk = ?", (pk,))
+        # its events (derived: the post it merged into is written anew and read again)
+        self.db.execute(
+            "DELETE FROM event_parties WHERE event_pk IN (SELECT pk FROM events WHERE post_pk = ?)",
+            (pk,),
+        )
+        self.db.execute("DELETE FROM events WHERE post_pk = ?", (pk,))
         self.db.execute("DELETE FROM posts WHERE pk = ?", (pk,))
         self.db.execute("INSERT OR REPLACE INTO removed_posts VALUES (?, ?)", (pk, seq))
 
