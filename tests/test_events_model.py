@@ -8,8 +8,6 @@ import io
 import json
 from typing import Any
 
-import pytest
-
 from tgscope.events.model import (
     CSV_PARTIES,
     EVENT_FIELDS,

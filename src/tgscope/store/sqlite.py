@@ -21,8 +21,8 @@ from .channels import ChannelTable
 from .collector import CollectorState
 from .copies import Copies, index_doc
 from .engagement import EngagementQueries
-from .merge import same_content
 from .events import EventTables
+from .merge import same_content
 from .nearcopies import NearCopyTables
 from .networks import NetworkQueries
 from .observations import RESTORED_KIND, ObservationLog, SourceTable, observed_at
