@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tgscope.events.evaluate import ATTRIBUTES, evaluate, read_gold
+from tgscope.events.evaluate import ATTRIBUTES, Report, agreement, evaluate, read_gold
 from tgscope.events.lexicon import load, load_folder
 
 GOLD = Path(__file__).resolve().parent.parent / "tests" / "data" / "events_gold"
@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", type=Path, help="gold files (default: all)")
     parser.add_argument("--misses", action="store_true", help="print every miss")
     parser.add_argument("--data", type=Path, help="a folder of compiled dictionaries")
+    parser.add_argument(
+        "--agreement",
+        action="store_true",
+        help="also: the second, blind annotation of a sample (gold/second/) scored against the"
+        " first, beside the extractor on the same posts",
+    )
     args = parser.parse_args(argv)
     files = args.files or sorted(GOLD.glob("*.jsonl"))
     lexicon = load_folder(args.data) if args.data else load()
@@ -32,6 +38,19 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(gold, lexicon)
     events = sum(len(post.events) for post in gold)
     print(f"{report.posts} posts, {events} gold events ({', '.join(f.name for f in files)})\n")
+    _print(report, args.misses)
+    if args.agreement:
+        second = list(read_gold(sorted((GOLD / "second").glob("*.jsonl"))))
+        ids = {post.id for post in second}
+        sample = [post for post in gold if post.id in ids]
+        print(f"\n== a second annotator, blind, on {len(sample)} of these posts (gold/second/)")
+        _print(agreement(sample, second, lexicon), False)
+        print(f"\n== the extractor on the same {len(sample)} posts")
+        _print(evaluate(sample, lexicon), False)
+    return 0
+
+
+def _print(report: Report, misses: bool) -> None:
     print(f"{'type / mode':<22} {'gold':>5} {'found':>6} {'P':>6} {'R':>6} {'F1':>6}")
     order = sorted(report.rows, key=_row_order)
     for name in order:
@@ -46,10 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         pairs = report.pairs[f"{type_}:actors"]
         cells = " ".join(f"{report.accuracy(a, type_):>9.3f}" for a in ATTRIBUTES)
         print(f"{type_ + f' ({pairs} pairs)':<26} {cells}")
-    if args.misses:
+    if misses:
         print()
         print("\n".join(report.misses))
-    return 0
 
 
 def _row_order(name: str) -> tuple[int, str]:

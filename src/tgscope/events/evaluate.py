@@ -104,9 +104,30 @@ def evaluate(gold: Iterable[GoldPost], lexicon: Lexicon | None = None) -> Report
     return report
 
 
+def agreement(
+    gold: Iterable[GoldPost], other: Iterable[GoldPost], lexicon: Lexicon | None = None
+) -> Report:
+    """A second annotation scored against the first, post by post, as the extractor is:
+    how far two people reading the same guide agree (the ceiling a rule set can reach on
+    this gold set).  Only posts both annotated count."""
+    lexicon = lexicon or load()
+    second = {post.id: post for post in other}
+    report = Report()
+    for post in gold:
+        if post.id in second:
+            report.posts += 1
+            _score_dicts(report, post, second[post.id].events, lexicon)
+    return report
+
+
 def _score_post(report: Report, post: GoldPost, predicted: list[Event], lexicon: Lexicon) -> None:
+    _score_dicts(report, post, [event.to_dict() for event in predicted], lexicon)
+
+
+def _score_dicts(
+    report: Report, post: GoldPost, got: list[dict[str, Any]], lexicon: Lexicon
+) -> None:
     wanted = list(post.events)
-    got = [event.to_dict() for event in predicted]
     pairs = _pairs(wanted, got)
     paired_gold = {g for g, _ in pairs}
     paired_got = {p for _, p in pairs}
@@ -176,9 +197,8 @@ def _pairs(wanted: list[dict[str, Any]], got: list[dict[str, Any]]) -> list[tupl
     candidates = []
     for g, gold in enumerate(wanted):
         for p, found in enumerate(got):
-            if (
-                gold["type"] != found["type"]
-                or gold.get("modality", "factual") != found["modality"]
+            if gold["type"] != found["type"] or gold.get("modality", "factual") != found.get(
+                "modality", "factual"
             ):
                 continue
             a, b = _states(gold), _states(found)
