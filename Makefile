@@ -30,6 +30,8 @@ demo: install
 	$(BIN)/tgscope show --db demo.db --sources rusembchina/500
 	@echo "== what the archive holds"
 	$(BIN)/tgscope stats --db demo.db
+	@echo "== the diplomatic events the posts tell of: who met whom, how, where and when"
+	$(BIN)/tgscope events --db demo.db --type CONSULT
 	@echo "== done. Browse it: make serve (or .venv/bin/tgscope serve --db demo.db), then open http://127.0.0.1:8080/"
 
 # the demo archive in a browser, at http://127.0.0.1:8080/ (Ctrl+C stops)

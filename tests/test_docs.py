@@ -79,13 +79,15 @@ def test_readme_examples_print_what_the_readme_says(workdir):
     run("tgscope import samples/rusembchina_page.html samples/rusembchina_export.json")
     for at in range(2, len(examples["show"]), 2):
         assert_prints(*examples["show"][at : at + 2], workdir)
+    run("tgscope import samples/russia_china_dump.txt --channel russia_china_demo --db seed.db")
+    assert_prints(*examples["events"][:2], workdir)
 
 
 def test_the_python_example_prints_what_the_readme_says(workdir):
     api = README.split("## Python API\n", 1)[1].split("\n## ", 1)[0]
     blocks = BLOCK.findall(api)
-    assert len(blocks) >= 4  # the archive's example, then the analyses'
-    for code, expected in (blocks[0:2], blocks[2:4]):
+    assert len(blocks) >= 6  # the archive's example, the analyses', the events'
+    for code, expected in (blocks[0:2], blocks[2:4], blocks[4:6]):
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             exec(compile(code, "README.md", "exec"), {})

@@ -23,6 +23,9 @@ _EXPORTS = {
     "ImportReport": "archive",
     "SearchResult": "archive",
     "SearchResults": "archive",
+    "Event": "events.model",
+    "EventFilter": "store.events",
+    "extract_events": "events.extract",
     "Channel": "record",
     "Post": "record",
     "PostFilter": "store",
@@ -45,6 +48,8 @@ __all__ = [
     "Archive",
     "Channel",
     "ChannelUnavailable",
+    "Event",
+    "EventFilter",
     "FetchError",
     "FileReport",
     "ImportReport",
@@ -63,6 +68,7 @@ __all__ = [
     "TgscopeError",
     "UnknownFormat",
     "__version__",
+    "extract_events",
     "parse_textdump",
 ]
 
@@ -80,7 +86,10 @@ if TYPE_CHECKING:
         TgscopeError,
         UnknownFormat,
     )
+    from .events.extract import extract_events
+    from .events.model import Event
     from .record import Channel, Post
+    from .store.events import EventFilter
     from .sources.textdump import parse_textdump
     from .store import Observation, PostFilter, Stats
 

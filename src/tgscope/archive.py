@@ -523,17 +523,18 @@ class Archive:
     # diplomatic events
 
     def events(self, filters: EventFilter | None = None, **given: Any) -> list[Event]:
-        """The diplomatic events of the archive's posts (the record: shared/docs/events.md),
-        by date; filters as :class:`EventFilter` or keywords (``channel``, ``since``,
-        ``until``, ``type``, ``actor``, ``country``, ``dyad=("RUS", "CHN")``, ``mode``,
-        ``modality``, ``post``, and ``limit``, ``offset``).  The events table is brought
-        up to date first."""
+        """The diplomatic events of the archive's posts (the record: docs/events.md), by
+        date; filters as :class:`EventFilter` or keywords, checked as ``tgscope events``
+        checks them (``channel``, ``since``, ``until``, ``type``, ``actor``, ``country``,
+        ``dyad="RUS,CHN"``, ``mode``, ``modality``, ``post``), and ``limit``, ``offset``.
+        The events table is brought up to date first."""
+        from .events.filters import event_filter
         from .events.index import EventIndex
 
         page = {name: given.pop(name) for name in ("limit", "offset") if name in given}
         if filters is not None and given:
             raise OptionError("give the filters either as an EventFilter or as keywords, not both")
-        chosen = filters or EventFilter(**given)
+        chosen = filters or event_filter(**given)
         self.update_events()
         store: Any = self.store
         return list(EventIndex(store.events).select(chosen, **page))

@@ -234,7 +234,7 @@ def snippet_text(snippet_html: str) -> Text:
     return text
 
 
-_NEVER_CUT = frozenset({"post", "key", "channel", "first", "date"})
+_NEVER_CUT = frozenset({"post", "key", "channel", "first", "date", "event"})
 
 
 def print_table(title: str, columns: tuple[str, ...], rows: Iterable[Sequence[Any]]) -> None:

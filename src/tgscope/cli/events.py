@@ -90,23 +90,8 @@ def _write_csv(found) -> None:
 def _print_events(found) -> None:
     from .display import print_table
 
-    rows = [
-        (
-            _when(event),
-            event.type + (f" ({', '.join(event.mode)})" if event.mode else ""),
-            event.modality,
-            _parties(event.actors),
-            _parties(event.recipients),
-            _place(event),
-            event.post,
-        )
-        for event in found
-    ]
-    print_table(
-        f"{len(found)} event(s)",
-        ("date", "event", "modality", "actors", "recipients", "place", "post"),
-        rows,
-    )
+    rows = [(_when(event), _what(event), _who(event), _place(event), event.post) for event in found]
+    print_table(f"{len(found)} event(s)", ("date", "event", "who", "where", "post"), rows)
     if not found:
         err_console.print("note: no event matches (tgscope events --help lists the filters)")
 
@@ -117,6 +102,18 @@ def _when(event) -> str:
     if event.date_min or event.date_max:
         return f"{event.date_min or '…'} – {event.date_max or '…'}"
     return "?"
+
+
+def _what(event) -> str:
+    """``CONSULT third-party+multilateral``, and the modality when it did not simply happen."""
+    what = " ".join(filter(None, (event.type, " + ".join(event.mode))))
+    return what if event.modality == "factual" else f"{what} ({event.modality})"
+
+
+def _who(event) -> str:
+    """The actors, and ``→`` those it was aimed at."""
+    who = _parties(event.actors)
+    return f"{who} → {_parties(event.recipients)}" if event.recipients else who
 
 
 def _parties(parties) -> str:
