@@ -268,6 +268,7 @@ FUTURE = re.compile(
     r"|проведет|проведут|посетит|посетят|встретится|встретятся|примет участие|примут участие"
     r"|завтра|в удобное время|может|могут|возможн\w*|готовящ\w*|подготовк\w*|ожида\w*"
     r"|анонсирова\w*|собирается|отправится|прибудет|пройдут|пройдет|в ходе предстоящ\w*"
+    r"|впереди|прорабатыва\w*|рассчитыва\w*|присоединится|для участия|условились провести"
 )
 NEGATED = re.compile(
     r"\bno (?:meeting|talks|contacts?|plans?|such)\b|\bnot (?:planned|scheduled|take place|be held"
@@ -285,7 +286,7 @@ REPORTED = re.compile(
     r"|\breportedly\b|\baccording to\b|\breported(?:ly)? that\b|\bfirst (?:full-format )?meeting\b"
     r"|\bcommented on\b"
     r"|последн\w+ встреч\w*|предыдущ\w+|ранее|недавно|по данным|по сообщени\w*|как сообща\w*"
-    r"|в прошлом году"
+    r"|в прошлом году|прошлого года|\blast year\b"
 )
 SIDELINES = re.compile(
     r"\bon the sidelines\b|\bon the margins\b|\bin the margins\b|\bon the fringes\b|на полях"

@@ -46,6 +46,7 @@ _REMARKS_BY = re.compile(
     r"|(?:выступлени\w+|вступительн\w+ слов\w+|ответ\w* на вопросы)"
 )
 _LOCATIVE = re.compile(r"(?:\bin|\bat|\bto|\bв|\bво|📍)\s*$")
+_PRONOUN = re.compile(r"\b(?:he|she)\b|(?<!\w)(?:он|она)(?!\w)")
 _TOPIC = re.compile(r"(?:\bon|\babout|\bover|\bregarding|\bconcerning|\bпо|\bо|\bоб|\bвокруг)\s+$")
 _YOU = re.compile(r"\byou\b|\byour\b|\bвас\b|\bвам\b|\bвы\b|\bваш\w*|\bтебя\b")
 _WE = re.compile(r"\bwe\b|\bour\b|\bi\b|\bмы\b|\bнаш\w*|\bя\b")
@@ -317,7 +318,9 @@ def _sentence_events(post: _Post, start: int, end: int, previous: list[Found]) -
         by_type.setdefault(cue.type, []).append((cue, match))
     if "ACCUSE" in by_type and "REJECT" in by_type:
         del by_type["REJECT"]  # "rejected the policy of": a criticism
-    if "AGREE" in by_type and "CONSULT" in by_type:  # "invited … to visit": not a visit
+    accepted = _ACCEPTED.search(post.folded, start, end)
+    if "AGREE" in by_type and "CONSULT" in by_type and not accepted:
+        # "invited … to visit": not yet a visit; "accepted an invitation to visit": planned
         by_type["CONSULT"] = [hit for hit in by_type["CONSULT"] if hit[0].strong]
         if not by_type["CONSULT"]:
             del by_type["CONSULT"]
@@ -333,6 +336,7 @@ def _sentence_events(post: _Post, start: int, end: int, previous: list[Found]) -
     return events
 
 
+_ACCEPTED = re.compile(r"\baccepted (?:an |the )?invitation|принял\w* приглашение")
 _TRAVEL = re.compile(
     r"\b(?:(?:official |state |working |first )?visit(?:ed|s|ing)?(?: to)?|arrived in|arrives in"
     r"|travel(?:led|ed|s)? to|went to|goes to|go to|trip to|tour of|headed to|came to|come to)\b"
@@ -453,6 +457,9 @@ def _consult_sides(post, start, end, parties, previous, strong: bool) -> list[Fo
             sides = _distinct([*sides, *[_found(p) for p in post.main.actors]])
     if len(sides) < 2 and C.TWO_SIDES.search(sentence):
         sides = _distinct([*sides, *(previous or _main_parties(post) or _dyad_parties(post))])
+    if len(sides) < 2 and _PRONOUN.search(sentence) and post.people:
+        # "he will meet his Turkish colleague": the post's first-named official
+        sides = _distinct([*(_main_parties(post)[:1] or post.people[:1]), *sides])
     if len(sides) < 2:
         sides = _distinct([*sides, *_states_in(post, start, end)])
     if len(sides) < 2 and strong and post.dyad:
