@@ -795,6 +795,12 @@ def _place(post: _Post, event: Event, start: int, end: int) -> None:
                 break
     if event.place is None and event.modality == "factual" and post.main is None:
         event.place = post.place or _first_place(post, end)
+    if event.place is None and event.modality != "factual":
+        # "Lavrov arrived in Ankara … Today he will meet his Turkish colleague": a visit there
+        where = post.place or _first_place(post, len(post.text))
+        states = {p["country"] for p in event.actors}
+        if where is not None and where["country"] in states and len(states) > 1:
+            event.place = where
     if event.place is None and event.occasion:
         occasion = post.lexicon.occasions.get(event.occasion)
         if occasion is not None and occasion.venue is not None:
