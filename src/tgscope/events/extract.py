@@ -73,6 +73,7 @@ class _Post:
     place_day: str | None = None
     speakers: list[tuple[int, int, Found]] = field(default_factory=list)
     main: Event | None = None
+    text_day: str | None = None  # the first full date the text gives, for an undated post
 
 
 def extract_events(
@@ -92,6 +93,8 @@ def extract_events(
     ]
     post.dyad = _dyad(post)
     _dateline(post)
+    if day is None:
+        post.text_day = next((d.resolve(None) for d in post.dates if d.year), None)
     _speakers(post)
     events: list[Event] = []
     previous: list[Found] = []
@@ -270,7 +273,7 @@ def _speaker_at(post: _Post, offset: int) -> Found | None:
 def _parties_in(post: _Post, start: int, end: int) -> list[Found]:
     """Officials by name or title, in text order, one each."""
     people = [p for p in post.people if start <= p.start < end]
-    day = post.place_day or post.day
+    day = post.place_day or post.day or post.text_day
     people += titles(post.lexicon, post.folded, post.mentions, post.people, day, (start, end))
     rank = people[0].rank if people else None
     people += counterparts(
@@ -504,7 +507,7 @@ def _consult_event(post, start, end, sides, cue, modality, modes) -> Event:
 
 
 _REPORTING = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:said|says|told|stated|noted|announced|added|stressed|commented"
+    r"^\s*:|^\W*(?:\w+\W+){0,3}?(?:said|says|told|stated|noted|announced|added|stressed|commented"
     r"|refuted|confirmed|reported|explained|emphasi[sz]ed|refrained|declined|сказал\w*|заявил\w*"
     r"|сообщил\w*|отметил\w*|подчеркнул\w*|рассказал\w*|пояснил\w*|добавил\w*"
     r"|прокомментировал\w*|анонсировал\w*)\b"
@@ -533,7 +536,14 @@ def _without_reporters(post: _Post, sides: list[Found]) -> list[Found]:
 
     kept = [found for found in sides if not reporting(found)]
     states = {found.party["country"] or found.party.get("org") for found in kept}
-    return kept if len(kept) >= 2 and len(states) >= 2 else sides
+    if len(kept) >= 2 and len(states) >= 2:
+        return kept
+    # spokespersons and aides speak of meetings; they hold them only when nobody else can
+    asides = [f for f in sides if f.rank in ("spokesperson", "other") and f.start >= 0]
+    others = [f for f in sides if f not in asides]
+    if len({f.party["country"] or f.party.get("org") for f in others}) >= 2:
+        return others
+    return sides
 
 
 def _found(party: Party) -> Found:
@@ -942,10 +952,13 @@ def _same(one: Event, other: Event) -> bool:
 
 
 def _absorb(into: Event, event: Event) -> None:
-    names = {p["name"] for p in into.actors if p["name"]}
+    """What the second telling adds: a person for a state the first named only as a state
+    (not a second person for a state it already named: that is another meeting's)."""
+    named = {p["country"] for p in into.actors if p["name"]}
     for party in event.actors:
-        if party["name"] and party["name"] not in names:
+        if party["name"] and party["country"] not in named:
             into.actors.append(party)
+            named.add(party["country"])
     countries_named = {p["country"] for p in into.actors if p["name"]}
     into.actors = [p for p in into.actors if p["name"] or p["country"] not in countries_named]
     into.mode = [m for m in MODES if m in set(into.mode) | set(event.mode)]
