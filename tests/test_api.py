@@ -16,6 +16,8 @@ PUBLIC = [
     "Archive",
     "Channel",
     "ChannelUnavailable",
+    "Event",
+    "EventFilter",
     "FetchError",
     "FileReport",
     "ImportReport",
@@ -34,6 +36,7 @@ PUBLIC = [
     "TgscopeError",
     "UnknownFormat",
     "__version__",
+    "extract_events",
     "parse_textdump",
 ]
 

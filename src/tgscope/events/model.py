@@ -73,13 +73,16 @@ class Event:
     partial: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict, fields in the documented order."""
         return {name: getattr(self, name) for name in EVENT_FIELDS}
 
     def to_json(self) -> str:
+        """One line of JSON, as ``tgscope events --format jsonl`` writes it."""
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
+        """An event from its record, ignoring fields this version does not know."""
         return cls(**{name: data[name] for name in EVENT_FIELDS if name in data})
 
     def countries(self) -> set[str]:
