@@ -71,6 +71,8 @@ bench: install
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_duplicates.py
 	$(BIN)/python bench/bench_analysis.py
+	$(BIN)/python bench/eval_events.py --agreement
+	$(BIN)/python bench/bench_events.py
 	$(BIN)/python bench/bench_web_parse.py
 	$(BIN)/python bench/bench_desktop_import.py
 	$(BIN)/python bench/bench_sync.py

@@ -295,9 +295,10 @@ def _names_someone(start: int, end: int, people: list[Found], folded: str) -> bo
             r"[.;:!?\n]| and | и |&| with | с ", folded[end : found.start]
         ):
             return True
+        if not 0 <= start - found.end <= 30:
+            continue
         between = folded[found.end : start]
-        titled_after = re.fullmatch(r"[,\s]*(?:the |\w+'s )?[\w\s]*", between)
-        if 0 <= start - found.end <= 30 and "," in between and titled_after:
+        if "," in between and re.fullmatch(r"[,\s]*(?:the |\w+'s )?[\w\s]*", between):
             return True
     return False
 
