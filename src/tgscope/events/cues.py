@@ -169,13 +169,15 @@ CUES: tuple[Cue, ...] = (
         "SUPPORT",
         r"\bcongratulat\w*|\bpraised?\b|\bcommend(?:ed|s)?\b|\bhighly (?:appreciated|valued"
         r"|assessed)\b"
-        r"|\bthanked\b|\bexpressed (?:gratitude|appreciation|support)\b",
+        r"|\bthanked\b|\bexpressed (?:his |her |its |their )?(?:gratitude|appreciation|support)\b"
+        r"|\bcongratulatory\b|\bgrateful\b|\bappreciated\b",
         who="directed",
         cameo="051",
     ),
     _cue(
         "SUPPORT",
-        r"поздрав\w*|высоко оцени\w*|поблагодари\w*|выразил\w* (?:признательность|благодарность"
+        r"поздрав\w*|высоко оцени\w*|поблагодари\w*|благодарн\w*|признательн\w*"
+        r"|выразил\w* (?:признательность|благодарность"
         r"|поддержку)",
         who="directed",
         cameo="051",

@@ -145,8 +145,28 @@ def _sides(event: Event) -> frozenset[str]:
 
 
 def _same(one: Event, other: Event) -> bool:
+    """One event told twice: same type, modality and states, and no state represented by
+    different people in the two ("Mishustin called Turchin"; "Putin called Lukashenko");
+    an act aimed at others told twice names the same parties ("thanked Xi", then "thanked
+    the Chinese side": two thanks)."""
+    if one.type != other.type or one.modality != other.modality or _sides(one) != _sides(other):
+        return False
+    if one.type != "CONSULT":
+        return _names(one) == _names(other)
+    for state in _sides(one):
+        names = [
+            {p["name"] for p in (*e.actors, *e.recipients) if p["name"] and p["country"] == state}
+            for e in (one, other)
+        ]
+        if names[0] and names[1] and not names[0] & names[1]:
+            return False
+    return True
+
+
+def _names(event: Event) -> tuple[frozenset, frozenset]:
     return (
-        one.type == other.type and one.modality == other.modality and _sides(one) == _sides(other)
+        frozenset(p["name"] for p in event.actors),
+        frozenset(p["name"] for p in event.recipients),
     )
 
 
