@@ -159,6 +159,7 @@ def titles(
     people: list[Found],
     day: str | None,
     bounds: tuple[int, int],
+    text: str | None = None,
 ) -> list[Found]:
     """Officials named by title alone within ``bounds``: "the Foreign Minister of Oman",
     «министр иностранных дел Омана», "Oman's Foreign Minister", "the Russian Minister",
@@ -167,7 +168,7 @@ def titles(
     start, end = bounds
     for match in ROLE.finditer(folded, start, end):
         rank = _rank_of(match)
-        if _names_someone(match.start(), match.end(), people, folded):
+        if _names_someone(match.start(), match.end(), people, folded, text or folded):
             continue
         if rank == "secretary_general":
             head = _secretary_general(lexicon, folded, mentions, match, day)
@@ -286,13 +287,23 @@ def _holder(
     return Found(start, end, Party(name=None, country=country, role=role), rank)
 
 
-def _names_someone(start: int, end: int, people: list[Found], folded: str) -> bool:
+_TITLE_GAP = re.compile(
+    r"(?:\s|,|'s\b|’s\b|\b(?:of|the|for|and|h\.e\.|mr|ms|mrs)\b|\b[A-ZА-ЯЁ][\w’'.-]*"
+    r"|\b(?:иностранных|дел|по|и)\b)*"
+)
+
+
+def _names_someone(start: int, end: int, people: list[Found], folded: str, text: str) -> bool:
     """A title right before or after a name ("Foreign Minister Sergey Lavrov", "Lavrov,
-    Russia's Foreign Minister", «Министр иностранных дел России Сергей Лавров») is that
-    person's."""
+    Russia's Foreign Minister", «Министр иностранных дел России Сергей Лавров», "President
+    of the People's Republic of China Xi Jinping") is that person's; not when a word of a
+    sentence comes between ("the Secretary-General met Foreign Minister Lavrov")."""
     for found in people:
-        if 0 <= found.start - end <= 45 and not re.search(
-            r"[.;:!?\n]| and | и |&| with | с ", folded[end : found.start]
+        gap = text[end : found.start]
+        if (
+            0 <= found.start - end <= 60
+            and not re.search(r"[.;:!?\n]| and | и |&| with | с ", folded[end : found.start])
+            and _TITLE_GAP.fullmatch(gap)
         ):
             return True
         if not 0 <= start - found.end <= 30:

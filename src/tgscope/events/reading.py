@@ -230,7 +230,7 @@ def parties_in(post: Reading, start: int, end: int) -> list[Found]:
     near = post.mentions_in(max(0, start - 60), end + 60)
     known = [*post.people[:_KNOWN], *post.people_in(max(0, start - 60), end + 60)]
     day = post.place_day or post.day or post.text_day
-    people += titles(post.lexicon, post.folded, near, known, day, (start, end))
+    people += titles(post.lexicon, post.folded, near, known, day, (start, end), post.text)
     rank = people[0].rank if people else None
     people += counterparts(post.lexicon, post.folded, near, known, day, rank, (start, end))
     people.sort(key=lambda found: found.start)
