@@ -17,7 +17,7 @@ from .acts import directed
 from .lexicon import Lexicon, fold, load
 from .meetings import consult, shared_setting, visits
 from .model import MODES, Event
-from .parties import Found, person
+from .parties import ROLE, Found, person
 from .reading import (
     FLAG,
     Reading,
@@ -64,14 +64,17 @@ def extract_events(
     events: list[Event] = []
     previous: list[Found] = []
     for start, end in sentences(text):
-        told = _sentence_events(post, start, end, previous)
+        told, here = _sentence_events(post, start, end, previous)
         for event in told:
             if event.type == "CONSULT" and post.main is None and event.modality == "factual":
                 post.main = event
         events.extend(told)
-        here = parties_in(post, start, end)
-        if len(here) >= 2:
-            previous = here
+        if here is None and (
+            len(post.people_in(start, end)) > 1 or ROLE.search(folded, start, end)
+        ):
+            here = parties_in(post, start, end)  # "the leaders of Russia and China …"
+        if here is not None and len(here) >= 2:
+            previous = here  # … "Their latest meeting"
     dated_by_main(post, events)
     shared_setting(events)
     return _merged(post, events)
@@ -84,6 +87,13 @@ _QUICK = re.compile(
     r"встреч|встрет|перегов|телефон|видео|визит|посет|пригла|поздрав|соболез|благодар|осуд|критик"
     r"|обвин|"
     r"протест|высыл|санкц|подпис|договор|принял|консульт|бесед|разговор"
+    r"|arriv|travel|tour|attend|part in|particip|went|welcom|grate|apprec|commend|support|concern"
+    r"|unfriend|hostile|pressure|alleg|warn|threat|retaliat|respon|expel|persona|note|marche"
+    r"|deni|refut|reject|declin|spoke|convers|chat|confer|negotiat|summit|session|sidelin|margin"
+    r"|прибы|участ|пообщ|звон|поездк|турне|приезд|отправ|высоко|призна|поддерж|обеспокоен"
+    r"|неприемлем|враждеб|недружеств|нарушен|упрек|предупред|пригроз|ответ|выдвор|персон|вызв"
+    r"|демарш|нот[аыу]|опроверг|отверг|отказ|саммит|сесси|полях|кулуар|условил|согласов|шантаж"
+    r"|провокац|общал|созвон"
 )
 
 
@@ -92,12 +102,15 @@ def _may_state_events(text: str) -> bool:
     return _QUICK.search(text) is not None
 
 
-def _sentence_events(post: Reading, start: int, end: int, previous: list[Found]) -> list[Event]:
+def _sentence_events(
+    post: Reading, start: int, end: int, previous: list[Found]
+) -> tuple[list[Event], list[Found] | None]:
+    """The events of one sentence, and its parties when they were needed."""
+    if not _QUICK.search(post.folded, start, end):
+        return [], None
     hits = [
         (cue, match) for cue in C.CUES for match in cue.pattern.finditer(post.folded, start, end)
     ]
-    if not hits:
-        return []
     events = []
     by_type: dict[str, list[tuple[C.Cue, re.Match[str]]]] = {}
     for cue, match in hits:
@@ -119,7 +132,7 @@ def _sentence_events(post: Reading, start: int, end: int, previous: list[Found])
             )
         elif (event := directed(post, start, end, found, parties, previous)) is not None:
             events.append(event)
-    return events
+    return events, parties
 
 
 ACCEPTED = re.compile(r"\baccepted (?:an |the )?invitation|принял\w* приглашение")
