@@ -89,9 +89,9 @@ if TYPE_CHECKING:
     from .events.extract import extract_events
     from .events.model import Event
     from .record import Channel, Post
-    from .store.events import EventFilter
     from .sources.textdump import parse_textdump
     from .store import Observation, PostFilter, Stats
+    from .store.events import EventFilter
 
 
 def __getattr__(name: str) -> Any:
