@@ -156,7 +156,8 @@ def test_csv_is_one_event_a_row_with_the_parties_spelled_out(seed_db, every):
 def test_the_table_lists_every_event(seed_db, every):
     output = events(seed_db, format="table").stdout
     assert output.startswith(f"{len(every)} event(s)\n")
-    for word in ("CONSULT phone", "CONSULT video", "SUPPORT", "ACCUSE", "AGREE", "(future)", "WEST"):
+    words = ("CONSULT phone", "CONSULT video", "SUPPORT", "ACCUSE", "AGREE", "(future)", "WEST")
+    for word in words:
         assert word in output, word
 
 
