@@ -16,9 +16,10 @@ from tgscope.archive import Archive
 from tgscope.cli import cli
 from tgscope.events.model import csv_header
 
+from .conftest import SHARED
 from .helpers import post, source
 
-SEED = Path("/work/shared/seed/russia_china_dump.txt")
+SEED = SHARED / "seed" / "russia_china_dump.txt"
 SEED_CHANNEL = "russia_china_demo"
 
 pytestmark = pytest.mark.skipif(not SEED.exists(), reason=f"{SEED} is absent")
@@ -313,3 +314,17 @@ def test_an_event_open_at_the_end_may_have_happened_after_since(tmp_path):
         (event,) = archive.events()
     assert (event.date, event.date_min, event.date_max) == (None, "2019-05-30", None)
     assert [e["post"] for e in jsonl(db, "--since", "2024-01-01")] == ["demo/dump-1"]
+
+
+def test_an_import_without_events_leaves_them_to_the_events_command(tmp_path):
+    """A bulk load skips the events pass; the next events command catches up."""
+    db = tmp_path / "bulk.db"
+    result = CliRunner().invoke(
+        cli, ["import", "--db", str(db), "--channel", SEED_CHANNEL, "--no-events", str(SEED)]
+    )
+    assert result.exit_code == 0, result.output
+    with Archive.open(db, create=False) as archive:
+        store: Any = archive.store
+        assert store.events.state() == {}
+        assert store.db.execute("SELECT count(*) FROM events").fetchone() == (0,)
+    assert len(jsonl(db)) == 12  # the seed's events, extracted now

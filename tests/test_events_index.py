@@ -18,9 +18,10 @@ from tgscope.events.index import CatchUp, EventIndex, neighbour_bounds
 from tgscope.events.lexicon import DATA_FILES, load_folder
 from tgscope.store.events import EventFilter
 
+from .conftest import SHARED
 from .helpers import post, source
 
-SEED = Path("/work/shared/seed/russia_china_dump.txt")
+SEED = SHARED / "seed" / "russia_china_dump.txt"
 SEED_CHANNEL = "russia_china_demo"
 DATA = Path(__file__).resolve().parent.parent / "src" / "tgscope" / "events" / "data"
 

@@ -107,6 +107,7 @@ class Archive:
         encoding: str | None = None,
         delimiter: str | None = None,
         markdown: bool = False,
+        events: bool = True,
         progress: Progress | None = None,
         on_file: Callable[[FileReport], None] | None = None,
         on_start: Callable[[Path], None] | None = None,
@@ -122,7 +123,9 @@ class Archive:
         a whole-account export), ``mapping`` (``"FIELD=COLUMN,..."`` or a dict: another
         tool's CSV/JSON columns), ``encoding`` (text dumps, CSV and JSON Lines that are not
         UTF-8), ``delimiter`` (CSV; found from the header otherwise), ``markdown`` (texts in
-        Telethon's markdown become text and entities).
+        Telethon's markdown become text and entities).  Then the events table is brought up
+        to date with what changed (``events=False`` leaves it for later: :meth:`events` and
+        ``serve`` catch it up).
         """
         channel, checked = _checked_options(
             channel,
@@ -163,7 +166,7 @@ class Archive:
                 except Exception as error:  # a bug met by one file: the others still import
                     done = FileReport(str(path), format or "?", error=_unexpected(path, error))
                 report.add(done, on_file)
-        if report.total("added") or report.total("updated"):
+        if events and (report.total("added") or report.total("updated")):
             self.update_events()
         return report
 

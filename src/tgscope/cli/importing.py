@@ -105,9 +105,15 @@ ANNOUNCE_BYTES = 1 << 20
     help="Texts are in Telegram's markdown as Telethon writes it (**bold**, [text](url)):"
     " keep the words, make the formatting entities.",
 )
+@click.option(
+    "--no-events",
+    is_flag=True,
+    help="Leave the diplomatic events table behind (a bulk load: tgscope events or serve"
+    " catches it up later).",
+)
 @reports_errors
 def import_command(
-    db, paths, format_, channel, timezone, chat, mapping, encoding, delimiter, markdown
+    db, paths, format_, channel, timezone, chat, mapping, encoding, delimiter, markdown, no_events
 ):
     """Import files or folders: text dumps, saved t.me/s pages, Telegram Desktop exports
     (JSON or HTML), tgscope and snscrape JSON Lines, other tools' CSV, JSON Lines and JSON
@@ -135,6 +141,7 @@ def import_command(
                 encoding=encoding,
                 delimiter=delimiter,
                 markdown=markdown,
+                events=not no_events,
                 progress=advance,
                 on_start=status.start,
                 on_file=lambda file: status.done(file, hint=encoding is None),
