@@ -31,11 +31,16 @@ def main(argv: list[str] | None = None) -> int:
         help="also: the second, blind annotation of a sample (gold/second/) scored against the"
         " first, beside the extractor on the same posts",
     )
+    parser.add_argument(
+        "--modality",
+        choices=("factual", "future", "negated", "reported"),
+        help="only events of this modality, in the gold set and found (factual: what happened)",
+    )
     args = parser.parse_args(argv)
     files = args.files or sorted(GOLD.glob("*.jsonl"))
     lexicon = load_folder(args.data) if args.data else load()
     gold = list(read_gold(files))
-    report = evaluate(gold, lexicon)
+    report = evaluate(gold, lexicon, args.modality)
     events = sum(len(post.events) for post in gold)
     print(f"{report.posts} posts, {events} gold events ({', '.join(f.name for f in files)})\n")
     _print(report, args.misses)
@@ -44,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         ids = {post.id for post in second}
         sample = [post for post in gold if post.id in ids]
         print(f"\n== a second annotator, blind, on {len(sample)} of these posts (gold/second/)")
-        _print(agreement(sample, second, lexicon), False)
+        _print(agreement(sample, second, lexicon, args.modality), False)
         print(f"\n== the extractor on the same {len(sample)} posts")
-        _print(evaluate(sample, lexicon), False)
+        _print(evaluate(sample, lexicon, args.modality), False)
     return 0
 
 

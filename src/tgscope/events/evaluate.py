@@ -21,7 +21,6 @@ from typing import Any
 
 from .extract import extract_events
 from .lexicon import PERSON, Lexicon, fold, load
-from .model import Event
 
 ATTRIBUTES = ("mode", "actors", "countries", "place", "date")
 
@@ -94,18 +93,38 @@ class Report:
         return self.right[key] / self.pairs[key] if self.pairs[key] else 0.0
 
 
-def evaluate(gold: Iterable[GoldPost], lexicon: Lexicon | None = None) -> Report:
+def evaluate(
+    gold: Iterable[GoldPost], lexicon: Lexicon | None = None, modality: str | None = None
+) -> Report:
+    """The extractor against the gold set (``modality``: only events of that modality on
+    both sides, e.g. ``factual``: the meetings that took place)."""
     lexicon = lexicon or load()
     report = Report()
     for post in gold:
         report.posts += 1
-        predicted = extract_events(post.id, post.text, post.date, lexicon)
-        _score_post(report, post, predicted, lexicon)
+        predicted = [e.to_dict() for e in extract_events(post.id, post.text, post.date, lexicon)]
+        _score_dicts(report, _only(post, modality), _only_events(predicted, modality), lexicon)
     return report
 
 
+def _only(post: GoldPost, modality: str | None) -> GoldPost:
+    if modality is None:
+        return post
+    events = _only_events(post.events, modality)
+    return GoldPost(post.id, post.text, post.date, events, post.lang, post.source)
+
+
+def _only_events(events: list[dict[str, Any]], modality: str | None) -> list[dict[str, Any]]:
+    if modality is None:
+        return events
+    return [event for event in events if event.get("modality", "factual") == modality]
+
+
 def agreement(
-    gold: Iterable[GoldPost], other: Iterable[GoldPost], lexicon: Lexicon | None = None
+    gold: Iterable[GoldPost],
+    other: Iterable[GoldPost],
+    lexicon: Lexicon | None = None,
+    modality: str | None = None,
 ) -> Report:
     """A second annotation scored against the first, post by post, as the extractor is:
     how far two people reading the same guide agree (the ceiling a rule set can reach on
@@ -116,12 +135,9 @@ def agreement(
     for post in gold:
         if post.id in second:
             report.posts += 1
-            _score_dicts(report, post, second[post.id].events, lexicon)
+            theirs = _only_events(second[post.id].events, modality)
+            _score_dicts(report, _only(post, modality), theirs, lexicon)
     return report
-
-
-def _score_post(report: Report, post: GoldPost, predicted: list[Event], lexicon: Lexicon) -> None:
-    _score_dicts(report, post, [event.to_dict() for event in predicted], lexicon)
 
 
 def _score_dicts(
