@@ -328,3 +328,10 @@ def test_an_import_without_events_leaves_them_to_the_events_command(tmp_path):
         assert store.events.state() == {}
         assert store.db.execute("SELECT count(*) FROM events").fetchone() == (0,)
     assert len(jsonl(db)) == 12  # the seed's events, extracted now
+
+
+def test_an_actor_is_a_name_not_a_pattern(seed_db):
+    """--actor % or _ match names containing those characters, not every name."""
+    assert jsonl(seed_db, "--actor", "%") == []
+    assert jsonl(seed_db, "--actor", "_") == []
+    assert len(jsonl(seed_db, "--actor", "Lavrov")) > 0

@@ -698,11 +698,13 @@ def test_an_undated_post_without_dated_neighbours_is_bounded_by_the_terms(db_pat
 
 
 def test_a_new_dated_neighbour_narrows_the_bounds(db_path):
+    """Neighbours are the posts of the same file, in its order (a dump read again with more
+    posts, a file of mixed dated and undated posts)."""
     with Archive.open(db_path) as archive:
-        archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("one"))
-        archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("two"))
+        archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("file"))
+        archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("file"))
         (_, before) = archive.events()
-        archive.ingest([post("demo/2", TALKS_FEB, channel="demo")], source("three"))
+        archive.ingest([post("demo/2", TALKS_FEB, channel="demo")], source("file"))
         (_, after, _) = archive.events()
     assert (before.post, before.date_min, before.date_max) == (
         "demo/dump-1",
@@ -719,18 +721,32 @@ def test_a_new_dated_neighbour_narrows_the_bounds(db_path):
 def test_a_new_dated_post_without_events_narrows_the_bounds_too(tmp_path):
     photo = "A photo of the day: spring in Moscow."
     with Archive.open(tmp_path / "step.db") as archive:
-        archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("one"))
-        archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("two"))
+        archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("file"))
+        archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("file"))
         archive.update_events()
-        archive.ingest([post("demo/2", photo, channel="demo", date="2020-02-20")], source("3"))
+        archive.ingest([post("demo/2", photo, channel="demo", date="2020-02-20")], source("file"))
         stepwise = records(archive)
     with Archive.open(tmp_path / "fresh.db") as archive:
-        archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("one"))
-        archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("two"))
-        archive.ingest([post("demo/2", photo, channel="demo", date="2020-02-20")], source("3"))
+        archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("file"))
+        archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("file"))
+        archive.ingest([post("demo/2", photo, channel="demo", date="2020-02-20")], source("file"))
         fresh = records(archive)
     assert fresh[1]["date_max"] == "2020-02-20"
     assert stepwise == fresh
+
+
+def test_posts_of_another_file_do_not_bound_a_dump(db_path):
+    """A channel synced first (dated posts) and a dump of it imported after: the dump's
+    posts are bounded by the dump alone, whose order says nothing of the sync's posts."""
+    with Archive.open(db_path) as archive:
+        late = post("demo/9", "A photo of the day.", channel="demo", date="2025-06-01")
+        archive.ingest([late], source("sync"))
+        archive.ingest(
+            [post("demo/1", TALKS_DEC, channel="demo"), post("demo/dump-1", CALL, channel="demo")],
+            source("dump"),
+        )
+        alone = [e for e in archive.events() if e.post == "demo/dump-1"]
+    assert [(e.date_min, e.date_max) for e in alone] == [("2019-12-10", "2021-01-20")]
 
 
 def test_a_day_without_a_year_is_placed_by_the_neighbours_when_terms_are_open(db_path):

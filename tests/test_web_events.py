@@ -602,3 +602,23 @@ def test_the_events_pages_in_chromium(tmp_path):
         assert state["colour"] > state["area"] // 200, state
         assert page.locator("table.meetings tbody tr").count() == 4
         assert errors == []
+
+
+def test_an_import_that_changes_nothing_leaves_the_table_up_to_date(tmp_path):
+    """Re-importing the same posts moves the archive's write counter, not its posts: the
+    page must not say the events table is behind."""
+    db = tmp_path / "again.db"
+    posts = [
+        post(
+            "mid/1",
+            "Sergey Lavrov held talks with Wang Yi in Beijing.",
+            channel="mid",
+            date="2024-04-01T09:00:00+00:00",
+        )
+    ]
+    with Archive.open(db) as archive:
+        archive.ingest(posts, source("a"))
+        archive.update_events()
+        archive.ingest(posts, source("b"))  # the same posts, seen again
+    index = get_json(TestClient(create_app(db)), "/events.json")["index"]
+    assert (index["built"], index["behind"]) == (True, 0)

@@ -538,9 +538,12 @@ class Archive:
         if filters is not None and given:
             raise OptionError("give the filters either as an EventFilter or as keywords, not both")
         chosen = filters or event_filter(**given)
-        self.update_events()
         store: Any = self.store
-        return list(EventIndex(store.events).select(chosen, **page))
+        index = EventIndex(store.events)
+        if index.behind():
+            with contextlib.suppress(StoreError):  # another process writes: read as it is
+                index.catch_up()
+        return list(index.select(chosen, **page))
 
     def update_events(self) -> int:
         """Extract the events of the posts written since the last time (all of them when
@@ -549,7 +552,8 @@ class Archive:
         from .events.index import EventIndex
 
         store: Any = self.store
-        return EventIndex(store.events).catch_up().posts
+        index = EventIndex(store.events)
+        return index.catch_up().posts if index.behind() else 0
 
     # engagement
 

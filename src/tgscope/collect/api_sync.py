@@ -272,9 +272,11 @@ def _indexed_at_end(archive: Archive) -> Iterator[None]:
     """Batches are saved with the index deferred; it is committed once, also on an error."""
     try:
         yield
-    finally:
+    except BaseException:
         archive.flush_index()
-        archive.update_events()
+        raise  # the events of what was saved wait for the next sync or tgscope events
+    archive.flush_index()
+    archive.update_events()
 
 
 def _post(message: Any, channel: str, title: str | None, names: Names, report: SyncReport):

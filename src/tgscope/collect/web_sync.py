@@ -86,10 +86,13 @@ def sync_channel(
     )
     try:
         _walk_all(walk, all_pages)
-    finally:  # also on an error or Ctrl-C: what the saved pages hold becomes searchable
+    except BaseException:  # an error or Ctrl-C: what the saved pages hold becomes searchable
         with walk.lock:
             archive.flush_index()
-            archive.update_events()
+        raise  # (their events wait for the next sync or tgscope events)
+    with walk.lock:
+        archive.flush_index()
+        archive.update_events()
     with walk.lock:
         report.gone_since = _deletion_dates(archive.store, report)
     return report

@@ -10,6 +10,8 @@ computed again whenever it receives posts.
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,7 +21,9 @@ from .lexicon import Lexicon, load
 from .model import Event
 from .when import year_within
 
-_COMMIT_EVERY = 5_000  # posts a transaction: a long first run keeps what it did if stopped
+_COMMIT_EVERY = 5_000  # posts a transaction at most: a long first run keeps what it did
+_COMMIT_SECONDS = 0.5  # … and at most about this long, so that other writers hardly wait
+_BATCH = 100  # posts read from the store at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,41 +46,49 @@ class EventIndex:
         return self.tables.written_after(int(state.get("seq", 0)))
 
     def catch_up(self) -> CatchUp:
-        """Extract the events of the posts written since the last catch-up, in transactions
-        of a few thousand posts: an interrupted run keeps what it did, and the next one
-        goes on from there (``cursor``)."""
-        state = self.tables.state()
-        rebuilt = state.get("version") != self.lexicon.version
+        """Extract the events of the posts written since the last catch-up, in short
+        transactions (at most :data:`_COMMIT_EVERY` posts or :data:`_COMMIT_SECONDS`): other
+        writers wait little, an interrupted run keeps what it did, and the next one goes on
+        from there (``cursor``)."""
         posts = events = 0
         with self.tables.writing() as target:
+            state = self.tables.state()  # read under the lock: no other run in between
+            rebuilt = state.get("version") != self.lexicon.version
             if rebuilt:
                 self.tables.clear()
                 state = {}
             done = int(state.get("seq", 0))
             resuming = state.get("target") is not None
+            cursor = int(state.get("cursor", 0)) if resuming else 0
             if resuming:
                 target = int(state["target"])
-            cursor = int(state.get("cursor", 0))
             self.tables.drop_posts(self.tables.removed_since(done))
             pending = [pk for pk in self.tables.written_since(done) if pk > cursor]
+            self.tables.forget_cursor()
             self.tables.save_state({"version": self.lexicon.version, "target": target})
         # resumed: the channels the stopped run wrote to are not known, so all are bounded
         channels: set[int] = set(self.tables.channel_pks()) if resuming else set()
-        for start in range(0, len(pending), _COMMIT_EVERY):
-            chunk = pending[start : start + _COMMIT_EVERY]
+        position = 0
+        while position < len(pending):
             with self.tables.writing():
-                self.tables.drop_posts(chunk)
-                for pk, key, text, day, channel_pk in self.tables.posts(chunk):
-                    found = extract_events(key, text, day, self.lexicon)
-                    self.tables.save(pk, found)
-                    posts += 1
-                    events += len(found)
-                    if channel_pk is not None:  # a new dated post bounds undated ones too
-                        channels.add(channel_pk)
-                self.tables.save_state({"cursor": chunk[-1]})
+                started = time.monotonic()
+                end = min(len(pending), position + _COMMIT_EVERY)
+                while position < end and time.monotonic() - started < _COMMIT_SECONDS:
+                    chunk = pending[position : min(end, position + _BATCH)]
+                    self.tables.drop_posts(chunk)
+                    for pk, key, text, day, channel_pk in self.tables.posts(chunk):
+                        found = extract_events(key, text, day, self.lexicon)
+                        self.tables.save(pk, found)
+                        posts += 1
+                        events += len(found)
+                        if channel_pk is not None:  # it may be a neighbour in a dump
+                            channels.add(channel_pk)
+                    position += len(chunk)
+                self.tables.save_state({"cursor": pending[position - 1]})
         with self.tables.writing():
             self._bound_undated(channels)
-            self.tables.db.execute("DELETE FROM events_state WHERE name IN ('target', 'cursor')")
+            self.tables.forget_cursor()
+            self.tables.db.execute("DELETE FROM events_state WHERE name = 'target'")
             self.tables.save_state({"seq": target, "version": self.lexicon.version})
         return CatchUp(posts, events, rebuilt)
 
@@ -84,13 +96,20 @@ class EventIndex:
         """Twice: a day placed by the first pass ("January 9" between November and March:
         2023) bounds its own neighbours in the second."""
         for channel_pk in self.tables.channels_with_undated(channels):
-            self._bound_channel(channel_pk, first=True)
-            self._bound_channel(channel_pk, first=False)
+            for timeline in self.tables.source_timelines(channel_pk):
+                first = self._own_days([(pk, day) for pk, day, _ in timeline])
+                self._bound(first)  # anchors: only the days the texts give
+                self._bound(self._placed(timeline))
 
-    def _bound_channel(self, channel_pk: int, *, first: bool) -> None:
-        timeline = self.tables.channel_timeline(channel_pk)
-        if first:  # anchors: only the days the texts give, not the ones placed before
-            timeline = self._own_days([(pk, day) for pk, day, _ in timeline])
+    def _placed(
+        self, timeline: list[tuple[int, str | None, str | None]]
+    ) -> list[tuple[int, str | None, str | None]]:
+        """The timeline again, with the days the first pass placed."""
+        placed = {pk: day for pk, day, _ in timeline}
+        pks = [pk for pk, _, _ in timeline]
+        return [(pk, placed[pk], text_day) for pk, _, text_day in self.tables.timeline_of(pks)]
+
+    def _bound(self, timeline: list[tuple[int, str | None, str | None]]) -> None:
         for post_pk, low, high in neighbour_bounds(timeline):
             for event_pk, partial, own_min, own_max, modality in self.tables.undated_events(
                 post_pk
@@ -131,13 +150,11 @@ def neighbour_bounds(
     written, as far as its neighbours tell: between the days of its nearest dated neighbours
     before and after (a post's date, else an exact day its own text gives: a
     ``📍City, Month D, YYYY`` dateline); a post with a dateline of its own, that day.  Dumps
-    may run oldest first or newest first; the known days tell which."""
-    known = [
-        (index, known_day[:10])
-        for index, (_, day, text_day) in enumerate(timeline)
-        if (known_day := day or text_day)
-    ]
-    ascending = len(known) < 2 or known[0][1] <= known[-1][1]
+    may run oldest first or newest first; most pairs of consecutive known days tell which."""
+    known = [known_day[:10] for _, day, text_day in timeline if (known_day := day or text_day)]
+    rising = sum(1 for one, other in itertools.pairwise(known) if one < other)
+    falling = sum(1 for one, other in itertools.pairwise(known) if one > other)
+    ascending = rising >= falling
     previous: str | None = None
     after: dict[int, str | None] = {}
     following: str | None = None

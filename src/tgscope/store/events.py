@@ -7,6 +7,7 @@ SQL only: what an event is and when the tables are brought up to date is
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,6 +71,9 @@ class EventTables:
             [(name, str(value)) for name, value in values.items()],
         )
 
+    def forget_cursor(self) -> None:
+        self.db.execute("DELETE FROM events_state WHERE name = 'cursor'")
+
     def clear(self) -> None:
         for table in ("event_parties", "events", "events_state"):
             self.db.execute(f"DELETE FROM {table}")
@@ -102,7 +106,7 @@ class EventTables:
         for part in _parts(pks):
             found += self.db.execute(
                 "SELECT pk, key, text, date, channel_pk FROM posts"
-                f" WHERE pk IN ({','.join('?' * len(part))}) AND deleted_at IS NULL",
+                f" WHERE pk IN ({','.join('?' * len(part))})",
                 part,
             ).fetchall()
         found.sort()
@@ -169,18 +173,46 @@ class EventTables:
                 found.append(channel_pk)
         return found
 
-    def channel_timeline(self, channel_pk: int) -> list[tuple[int, str | None, str | None]]:
-        """``(post_pk, post date, the first day of a factual event it tells)`` in archive
-        order: a dump's post has no date, but its dateline or resolved "January 9" has."""
-        return list(
-            self.db.execute(
-                "SELECT posts.pk, posts.date, (SELECT min(date) FROM events"
-                "  WHERE events.post_pk = posts.pk AND events.modality = 'factual')"
-                " FROM posts WHERE posts.channel_pk = ? AND posts.deleted_at IS NULL"
-                " ORDER BY posts.pk",
+    def source_timelines(self, channel_pk: int) -> list[list[tuple[int, str | None, str | None]]]:
+        """For each file that gave the channel posts without a date (a dump), the channel's
+        posts of that file in the order they were imported: ``(post_pk, post date, the first
+        day of a factual event it tells)``.  A dump's post has no date, but its dateline or
+        resolved "January 9" has; posts of other files are not in its order."""
+        sources = [
+            source_pk
+            for (source_pk,) in self.db.execute(
+                "SELECT DISTINCT observations.source_pk FROM posts"
+                " JOIN observations ON observations.post_pk = posts.pk"
+                " WHERE posts.channel_pk = ? AND posts.date IS NULL",
                 (channel_pk,),
             )
-        )
+        ]
+        return [
+            list(
+                self.db.execute(
+                    "SELECT posts.pk, posts.date, (SELECT min(date) FROM events"
+                    "  WHERE events.post_pk = posts.pk AND events.modality = 'factual')"
+                    " FROM observations JOIN posts ON posts.pk = observations.post_pk"
+                    " WHERE observations.source_pk = ? AND posts.channel_pk = ?"
+                    " ORDER BY posts.pk",
+                    (source_pk, channel_pk),
+                )
+            )
+            for source_pk in sources
+        ]
+
+    def timeline_of(self, pks: list[int]) -> list[tuple[int, str | None, str | None]]:
+        """``(post_pk, post date, the first day of a factual event it tells)``, by pk."""
+        found = []
+        for part in _parts(pks):
+            found += self.db.execute(
+                "SELECT posts.pk, posts.date, (SELECT min(date) FROM events"
+                "  WHERE events.post_pk = posts.pk AND events.modality = 'factual')"
+                f" FROM posts WHERE posts.pk IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+        found.sort()
+        return found
 
     def undated_events(
         self, post_pk: int
@@ -267,9 +299,10 @@ def _query(
     if filters.actor:
         where.append(
             "events.pk IN (SELECT event_pk FROM event_parties WHERE side = 'actor' AND"
-            " (name LIKE ? OR country = ? OR org = ?))"
+            " (name LIKE ? ESCAPE '\\' OR country = ? OR org = ?))"
         )
-        args += [f"%{filters.actor}%", filters.actor.upper(), filters.actor.upper()]
+        literal = re.sub(r"([\\%_])", r"\\\1", filters.actor)  # a name, not a pattern
+        args += [f"%{literal}%", filters.actor.upper(), filters.actor.upper()]
     if where:
         sql += " WHERE " + " AND ".join(where)
     return sql, args

@@ -303,6 +303,7 @@ MIGRATIONS: list[str] = [
         name TEXT PRIMARY KEY,  -- seq (the last write extracted), version (the dictionaries')
         value TEXT NOT NULL
     );
+    CREATE INDEX observations_source ON observations(source_pk);  -- a file's posts, in order
     """,
 ]
 

@@ -103,7 +103,9 @@ def index_state(reader: Reader, tables: EventTables) -> dict[str, Any]:
     state = tables.state()
     if "seq" not in state:
         return {"built": False, "behind": None, "outdated": False, "held": None, "version": None}
-    behind = max(reader.views.last_seq() - int(state["seq"]), 0)
+    held = int(state["seq"])
+    # writes of posts since (an import that changed nothing moves the archive's counter only)
+    behind = max(reader.views.last_seq() - held, 0) if tables.written_after(held) else 0
     version = state.get("version")
     outdated = version != load().version  # the dictionaries changed: serve extracts anew
     return {
