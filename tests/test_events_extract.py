@@ -287,3 +287,14 @@ def check(event, text: str) -> None:
 def test_any_text_gives_well_formed_events(text):
     for event in extract_events("t/1", text, None):
         check(event, text)
+
+
+def test_negation_and_plans_need_their_own_words():
+    """«в Пекине состоялись» is not «не состоялись»; Theresa May is not "may"."""
+    assert one("В Пекине состоялись переговоры Сергея Лаврова с Ван И.", "2019-06-28")[0][2] == (
+        "factual"
+    )
+    assert one("Theresa May held talks with Vladimir Putin in Osaka.", "2019-06-28")[0][2] == (
+        "factual"
+    )
+    assert [e[2] for e in one("Lavrov may meet Blinken in Geneva.", "2021-05-01")] == ["future"]

@@ -65,7 +65,8 @@ CUES: tuple[Cue, ...] = (
     # -- CONSULT: in person ----------------------------------------------------------------------
     _cue(
         "CONSULT",
-        r"\b(?:met|meets|meeting|meet) (?:with|on the sidelines|in|at)\b|\bmet\b"
+        r"\b(?:met|meets|meeting|meet) (?:with|on the sidelines|in|at)\b|\bmet\b|\b(?:to|will|may"
+        r"|would|could|plans to) meet\b"
         r"|\b(?:held|hold|holds|holding|had|have) (?:a |an )?(?:meeting|talks|consultations"
         r"|conversation|discussions?)\b"
         r"|\btalks (?:with|between)\b|\bconsultations (?:with|between)\b"
@@ -256,7 +257,8 @@ CUES: tuple[Cue, ...] = (
 # -- what a sentence says of its event ----------------------------------------------------------
 
 FUTURE = re.compile(
-    r"\bwill\b|\bwould\b|\bshall\b|(?<!on )(?<!in )\bmay\b(?!\s+\d)|\bmight\b|\bto be held\b"
+    r"\bwill\b|\bwould\b|\bshall\b|\bmay (?:be|soon|meet|hold|visit|take|have|travel|also)\b"
+    r"|\bmight\b|\bto be held\b"
     r"|\bunlikely\b"
     r"|\b(?:is|are|was|were) (?:due|scheduled|expected|set|planned|slated|going) to\b"
     r"|\bscheduled\b|\bplann(?:ed|ing)\b|\bplans? to\b|\bupcoming\b|\bforthcoming\b"
@@ -277,9 +279,11 @@ NEGATED = re.compile(
     r"|meet|met|hold|preparing|planning|on the agenda)\b|\bcancel(?:l?ed|s)?\b|\bcalled off\b"
     r"|\bpostponed\b|\bdid not\b|\bdidn't\b|\bhas not\b|\bhave not\b|\bwithout a meeting\b"
     r"|\bdenied\b|\brefuted\b|\bruled out\b|\brefused\b|\bdeclined to\b"
-    r"|не (?:планируется|состоится|состоялась|состоялся|состоялись|было|будет|ведется|готовится"
-    r"|встреча\w*|провод\w*|стоит)|отмен\w*|отложен\w*|перенесен\w*|опроверг\w*|не встреча\w*"
-    r"|не проводил\w*|нет планов|исключил\w*|отказал\w*"
+    r"|(?<!\w)не (?:планируется|состоится|состоялась|состоялся|состоялись|было|будет|ведется"
+    r"|готовится"
+    r"|встреча\w*|провод\w*|стоит)|отмен\w*|отложен\w*|перенесен\w*|опроверг\w*"
+    r"|(?<!\w)не встреча\w*"
+    r"|(?<!\w)не проводил\w*|нет планов|исключил\w*|отказал\w*"
 )
 REPORTED = re.compile(
     r"\blatest meeting\b|\blast met\b|\bprevious(?:ly)?\b|\bearlier\b|\blast (?:year|month|week"

@@ -26,7 +26,7 @@ import ahocorasick
 from ..errors import TgscopeError
 
 #: bump when a change of the rules (not of the data) changes what is extracted
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 DATA_FILES = ("officials.tsv", "countries.tsv", "cities.tsv", "occasions.tsv")
 
