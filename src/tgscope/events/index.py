@@ -3,7 +3,7 @@
 :meth:`EventIndex.catch_up` extracts the events of every post written since the last
 write it holds (new posts, edited ones, posts merged into others), and all of them again
 when the dictionaries or rules changed (:attr:`Lexicon.version`).  Posts without a date
-(text dumps) get date bounds from their dated neighbours in the archive's order
+(text dumps) get date bounds from their dated neighbours in the same file, in its order
 (:func:`neighbour_bounds`), which a new neighbour can narrow: their channel's bounds are
 computed again whenever it receives posts.
 """

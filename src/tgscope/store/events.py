@@ -10,11 +10,11 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import StoreError
+from .derived import derived_write
 
 _BATCH = 500
 
@@ -41,25 +41,9 @@ class EventTables:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    @contextmanager
-    def writing(self) -> Iterator[int]:
+    def writing(self) -> AbstractContextManager[int]:
         """One write transaction, yielding the archive's last write (read under the lock)."""
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            (_, _, path) = self.db.execute("PRAGMA database_list").fetchone()
-            raise StoreError(
-                f"{path}: the archive is locked by another process (try again when it has"
-                f" finished): {error}"
-            ) from error
-        try:
-            row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
-            yield int(row[0]) if row else 0
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+        return derived_write(self.db)
 
     def state(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT name, value FROM events_state"))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
-from ..errors import StoreError
+from .derived import derived_write
 
 _BATCH = 500  # ids per ``IN (...)``
 _TABLES = ("nearcopy_texts", "nearcopy_posts", "nearcopy_buckets", "nearcopy_pairs")
@@ -23,27 +23,11 @@ class NearCopyTables:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    @contextmanager
-    def writing(self) -> Iterator[int]:
+    def writing(self) -> AbstractContextManager[int]:
         """One write transaction over the index's tables, yielding the archive's last write
         (read under the lock: no other writer commits in between).  The archive's own
         sequence number is not advanced: the index is derived, not a write of the record."""
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            (_, _, path) = self.db.execute("PRAGMA database_list").fetchone()
-            raise StoreError(
-                f"{path}: the archive is locked by another process (try again when it has"
-                f" finished): {error}"
-            ) from error
-        try:
-            row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
-            yield int(row[0]) if row else 0
-            self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise
+        return derived_write(self.db)
 
     # -- state ----------------------------------------------------------------------------
 

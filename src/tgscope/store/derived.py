@@ -1,0 +1,32 @@
+"""Writing derived tables (the near-copy index, the events): one transaction beside the
+archive's own writes, which does not advance the archive's sequence number."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..errors import StoreError
+
+
+@contextmanager
+def derived_write(db: sqlite3.Connection) -> Iterator[int]:
+    """One write transaction, yielding the archive's last write (read under the lock: no
+    other writer commits in between); rolled back whole on any error."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        (_, _, path) = db.execute("PRAGMA database_list").fetchone()
+        raise StoreError(
+            f"{path}: the archive is locked by another process (try again when it has"
+            f" finished): {error}"
+        ) from error
+    try:
+        row = db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
+        yield int(row[0]) if row else 0
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
