@@ -27,6 +27,7 @@ from typing import Any
 
 from tgscope.errors import ParseError
 from tgscope.events.forms import CASES
+from tgscope.events.lexicon import RANKS
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "src" / "tgscope" / "events" / "data"
@@ -53,15 +54,6 @@ COLUMNS = (
     "note",
 )
 COMPILED_COLUMNS = (*COLUMNS, "forms_en", "forms_ru")
-RANKS = (
-    "head_of_state",
-    "head_of_government",
-    "foreign_minister",
-    "deputy_foreign_minister",
-    "spokesperson",
-    "ambassador",
-    "other",
-)
 HEADER_COMMENT = "# compiled by scripts/compile_officials.py from data/officials/*.tsv; do not edit"
 
 _ALPHA3 = re.compile(r"[A-Z]{3}")

@@ -28,6 +28,18 @@ from ..errors import TgscopeError
 #: bump when a change of the rules (not of the data) changes what is extracted
 RULES_VERSION = "2"
 
+#: the kinds of office in the officials dictionary, highest first (a name without a date is
+#: taken in the highest office its holder held)
+RANKS = (
+    "head_of_state",
+    "head_of_government",
+    "foreign_minister",
+    "deputy_foreign_minister",
+    "spokesperson",
+    "ambassador",
+    "other",
+)
+
 DATA_FILES = ("officials.tsv", "countries.tsv", "cities.tsv", "occasions.tsv")
 
 PERSON, COUNTRY, ADJECTIVE, CITY, OCCASION = "person", "country", "adjective", "city", "occasion"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import ADJECTIVE, COUNTRY, OCCASION, PERSON, Lexicon, Mention, Official
+from .lexicon import ADJECTIVE, COUNTRY, OCCASION, PERSON, RANKS, Lexicon, Mention, Official
 from .model import Party
 
 # a role phrase, folded; its rank in the dictionary
@@ -92,15 +92,6 @@ class Found:
         return self.party["name"] or self.party["country"] or self.party.get("org") or "?"
 
 
-_RANK_ORDER = (
-    "head_of_state",
-    "head_of_government",
-    "foreign_minister",
-    "deputy_foreign_minister",
-    "spokesperson",
-    "ambassador",
-    "other",
-)
 _CLAUSE = re.compile(r"[.;:!?\n]| and | и |&| with | с ")
 
 
@@ -119,7 +110,7 @@ def person(lexicon: Lexicon, mention: Mention, day: str | None, folded: str = ""
 
 
 def _rank(rank: str) -> int:
-    return _RANK_ORDER.index(rank) if rank in _RANK_ORDER else len(_RANK_ORDER)
+    return RANKS.index(rank) if rank in RANKS else len(RANKS)
 
 
 def _negated(day: str) -> tuple[int, ...]:
@@ -185,15 +176,24 @@ def titles(
                 found.append(Found(match.start(), match.end(), known.party, rank, known.official))
             continue
         for country in countries:
-            named = _named(people, country, rank)
-            if named is not None:
-                found.append(Found(match.start(), match.end(), named.party, rank, named.official))
-            else:
-                title = match.group()
-                found.append(
-                    _holder(lexicon, country, rank, day, match.start(), match.end(), title)
-                )
+            found.append(_office(lexicon, people, country, rank, day, match))
     return found
+
+
+def _office(
+    lexicon: Lexicon,
+    people: list[Found],
+    country: str,
+    rank: str,
+    day: str | None,
+    match: re.Match[str],
+) -> Found:
+    """Who a title stands for: the person of that office the post names elsewhere, else
+    the holder on ``day``."""
+    named = _named(people, country, rank)
+    if named is not None:
+        return Found(match.start(), match.end(), named.party, rank, named.official)
+    return _holder(lexicon, country, rank, day, match.start(), match.end(), match.group())
 
 
 def _secretary_general(
@@ -355,12 +355,5 @@ def counterparts(
         mention = next((m for m in mentions if m.start == word_start), None)
         country = country_of(mention) if mention else None
         if country and rank:
-            named = _named(people, country, rank)
-            if named is not None:
-                found.append(Found(match.start(), match.end(), named.party, rank, named.official))
-            else:
-                title = match.group()
-                found.append(
-                    _holder(lexicon, country, rank, day, match.start(), match.end(), title)
-                )
+            found.append(_office(lexicon, people, country, rank, day, match))
     return found
