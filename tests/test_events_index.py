@@ -757,3 +757,17 @@ def test_a_day_without_a_year_is_placed_by_the_neighbours_when_terms_are_open(db
     ]
     found = dump_events(db_path, texts)
     assert found["demo/dump-2"] == ("2023-01-09", "2023-01-09", "2023-01-09")
+
+
+def test_an_import_is_not_failed_by_a_busy_events_pass(tmp_path, monkeypatch):
+    """The files are in; if another process holds the archive when the events pass
+    starts, the import still reports them imported and a later run catches up."""
+    from tgscope.errors import StoreError
+
+    def busy(self):
+        raise StoreError("archive.db: the archive is locked by another process")
+
+    monkeypatch.setattr(Archive, "update_events", busy)
+    with Archive.open(tmp_path / "busy.db") as archive:
+        report = archive.import_paths([SEED], channel="russia_china_demo")
+    assert report.total("added") == 5 and not report.failures

@@ -167,7 +167,8 @@ class Archive:
                     done = FileReport(str(path), format or "?", error=_unexpected(path, error))
                 report.add(done, on_file)
         if events and (report.total("added") or report.total("updated")):
-            self.update_events()
+            with contextlib.suppress(StoreError):  # another process writes: a later run catches up
+                self.update_events()
         return report
 
     def import_file(

@@ -14,6 +14,7 @@ them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -26,7 +27,7 @@ from typing import Any
 
 from ..archive import Archive, FileReport
 from ..clean import normalize_channel
-from ..errors import ChannelUnavailable, FetchError, OptionError, TgscopeError
+from ..errors import ChannelUnavailable, FetchError, OptionError, StoreError, TgscopeError
 from ..record import Channel, Post
 from ..sources.telegram_api import Names, iso_date, message_to_post
 from ..store import SourceInfo, Store, SyncState
@@ -276,7 +277,8 @@ def _indexed_at_end(archive: Archive) -> Iterator[None]:
         archive.flush_index()
         raise  # the events of what was saved wait for the next sync or tgscope events
     archive.flush_index()
-    archive.update_events()
+    with contextlib.suppress(StoreError):  # another process writes: a later run catches up
+        archive.update_events()
 
 
 def _post(message: Any, channel: str, title: str | None, names: Names, report: SyncReport):

@@ -8,6 +8,7 @@ finished walk already archived (incremental); ``all_pages`` walks the whole hist
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import time
@@ -22,7 +23,7 @@ import httpx
 from ..archive import Archive, FileReport
 from ..clean import normalize_channel
 from ..dates import day_bounds
-from ..errors import ChannelUnavailable, OptionError, ParseError, TgscopeError
+from ..errors import ChannelUnavailable, OptionError, ParseError, StoreError, TgscopeError
 from ..sources.web import parse_page
 from ..store import SourceInfo, Store, SyncState
 from .http import FetchPolicy, Wait, fetch
@@ -92,7 +93,8 @@ def sync_channel(
         raise  # (their events wait for the next sync or tgscope events)
     with walk.lock:
         archive.flush_index()
-        archive.update_events()
+        with contextlib.suppress(StoreError):  # another process writes: a later run catches up
+            archive.update_events()
     with walk.lock:
         report.gone_since = _deletion_dates(archive.store, report)
     return report
