@@ -759,6 +759,7 @@ def test_a_day_without_a_year_is_placed_by_the_neighbours_when_terms_are_open(db
     assert found["demo/dump-2"] == ("2023-01-09", "2023-01-09", "2023-01-09")
 
 
+@needs_seed
 def test_an_import_is_not_failed_by_a_busy_events_pass(tmp_path, monkeypatch):
     """The files are in; if another process holds the archive when the events pass
     starts, the import still reports them imported and a later run catches up."""
