@@ -18,6 +18,7 @@ from tgscope.events.model import csv_header
 
 from .conftest import SHARED
 from .helpers import post, source
+from .test_events_model import DOC_FIELDS  # the names of docs/events.md, in order
 
 SEED = SHARED / "seed" / "russia_china_dump.txt"
 SEED_CHANNEL = "russia_china_demo"
@@ -25,21 +26,6 @@ SEED_CHANNEL = "russia_china_demo"
 pytestmark = pytest.mark.skipif(not SEED.exists(), reason=f"{SEED} is absent")
 
 #: shared/docs/events.md's fields, in its order
-DOC_FIELDS = [
-    "post",
-    "type",
-    "mode",
-    "cameo",
-    "actors",
-    "recipients",
-    "place",
-    "date",
-    "date_min",
-    "date_max",
-    "occasion",
-    "modality",
-    "evidence",
-]
 
 
 @pytest.fixture(scope="module")

@@ -110,11 +110,6 @@ def test_a_record_with_fields_added_later_is_still_read():
     assert Event.from_dict(data) == phone_call()
 
 
-def test_countries_are_every_state_among_the_parties():
-    event = phone_call(type="ACCUSE", actors=[LAVROV], recipients=[QIN, WEST])
-    assert event.countries() == {"RUS", "CHN"}
-
-
 # -- CSV ----------------------------------------------------------------------------------------
 
 

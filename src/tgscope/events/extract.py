@@ -42,7 +42,7 @@ def extract_events(
 ) -> list[Event]:
     """The events a post states (``day``: the post's date, ``YYYY-MM-DD…``, when known)."""
     text = text[:MAX_TEXT]
-    if not text or not _may_state_events(text):
+    if not text:
         return []
     lexicon = lexicon or load()
     folded = fold(text)
@@ -80,34 +80,10 @@ def extract_events(
     return _merged(post, events)
 
 
-_QUICK = re.compile(
-    r"(?i)meet|met\b|talk|phone|call|video|visit|invit|congrat|prais|condol|thank|condemn|critic"
-    r"|accus|"
-    r"protest|summon|expel|sanction|sign|agree|receiv|host|remarks|consult|blackmail|"
-    r"встреч|встрет|перегов|телефон|видео|визит|посет|пригла|поздрав|соболез|благодар|осуд|критик"
-    r"|обвин|"
-    r"протест|высыл|санкц|подпис|договор|принял|консульт|бесед|разговор"
-    r"|arriv|travel|tour|attend|part in|particip|went|welcom|grate|apprec|commend|support|concern"
-    r"|unfriend|hostile|pressure|alleg|warn|threat|retaliat|respon|expel|persona|note|marche"
-    r"|deni|refut|reject|declin|spoke|convers|chat|confer|negotiat|summit|session|sidelin|margin"
-    r"|прибы|участ|пообщ|звон|поездк|турне|приезд|отправ|высоко|призна|поддерж|обеспокоен"
-    r"|неприемлем|враждеб|недружеств|нарушен|упрек|предупред|пригроз|ответ|выдвор|персон|вызв"
-    r"|демарш|нот[аыу]|опроверг|отверг|отказ|саммит|сесси|полях|кулуар|условил|согласов|шантаж"
-    r"|провокац|общал|созвон"
-)
-
-
-def _may_state_events(text: str) -> bool:
-    """A cheap first look: most posts of a channel state no event at all."""
-    return _QUICK.search(text) is not None
-
-
 def _sentence_events(
     post: Reading, start: int, end: int, previous: list[Found]
 ) -> tuple[list[Event], list[Found] | None]:
     """The events of one sentence, and its parties when they were needed."""
-    if not _QUICK.search(post.folded, start, end):
-        return [], None
     hits = [
         (cue, match) for cue in C.CUES for match in cue.pattern.finditer(post.folded, start, end)
     ]

@@ -85,10 +85,6 @@ class Event:
         """An event from its record, ignoring fields this version does not know."""
         return cls(**{name: data[name] for name in EVENT_FIELDS if name in data})
 
-    def countries(self) -> set[str]:
-        """Every state among its parties."""
-        return {party["country"] for party in (*self.actors, *self.recipients) if party["country"]}
-
 
 EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Event) if f.name != "partial")
 
