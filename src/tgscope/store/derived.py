@@ -4,8 +4,9 @@ archive's own writes, which does not advance the archive's sequence number."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from ..errors import StoreError
 
@@ -30,3 +31,16 @@ def derived_write(db: sqlite3.Connection) -> Iterator[int]:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+
+
+def read_state(db: sqlite3.Connection, table: str) -> dict[str, str]:
+    """A derived table's ``name -> value`` state (the last write it holds, its settings)."""
+    return dict(db.execute(f"SELECT name, value FROM {table}"))
+
+
+def save_state(db: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:
+    db.executemany(
+        f"INSERT INTO {table} VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        [(name, str(value)) for name, value in values.items()],
+    )

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from .derived import derived_write
+from .derived import derived_write, read_state, save_state
 
 _BATCH = 500
 
@@ -46,14 +46,10 @@ class EventTables:
         return derived_write(self.db)
 
     def state(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT name, value FROM events_state"))
+        return read_state(self.db, "events_state")
 
     def save_state(self, values: dict[str, Any]) -> None:
-        self.db.executemany(
-            "INSERT INTO events_state VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
-            " SET value = excluded.value",
-            [(name, str(value)) for name, value in values.items()],
-        )
+        save_state(self.db, "events_state", values)
 
     def forget_cursor(self) -> None:
         self.db.execute("DELETE FROM events_state WHERE name = 'cursor'")

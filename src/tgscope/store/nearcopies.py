@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .derived import derived_write
+from .derived import derived_write, read_state, save_state
 
 _BATCH = 500  # ids per ``IN (...)``
 _TABLES = ("nearcopy_texts", "nearcopy_posts", "nearcopy_buckets", "nearcopy_pairs")
@@ -32,14 +32,10 @@ class NearCopyTables:
     # -- state ----------------------------------------------------------------------------
 
     def state(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT name, value FROM nearcopy_state"))
+        return read_state(self.db, "nearcopy_state")
 
     def save_state(self, values: dict[str, Any]) -> None:
-        self.db.executemany(
-            "INSERT INTO nearcopy_state VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
-            " SET value = excluded.value",
-            [(name, str(value)) for name, value in values.items()],
-        )
+        save_state(self.db, "nearcopy_state", values)
 
     def clear(self) -> None:
         for table in (*_TABLES, "nearcopy_state"):
