@@ -336,7 +336,8 @@ def test_show_prints_links_previews_media_and_buttons(embassy):
         "album: rusembchina/503",
         "views: 1000000",
         "link preview: mid.ru · Statement · Full text of the statement · https://mid.ru/en/2",
-        "media: video video/mp4, 1:35, 1280×720, video_files/v.mp4",
+        # the sample export's folder holds no video: the archive says it has no copy
+        "media: video video/mp4, 1:35, 1280×720, video_files/v.mp4; file not stored: missing",
     ]
     document = _details(embassy("show", "rusembchina/502").output)
     assert "button: Read <https://mid.ru/en/2>" in document and "button: 👍" in document
@@ -349,7 +350,10 @@ def test_show_prints_links_previews_media_and_buttons(embassy):
     location = _details(embassy("show", "rusembchina/505").output)
     assert "media: location latitude 39.9522, longitude 116.4452" in location
     photo = _details(embassy("show", "rusembchina/500").output)
-    assert "media: photo 1280×853, photos/photo_1@15-11-2022_12-12-00.jpg" in photo
+    assert (
+        "media: photo 1280×853, photos/photo_1@15-11-2022_12-12-00.jpg; file not stored: missing"
+        in photo
+    )
     assert "forwarded from: Russian MFA 🇷🇺 mfarussia/16384" in photo
     assert (photo[3], photo[4]) == ("edited: yes", "author: Press Office")
     service = _details(embassy("show", "rusembchina/506").output)

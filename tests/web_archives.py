@@ -191,8 +191,6 @@ def assert_safe_page(html: str) -> Page:
             assert not name.startswith("on"), (tag, attrs)
             if name in URL_ATTRIBUTES:
                 assert value is not None
-                if tag == "link" and attrs.get("rel") == "icon" and value == "data:,":
-                    continue  # the app's own empty favicon
                 assert_safe_target(value, tag)
         assert tag not in ("iframe", "object", "embed", "base", "meta") or (
             tag == "meta" and set(attrs) <= {"charset", "name", "content"}

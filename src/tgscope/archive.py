@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a
     from .analysis.network import Network
     from .analysis.spread import Spread
     from .events.model import Event
+    from .media.kept import ArchiveMedia
     from .sources import FormatOptions
 
 DEFAULT_DB = "tgscope.db"
@@ -209,7 +210,7 @@ class Archive:
         options: FormatOptions,
         progress: Progress | None,
     ) -> FileReport:
-        from .sources import ENCODED_FORMATS, SOURCES, detect_format
+        from .sources import ENCODED_FORMATS, SOURCES, desktop_html, desktop_json, detect_format
 
         path = Path(path)
         head, digest, observed_at = inspect_file(path, options.encoding)
@@ -233,7 +234,14 @@ class Archive:
             channel=channel,
             known_channel=self.store.find_channel,
         )
-        return self.ingest(SOURCES[name](context), source, report)
+        if name not in (desktop_json.FORMAT, desktop_html.FORMAT):
+            return self.ingest(SOURCES[name](context), source, report)
+        from .media.intake import ExportMedia  # the files beside a Desktop export, once saved
+
+        exported = ExportMedia(path.parent)
+        self.ingest(exported.watch(SOURCES[name](context)), source, report)
+        exported.take_in(self, report)  # what fails there is a warning: the posts stay saved
+        return report
 
     def ingest(
         self,
@@ -555,6 +563,16 @@ class Archive:
         store: Any = self.store
         index = EventIndex(store.events)
         return index.catch_up().posts if index.behind() else 0
+
+    # media kept as evidence
+
+    @property
+    def media(self) -> ArchiveMedia:
+        """The media files kept beside the archive, what each post carried, and the
+        pictures alike across channels (fetched by :func:`tgscope.collect.media.fetch_media`)."""
+        from .media.kept import ArchiveMedia
+
+        return ArchiveMedia(self)
 
     # engagement
 

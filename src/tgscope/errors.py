@@ -9,6 +9,7 @@ The CLI prints that line and exits non-zero; it never shows a traceback for them
     │   ├── ParseError          (bad or truncated input; carries path and line)
     │   ├── UnknownFormat       (no source recognises the input)
     │   ├── FetchError          (an HTTP fetch that failed after its retries)
+    │   │   └── TooLarge        (an answer larger than the size cap)
     │   └── ChannelUnavailable  (no such channel, or no public preview)
     ├── StoreError              (locked, corrupt or unwritable archive)
     │   └── RecordRejected      (a record the archive's constraints refuse: the input's fault)
@@ -44,6 +45,15 @@ class UnknownFormat(SourceError):
 
 class FetchError(SourceError):
     """A fetch over the network failed after its retries."""
+
+
+class TooLarge(FetchError):
+    """An answer larger than the cap: said by its ``Content-Length`` (``size``) before any of
+    it was read, or found while reading it (``size`` None)."""
+
+    def __init__(self, message: str, *, size: int | None = None):
+        self.size = size
+        super().__init__(message)
 
 
 class ChannelUnavailable(SourceError):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import secrets
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -51,13 +52,36 @@ CSV_COLUMNS = (
 )
 
 
-def write_jsonl(posts: Iterable[Post], out: TextIO) -> int:
+#: turns a batch of posts into the records written for them (the media's files added, say)
+Annotate = Callable[[list[Post]], list[dict[str, Any]]]
+_ANNOTATED_BATCH = 500
+
+
+def write_jsonl(posts: Iterable[Post], out: TextIO, *, annotate: Annotate | None = None) -> int:
     count = 0
+    if annotate is not None:
+        for batch in _batched(posts, _ANNOTATED_BATCH):
+            for record in annotate(batch):
+                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+                count += 1
+        return count
     for post in posts:
         out.write(post.to_json())
         out.write("\n")
         count += 1
     return count
+
+
+def _batched(posts: Iterable[Post], size: int) -> Iterator[list[Post]]:
+    batch: list[Post] = []
+    for post in posts:
+        batch.append(post)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def write_csv(posts: Iterable[Post], out: TextIO, *, formula_guard: bool = True) -> int:
@@ -141,23 +165,27 @@ def export_posts(
     *,
     bom: bool = False,
     formula_guard: bool = True,
+    annotate: Annotate | None = None,
 ) -> int:
     """Write ``posts`` to ``output`` (standard output when None); return how many.
 
     ``bom`` starts a CSV file with a UTF-8 byte order mark (for Excel); ``formula_guard``
     (CSV only) keeps spreadsheets from running cells as formulas.  JSON Lines and Parquet
-    always hold the exact text.
+    always hold the exact text.  ``annotate`` (JSON Lines only) makes the records written
+    from each batch of posts.
     """
     output = Path(output) if output is not None else None
+    if annotate is not None and format != "jsonl":
+        raise OptionError("the media's files go with a JSON Lines export only")
     if format == "parquet":
         return _export_parquet(posts, output)
     if format not in EXPORTERS:
         raise OptionError(f"unknown export format {format!r}")
     try:
         if output is None:
-            return _write_text(posts, format, sys.stdout, bom=bom, formula_guard=formula_guard)
+            return _write_text(posts, format, sys.stdout, bom, formula_guard, annotate)
         with replacing_file(output) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as out:
-            return _write_text(posts, format, out, bom=bom, formula_guard=formula_guard)
+            return _write_text(posts, format, out, bom, formula_guard, annotate)
     except BrokenPipeError:
         raise  # the reader closed the pipe (`| head`): click handles it, quietly
     except OSError as error:
@@ -167,13 +195,18 @@ def export_posts(
 
 
 def _write_text(
-    posts: Iterable[Post], format: str, out: TextIO, *, bom: bool, formula_guard: bool
+    posts: Iterable[Post],
+    format: str,
+    out: TextIO,
+    bom: bool,
+    formula_guard: bool,
+    annotate: Annotate | None,
 ) -> int:
     if bom:
         out.write("\ufeff")
     if format == "csv":
         return write_csv(posts, out, formula_guard=formula_guard)
-    return write_jsonl(posts, out)
+    return write_jsonl(posts, out, annotate=annotate)
 
 
 @contextmanager

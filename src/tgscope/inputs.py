@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,12 +25,23 @@ MAX_LINE = 4 << 20
 Progress = Callable[[int], None]  # called with the number of bytes just read
 
 
+_DESKTOP_EXPORT = re.compile(r"result\.json|messages\d*\.html")
+
+
 def expand_path(raw: str | os.PathLike) -> list[Path]:
-    """A file as given, or the files inside a folder (not hidden ones), by name."""
+    """A file as given, or the files inside a folder (not hidden ones), by name.  In a
+    Telegram Desktop export's folder only the export itself is taken (``result.json``,
+    ``messages*.html``): its photos, videos and styles come with it, not as inputs."""
     path = Path(raw)
     if not path.is_dir():
         return [path]
-    inside = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    inside: list[Path] = []
+    for folder, subfolders, names in os.walk(path):
+        exported = [name for name in names if _DESKTOP_EXPORT.fullmatch(name)]
+        if exported:
+            subfolders.clear()
+        inside += (Path(folder, name) for name in exported or names if not name.startswith("."))
+    inside.sort()
     if not inside:
         raise SourceError(f"{path}: folder has no files to import")
     return inside

@@ -68,6 +68,7 @@ class Media(TypedDict, total=False):
     width: int | None
     height: int | None
     mime_type: str
+    thumb: str  # a video's poster image (URL), when the source gives one
     performer: str  # an audio file's
     name: str  # a contact's
     phone: str  # a contact's
@@ -88,6 +89,7 @@ class LinkPreview(TypedDict):
     site_name: str | None
     title: str | None
     description: str | None
+    image: NotRequired[str]  # the preview's picture (URL); absent when it shows none
 
 
 class SourceRef(TypedDict):

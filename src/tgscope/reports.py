@@ -21,6 +21,7 @@ class FileReport:
     merged: int = 0  # copies without ids (text dumps) merged into posts with ids
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # why the file was not imported (then nothing of it was)
+    media: int = 0  # media files that came with an export, taken into the media store
 
     @property
     def posts(self) -> int:
@@ -32,9 +33,10 @@ class FileReport:
         if self.error:
             return self.error
         merged = f"; {self.merged} copies without ids merged into posts" if self.merged else ""
+        media = f"; {self.media} media file(s) stored" if self.media else ""
         return (
             f"{self.path} ({self.format}): {self.posts} post(s): {self.added} added, "
-            f"{self.updated} updated, {self.unchanged} unchanged{merged}"
+            f"{self.updated} updated, {self.unchanged} unchanged{merged}{media}"
         )
 
 
@@ -67,10 +69,12 @@ class ImportReport:
     def summary(self) -> str:
         """One line of totals over the files."""
         failed = f", {len(self.failures)} file(s) failed" if self.failures else ""
+        media = self.total("media")
+        stored = f"; {media} media file(s) stored" if media else ""
         return (
             f"{len(self.files)} file(s), {self.total('posts')} post(s): "
             f"{self.total('added')} added, {self.total('updated')} updated, "
-            f"{self.total('unchanged')} unchanged{failed}"
+            f"{self.total('unchanged')} unchanged{stored}{failed}"
         )
 
 

@@ -5,7 +5,15 @@ One module per family of commands; importing this package registers them all on 
 
 from __future__ import annotations
 
-from . import analyzing, collecting, events, importing, reading, serving  # noqa: F401  (registers the commands)
+from . import (  # noqa: F401  (registers the commands)
+    analyzing,
+    collecting,
+    events,
+    importing,
+    media,
+    reading,
+    serving,
+)
 from .base import cli, main
 
 __all__ = ["cli", "main"]

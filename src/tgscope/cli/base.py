@@ -56,6 +56,13 @@ def db_option(command: Callable) -> Callable:
     )(command)
 
 
+def seconds_option(name: str, default: float, help: str) -> Callable[[Callable], Callable]:
+    """A number of seconds, zero or more (``--delay``, ``--max-wait``)."""
+    return click.option(
+        name, type=click.FloatRange(0), default=default, show_default=True, help=help
+    )
+
+
 def filter_options(command: Callable) -> Callable:
     for option in reversed(
         [

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import OptionError, TgscopeError
-from .base import cli, console, db_option, err_console, reports_errors, safe_text, visible
+from .base import (
+    cli,
+    console,
+    db_option,
+    err_console,
+    reports_errors,
+    safe_text,
+    seconds_option,
+    visible,
+)
 
 if TYPE_CHECKING:
     from ..collect.http import Wait
@@ -36,19 +45,11 @@ INTERRUPTED = "interrupted: each saved page is kept; run the same command again 
     show_default=True,
     help="Host that serves the t.me/s pages (a mirror or a replay server).",
 )
-@click.option(
-    "--delay",
-    type=click.FloatRange(0),
-    default=1.0,
-    show_default=True,
-    help="Seconds between requests, plus up to half as much at random.",
-)
-@click.option(
+@seconds_option("--delay", 1.0, "Seconds between requests, plus up to half as much at random.")
+@seconds_option(
     "--max-wait",
-    type=click.FloatRange(0),
-    default=60.0,
-    show_default=True,
-    help="Longest single wait in seconds (backoff, Retry-After, FloodWait); a server asking"
+    60.0,
+    "Longest single wait in seconds (backoff, Retry-After, FloodWait); a server asking"
     " for longer stops that channel (run sync again later to resume).",
 )
 @click.option(
@@ -62,9 +63,31 @@ INTERRUPTED = "interrupted: each saved page is kept; run the same command again 
 @click.option(
     "--api", "use_api", is_flag=True, help="Through the Telegram API (tgscope auth first)."
 )
+@click.option(
+    "--media",
+    "media_types",
+    is_flag=False,
+    flag_value="all",
+    default=None,
+    metavar="[TYPES]",
+    help="Then fetch the synced channels' media (as tgscope media fetch): all types, or"
+    " these, comma-separated (photo,video).",
+)
 @reports_errors
 def sync(
-    db, channels, all_pages, since, until, keep_raw, base_url, delay, max_wait, jobs, gaps, use_api
+    db,
+    channels,
+    all_pages,
+    since,
+    until,
+    keep_raw,
+    base_url,
+    delay,
+    max_wait,
+    jobs,
+    gaps,
+    use_api,
+    media_types,
 ):
     """Archive public channels from their web preview (t.me/s), without an account,
     or with --api through the Telegram API (exact views, forwards, comments).
@@ -78,9 +101,15 @@ def sync(
     try:
         if use_api:
             failed = _sync_api(db, channels, all_pages, max_wait, gaps)
+            if media_types is not None:
+                failed |= _fetch_synced_media(db, channels, media_types, max_wait, since)
         else:
             options = dict(all_pages=all_pages, since=since, until=until, keep_raw=keep_raw)
             failed = _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options)
+            if media_types is not None:
+                failed |= _fetch_synced_media(
+                    db, channels, media_types, max_wait, since, delay=delay
+                )
     except KeyboardInterrupt:  # after the progress line is gone, so this stands on its own
         err_console.print(INTERRUPTED, markup=False)
         sys.exit(130)
@@ -111,6 +140,61 @@ def _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options) -> b
         )
         with contextlib.closing(outcomes):  # every worker stops before the archive closes
             return out.outcomes(outcomes, gaps)
+
+
+def _fetch_synced_media(db, channels, media_types: str, max_wait, since, *, delay=None) -> bool:
+    """``sync --media``: each synced channel's media after its posts (through the Telegram
+    API when ``delay`` is None, as ``sync --api`` syncs)."""
+    from ..archive import Archive
+    from ..clean import normalize_channel
+
+    types = None if media_types == "all" else media_types.split(",")
+    fetch_one, session = _media_fetcher(delay, max_wait, since, types)
+    failed = False
+    with Archive.open(db) as archive, session as client:
+        for name in channels:
+            try:
+                channel = normalize_channel(name)
+                report = fetch_one(archive, client, channel)
+            except ValueError:
+                continue  # a bad name: the sync said so already
+            except TgscopeError as error:
+                err_console.print(safe_text(f"Error: {name}: media: {error}"))
+                failed = True
+                continue
+            console.print(safe_text(f"{channel}: media: {report.summary()}"))
+        archive.media.update_hashes()
+    return failed
+
+
+def _media_fetcher(delay, max_wait, since, types):
+    """The function fetching one channel's media, and the client it needs."""
+    if delay is None:
+        from ..collect.api_media import fetch_api_media
+        from ..collect.api_sync import api_session
+
+        def through_api(archive, client, channel):
+            return fetch_api_media(
+                archive,
+                client=client,
+                channel=channel,
+                since=since,
+                types=types,
+                max_wait=max_wait,
+            )
+
+        return through_api, api_session()
+    from ..collect.http import FetchPolicy, make_client
+    from ..collect.media import fetch_media
+
+    policy = FetchPolicy(delay=delay, max_wait=max_wait)
+
+    def from_the_web(archive, client, channel):
+        return fetch_media(
+            archive, client=client, policy=policy, channel=channel, since=since, types=types
+        )
+
+    return from_the_web, make_client(policy=policy)
 
 
 def _sync_api(db, channels, all_pages: bool, max_wait: float, gaps: bool) -> bool:

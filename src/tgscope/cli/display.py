@@ -24,22 +24,33 @@ if TYPE_CHECKING:
 #: media fields shown first, in this order (sizes and durations in human units); any other
 #: field follows as ``name value``, then the URL and why the source could not show it
 _MEDIA_FIRST = ("file_name", "performer", "title", "mime_type", "size", "duration")
-_MEDIA_APART = ("type", "width", "height", "poll", "url", "unsupported", "reason")
+_MEDIA_APART = ("type", "width", "height", "poll", "url", "thumb", "unsupported", "reason")
+#: what the archive's media store adds to a medium (tgscope media fetch): shown last
+_MEDIA_STORED = (
+    "sha256",
+    "path",
+    "fetch_status",
+    "thumb_sha256",
+    "thumb_path",
+    "thumb_fetch_status",
+)
 
 
-def print_post(post: Post) -> None:
-    """The key, one line per field the record holds, a blank line and the text."""
+def print_post(post: Post, record: Mapping[str, Any] | None = None) -> None:
+    """The key, one line per field the record holds, a blank line and the text.  With
+    ``record`` (the post's record with its stored media marked), its media are shown."""
     from rich.text import Text
 
     console.print(safe_text(post.key, "bold"))
-    for name, value in post_details(post):
+    for name, value in post_details(post, record["media"] if record else None):
         console.print(Text(f"{name}: ", style="dim") + safe_text(value))
     console.print()
     console.print(safe_text(post.text, multiline=True))
 
 
-def post_details(post: Post) -> list[tuple[str, str]]:
-    """(label, value) for each field the post has, media and links one line each."""
+def post_details(post: Post, media: list | None = None) -> list[tuple[str, str]]:
+    """(label, value) for each field the post has, media and links one line each
+    (``media``: the post's media with what the media store holds of them)."""
     forward: Mapping[str, Any] = post.forwarded_from or {}
     reply: Mapping[str, Any] = post.reply_to or {}
     fields: list[tuple[str, Any]] = [
@@ -65,7 +76,7 @@ def post_details(post: Post) -> list[tuple[str, str]]:
         *(("link", link) for link in post.links),
         ("link preview", post.link_preview and _preview_label(post.link_preview)),
         *(("button", _join(b["text"], b.get("url") and f"<{b['url']}>")) for b in post.buttons),
-        *(("media", media_label(item)) for item in post.media),
+        *(("media", media_label(item)) for item in (post.media if media is None else media)),
         *(("source", f"{s['kind']} {s['ref']} at {s['observed_at']}") for s in post.sources),
     ]
     return [(name, str(value)) for name, value in fields if value not in (None, "")]
@@ -85,19 +96,31 @@ def media_label(item: Media) -> str:
     details += [
         _media_detail(name, value)
         for name, value in fields.items()
-        if name not in _MEDIA_FIRST and name not in _MEDIA_APART
+        if name not in _MEDIA_FIRST and name not in _MEDIA_APART and name not in _MEDIA_STORED
     ]
     if "poll" in fields:
         details.insert(0, _poll_label(fields["poll"]))
     if "url" in fields:
         details.append(str(fields["url"]))
+    if "thumb" in fields:
+        details.append(f"poster {fields['thumb']}")
     label = str(item.get("type"))
     if item.get("unsupported"):
         label += " (not shown by the source)"
     label = _join(label, ", ".join(details))
     if "reason" in fields:
         label += f": {fields['reason']}" if item.get("unsupported") else f" ({fields['reason']})"
-    return label
+    return label + _stored_label(fields, "") + _stored_label(fields, "thumb_")
+
+
+def _stored_label(fields: Mapping[str, Any], prefix: str) -> str:
+    """``; stored as <path> (sha256 …)`` or ``; not stored: expired`` for a file or poster."""
+    what = "poster" if prefix else "file"
+    if f"{prefix}sha256" in fields:
+        return f"; {what} stored: {fields[f'{prefix}path']} (sha256 {fields[f'{prefix}sha256']})"
+    if f"{prefix}fetch_status" in fields:
+        return f"; {what} not stored: {fields[f'{prefix}fetch_status'].replace('_', ' ')}"
+    return ""
 
 
 def _media_detail(name: str, value: Any) -> str:
@@ -242,7 +265,7 @@ def print_table(title: str, columns: tuple[str, ...], rows: Iterable[Sequence[An
 
     table = Table(title=title, title_justify="left")
     for name in columns:
-        numeric = name in ("posts", "total", "views", "forwards", "replies")
+        numeric = name in ("posts", "total", "views", "forwards", "replies", "files", "distance")
         whole = name in _NEVER_CUT  # a key must stay copyable: folded onto the next line
         table.add_column(
             name,

@@ -100,15 +100,15 @@ def show(db, key, as_json, with_sources, with_history):
             raise click.ClickException(f"{archive.path}: no post with key {key!r}")
         provenance = archive.provenance(key) if with_sources else []
         history = archive.history(key) if with_history else []
+        (record,) = archive.media.annotated([post])
     if as_json:
-        record = post.to_dict()
         if with_sources:
             record["provenance"] = provenance
         if with_history:
             record["history"] = [asdict(seen) for seen in history]
         click.echo(json_text(record, indent=2))
         return
-    print_post(post)
+    print_post(post, record)
     if with_sources:
         print_provenance(provenance)
     if with_history:
@@ -136,8 +136,17 @@ def show(db, key, as_json, with_sources, with_history):
     " as formulas); --no-formula-guard writes the exact text.",
 )
 @click.option("--query", "-q", help="Only posts matching this search (as in tgscope search).")
+@click.option(
+    "--with-media",
+    "media_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="JSON Lines: also write the posts' stored media files into DIR, named by SHA-256,"
+    " with a SHA256SUMS list; each medium's sha256 and path are in its record.",
+)
 @reports_errors
-def export(db, channel, since, until, hashtag, format_, output, bom, formula_guard, query):
+def export(
+    db, channel, since, until, hashtag, format_, output, bom, formula_guard, query, media_dir
+):
     """Export posts as JSON Lines (the full record, lossless), CSV (one flat row per post)
     or Parquet (typed columns, for pandas, DuckDB, R)."""
     from ..archive import Archive
@@ -145,6 +154,8 @@ def export(db, channel, since, until, hashtag, format_, output, bom, formula_gua
 
     if format_ == "parquet" and output is None:
         raise click.UsageError("--format parquet writes a file: give it with --output FILE")
+    if media_dir is not None and format_ != "jsonl":
+        raise click.UsageError("--with-media goes with --format jsonl")
     with Archive.open(db, create=False) as archive:
         posts = archive.posts(
             query=query, channel=channel, since=since, until=until, hashtag=hashtag
@@ -155,9 +166,21 @@ def export(db, channel, since, until, hashtag, format_, output, bom, formula_gua
             output,
             bom=bom,
             formula_guard=formula_guard,
+            annotate=_media_copier(archive, media_dir),
         )
+        if media_dir is not None:
+            files = archive.media.write_checksums(media_dir)
     if output:
         err_console.print(safe_text(f"{count} post(s) written to {output}"))
+    if media_dir is not None:
+        err_console.print(safe_text(f"{files} media file(s) in {media_dir}, listed in SHA256SUMS"))
+
+
+def _media_copier(archive, media_dir: Path | None):
+    """Records with the stored media copied into ``media_dir`` (None: plain records)."""
+    if media_dir is None:
+        return None
+    return lambda posts: archive.media.annotated(posts, copy_to=media_dir)
 
 
 @cli.command()

@@ -15,6 +15,9 @@ resolve, a refused connection).
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import os
 import random
 import socket
 import threading
@@ -25,12 +28,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import httpx
 
 from .. import __version__
-from ..errors import FetchError, OptionError
+from ..errors import FetchError, OptionError, TooLarge
 
 DEFAULT_BASE_URL = "https://t.me"
 USER_AGENT = f"tgscope/{__version__} (archiving public Telegram channels)"
@@ -66,6 +69,16 @@ class FetchPolicy:
     max_wait: float = 60.0  # longest single wait, Retry-After included
     delay: float = 1.0  # between two requests that succeeded
     jitter: float = 0.5  # up to this fraction of the delay, added at random
+
+
+class Sink(Protocol):
+    """Where a body can be written as it arrives (a file open for writing, say)."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+
+    def truncate(self, size: int | None = ..., /) -> int: ...
 
 
 class Wait(NamedTuple):
@@ -119,8 +132,14 @@ def fetch(
     complete: Callable[[httpx.Response], bool] = lambda response: True,
     sleep: Callable[[float], None] = time.sleep,
     on_wait: Callable[[Wait], None] | None = None,
+    into: Sink | None = None,
 ) -> httpx.Response:
     """GET ``path``, retrying what can pass (timeouts, resets, 429, 5xx, an incomplete body).
+
+    With ``into`` (a file open for writing) the body is written there as it arrives, never
+    held in memory, and the response's own content is empty; each attempt starts the file
+    afresh.  An answer whose ``Content-Length`` passes the cap is refused before its body
+    is read (:class:`TooLarge`, as when the body passes it).
 
     Raises :class:`FetchError` naming the URL once the retries are spent, and at once for what
     no retry helps (no such host, a refused connection, a body over the cap, a ``Retry-After``
@@ -137,7 +156,7 @@ def fetch(
             sleep(wait.seconds)
         asked = None
         try:
-            response = _get(client, path, policy)
+            response = _get(client, path, policy, into)
         except _Overrun as error:
             if overran:
                 raise FetchError(f"{_url(client, path)}: {error}, twice") from error
@@ -181,12 +200,14 @@ def _url(client: httpx.Client, path: str) -> str:
     return str(client.base_url.join(path))
 
 
-def _get(client: httpx.Client, path: str, policy: FetchPolicy) -> httpx.Response:
+def _get(
+    client: httpx.Client, path: str, policy: FetchPolicy, into: Sink | None = None
+) -> httpx.Response:
     """One GET within the deadline, headers included, and the size cap."""
     end = time.monotonic() + policy.deadline
     with _Watch(client, policy.deadline) as watch:
         try:
-            response = _send(client, path, policy, watch, end)
+            response = _send(client, path, policy, watch, end, into)
         except _Transient as error:
             if watch.expired and not isinstance(error, _Overrun):  # the watch broke it
                 raise _Overrun(_overrun(policy)) from error
@@ -197,7 +218,12 @@ def _get(client: httpx.Client, path: str, policy: FetchPolicy) -> httpx.Response
 
 
 def _send(
-    client: httpx.Client, path: str, policy: FetchPolicy, watch: _Watch, end: float
+    client: httpx.Client,
+    path: str,
+    policy: FetchPolicy,
+    watch: _Watch,
+    end: float,
+    into: Sink | None = None,
 ) -> httpx.Response:
     """The GET, its redirects followed here so that no redirect's body is read; the body is
     read only for answers that are used (a 429 or 5xx is answered by its status alone)."""
@@ -214,7 +240,7 @@ def _send(
                 if response.status_code == 429 or response.status_code >= 500:
                     return response
                 if response.next_request is None or not client.follow_redirects:
-                    return _whole(response, _read_body(response, policy, end), history)
+                    return _whole(response, _read_body(response, policy, end, into), history)
                 request = response.next_request
                 history.append(response)
             finally:
@@ -251,19 +277,45 @@ def _overrun(policy: FetchPolicy) -> str:
     return f"no whole answer within {policy.deadline:g} s"
 
 
-def _read_body(response: httpx.Response, policy: FetchPolicy, end: float) -> bytes:
-    """The decompressed body, stopping at the cap or the deadline."""
+def _read_body(
+    response: httpx.Response, policy: FetchPolicy, end: float, into: Sink | None = None
+) -> bytes:
+    """The decompressed body, stopping at the cap or the deadline; written to ``into``
+    instead when given (and then b"" returned)."""
     raw: Iterable[bytes]
     if response.is_stream_consumed:  # made in memory (a mock transport), decoded already
         coding, raw = "identity", [response.content]
     else:
         coding, raw = response.headers.get("Content-Encoding", ""), response.iter_raw()
+        _refuse_announced_excess(response, coding, policy.max_bytes)
     chunks = []
+    if into is not None:
+        into.seek(0)
+        into.truncate()
     for chunk in _Inflater(response.request.url, coding, policy.max_bytes).chunks(raw):
         if time.monotonic() > end:
             raise _Overrun(_overrun(policy))
-        chunks.append(chunk)
+        if into is None:
+            chunks.append(chunk)
+        else:
+            into.write(chunk)
     return b"".join(chunks)
+
+
+def _refuse_announced_excess(response: httpx.Response, coding: str, limit: int) -> None:
+    """A plain answer whose ``Content-Length`` passes the cap is refused unread."""
+    if coding.strip().lower() not in ("", "identity"):
+        return  # the length is the encoded one
+    try:
+        size = int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        return
+    if size > limit:
+        raise TooLarge(
+            f"{response.request.url}: the answer is {size:,} bytes, larger than the"
+            f" {limit:,} allowed; not read",
+            size=size,
+        )
 
 
 class _Inflater:
@@ -309,7 +361,7 @@ class _Inflater:
     def _take(self, chunk: bytes) -> bytes:
         self._left -= len(chunk)
         if self._left < 0:
-            raise FetchError(
+            raise TooLarge(
                 f"{self._url}: the answer is larger than {self._limit:,} bytes"
                 " (decompressed); stopped reading it"
             )
@@ -346,6 +398,62 @@ _CLIENT_SOCKETS: weakref.WeakKeyDictionary[httpx.Client, _Sockets] = weakref.Wea
 _CLIENT_SOCKETS_LOCK = threading.Lock()
 
 
+class _Watchdog:
+    """One thread that ends the requests that run out their deadlines: a timer thread per
+    request would cost a thread's start for each (a fifth of a small download on loopback).
+    Finished requests are dropped lazily, the heap compacted when they pile up."""
+
+    def __init__(self) -> None:
+        self._start_afresh()
+        os.register_at_fork(after_in_child=self._start_afresh)  # a child has no such thread
+
+    def _start_afresh(self) -> None:
+        self._wake = threading.Condition()
+        self._heap: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._running = False
+        self._live = 0
+
+    def watch(self, watch: _Watch, seconds: float) -> None:
+        with self._wake:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._order), watch))
+            self._live += 1
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="tgscope-deadlines", daemon=True).start()
+            elif self._heap[0][2] is watch:
+                self._wake.notify()  # an earlier deadline than the one waited for
+
+    def forget(self, watch: _Watch) -> None:
+        with self._wake:
+            watch.finished = True
+            self._live -= 1
+            if len(self._heap) > 64 and len(self._heap) > 4 * self._live:
+                self._heap = [entry for entry in self._heap if not entry[2].finished]
+                heapq.heapify(self._heap)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._heap and self._heap[0][2].finished:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait(30.0)
+                    if not self._heap:
+                        self._running = False
+                        return
+                    continue
+                left = self._heap[0][0] - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                _, _, due = heapq.heappop(self._heap)
+            due._cut()  # outside the lock: it takes the client's
+
+
+_WATCHDOG = _Watchdog()
+
+
 class _Watch:
     """Holds one request to its deadline, headers included: when the deadline passes, the
     connections the request may be using are shut down, which ends a read blocked on them at
@@ -361,19 +469,19 @@ class _Watch:
         with _CLIENT_SOCKETS_LOCK:
             self._sockets = _CLIENT_SOCKETS.setdefault(client, _Sockets())
         self._own: set[socket.socket] = set()
-        self._timer = threading.Timer(seconds, self._cut)
-        self._timer.daemon = True
+        self._seconds = seconds
         self._done = False
+        self.finished = False  # the watchdog's flag (under its lock)
         self.expired = False
 
     def __enter__(self) -> _Watch:
         with self._sockets.lock:
             self._sockets.watches.add(self)
-        self._timer.start()
+        _WATCHDOG.watch(self, self._seconds)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        _WATCHDOG.forget(self)
         with self._sockets.lock:
             self._done = True
             self._sockets.watches.discard(self)

@@ -488,6 +488,9 @@ def _file(item: Media, message: dict[str, Any], field: str) -> Media:
         item["reason"] = "file not included in the export"
     else:
         item["url"] = path
+    poster = message.get("thumbnail") if field == "file" else None  # a video's, in the export
+    if isinstance(poster, str) and poster and not poster.startswith("(File"):
+        item["thumb"] = poster
     for name in ("width", "height", "mime_type"):
         if message.get(name) is not None:
             item[name] = message[name]

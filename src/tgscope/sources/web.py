@@ -39,7 +39,7 @@ from .web_markup import (
     rich_text,
     service_text,
 )
-from .web_media import MEDIA_CLASSES, message_media
+from .web_media import MEDIA_CLASSES, message_media, preview_image
 
 FORMAT = "web"
 MERGE_RANK = {"fields": 4, "date": 1}  # store.merge: lower wins; exact UTC dates
@@ -459,12 +459,16 @@ def _link_preview(parts: _Parts) -> LinkPreview | None:
     preview = parts.first("tgme_widget_message_link_preview")
     if preview is None:
         return None
-    return {
+    found: LinkPreview = {
         "url": preview.attributes.get("href"),
         "site_name": line_text(parts.first("link_preview_site_name")) or None,
         "title": line_text(parts.first("link_preview_title")) or None,
         "description": one_line_or_more(parts.first("link_preview_description")) or None,
     }
+    image = preview_image(preview)
+    if image is not None:  # only when shown: records of previews without one stay as they were
+        found["image"] = image
+    return found
 
 
 def _reactions(parts: _Parts, key: str, warnings: list[str]) -> list[Reaction]:

@@ -9,7 +9,7 @@ from selectolax.lexbor import LexborNode
 
 from ..record import Media
 from .validate import duration_of, number_of, size_of
-from .web_markup import inside, line_text
+from .web_markup import find_class, inside, line_text
 
 if TYPE_CHECKING:
     from .web import _Parts
@@ -18,30 +18,21 @@ _BACKGROUND_URL = re.compile(r"background-image:\s*url\(['\"]?([^'\")]+)['\"]?\)
 
 
 def message_media(parts: _Parts) -> list[Media]:
+    """A message's attachments; an album's in the order the page shows them."""
     if MEDIA_CLASSES.isdisjoint(parts.by_class):
         return []
-    media: list[Media] = []
+    found: list[tuple[LexborNode, Media]] = []  # each item with its element, to order albums
     for photo in parts.all("tgme_widget_message_photo_wrap"):
-        media.append({"type": "photo", "url": _background(photo)})
+        found.append((photo, {"type": "photo", "url": _background(photo)}))
     for video in parts.all("tgme_widget_message_video_player"):
-        source = video.css_first("video")
-        is_gif = "message_video_gif" in (video.attributes.get("class") or "") or (
-            source is not None and "autoplay" in (source.attributes or {})
-        )
-        item: Media = {
-            "type": "gif" if is_gif and not video.css_first(".message_video_duration") else "video",
-            "url": source.attributes.get("src") if source is not None else None,
-            "duration": duration_of(line_text(video.css_first(".message_video_duration"))),
-        }
-        # every player holds a "not supported in your browser" stub, shown only when needed:
-        # the video is missing only when the player says so, or has no <video> at all
-        if "not_supported" in (video.attributes.get("class") or "") or source is None:
-            item["unsupported"] = True
-            if "too big" in line_text(video).lower():
-                item["reason"] = "too_big"
-        media.append(item)
+        found.append((video, _video(video)))
     for rounded in parts.all("tgme_widget_message_roundvideo_player"):
-        media.append(_player(rounded, "round_video", "video", "roundvideo_duration"))
+        item = _player(rounded, "round_video", "video", "roundvideo_duration")
+        _add_thumb(item, rounded, "tgme_widget_message_roundvideo_thumb")
+        if item["url"] is None:  # no <video>: only the player's "not supported" note
+            item["unsupported"] = True
+        found.append((rounded, item))
+    media = [item for _, item in _in_album_order(found, parts)]
     for voice in parts.all("tgme_widget_message_voice_player"):
         media.append(_player(voice, "voice", "audio", "voice_duration"))
     for document in parts.all("tgme_widget_message_document_wrap"):
@@ -90,8 +81,8 @@ def message_media(parts: _Parts) -> list[Media]:
         }
         media.append(cast(Media, person))
     for stub in parts.all("message_media_not_supported"):
-        if stub.parent is not None and inside(stub, "tgme_widget_message_video_player"):
-            continue
+        if stub.parent is not None and any(inside(stub, player) for player in _PLAYERS):
+            continue  # a player's own fallback, shown only when the browser cannot play it
         label = line_text(stub.css_first(".message_media_not_supported_label"))
         if media and inside(stub, "media_not_supported_cont"):
             continue  # the part of a post the browser can show is already listed
@@ -115,6 +106,8 @@ MEDIA_CLASSES = frozenset(
         "message_media_not_supported",
     }
 )
+#: the players whose "not supported in your browser" note is their own fallback
+_PLAYERS = ("tgme_widget_message_video_player", "tgme_widget_message_roundvideo_player")
 _STICKER_TYPES = {"tgs": "application/x-tgsticker", "webm": "video/webm", "webp": "image/webp"}
 
 
@@ -146,7 +139,78 @@ def _player(node: LexborNode, kind: str, tag: str, duration: str) -> Media:
     }
 
 
-def _background(node: LexborNode) -> str | None:
+def _video(player: LexborNode) -> Media:
+    """A video or GIF: its file, duration and poster, or why the page does not show it."""
+    source = player.css_first("video")
+    is_gif = "message_video_gif" in (player.attributes.get("class") or "") or (
+        source is not None and "autoplay" in (source.attributes or {})
+    )
+    item: Media = {
+        "type": "gif" if is_gif and not player.css_first(".message_video_duration") else "video",
+        "url": source.attributes.get("src") if source is not None else None,
+        "duration": duration_of(line_text(player.css_first(".message_video_duration"))),
+    }
+    _add_thumb(item, player, "tgme_widget_message_video_thumb")
+    # every player holds a "not supported in your browser" stub, shown only when needed:
+    # the video is missing only when the player says so, or has no <video> at all
+    if "not_supported" in (player.attributes.get("class") or "") or source is None:
+        item["unsupported"] = True
+        if "too big" in line_text(player).lower():
+            item["reason"] = "too_big"
+    return item
+
+
+def _add_thumb(item: Media, player: LexborNode, name: str) -> None:
+    """A video's poster (the still shown before it plays), when the page gives one: a
+    picture of its own that a video too big to show still has."""
+    thumb = web_url(_background(find_class(player, name)))
+    if thumb is not None:
+        item["thumb"] = thumb
+
+
+def _in_album_order(
+    found: list[tuple[LexborNode, Media]], parts: _Parts
+) -> list[tuple[LexborNode, Media]]:
+    """Photos and videos of an album in the order of the page (they are found by kind), so
+    that an item's position is the same wherever it is read."""
+    album = parts.first("tgme_widget_message_grouped_wrap")
+    if album is None or len({item["type"] for _, item in found}) < 2:
+        return found  # one kind: found in the page's order already
+    order = {node.mem_id: n for n, node in enumerate(album.traverse(include_text=False))}
+    return sorted(found, key=lambda pair: order.get(pair[0].mem_id, len(order)))
+
+
+#: the classes of a link preview's picture: a photo (wide, or small at the right) or the
+#: poster of the video it shows
+_PREVIEW_PICTURES = frozenset(
+    {"link_preview_image", "link_preview_right_image", "link_preview_video_thumb"}
+)
+
+
+def preview_image(preview: LexborNode) -> str | None:
+    """The URL of a link preview's picture, or None when it shows none."""
+    for node in preview.traverse(include_text=False):
+        classes = node.attributes.get("class")
+        if classes and not _PREVIEW_PICTURES.isdisjoint(classes.split()):
+            url = web_url(_background(node))
+            if url is not None:
+                return url
+    return None
+
+
+def web_url(url: str | None) -> str | None:
+    """``url`` as an absolute web address: a protocol-relative one (``//cdn…``) on https;
+    None for anything else (an inline ``data:`` placeholder, a relative path)."""
+    if not url:
+        return None
+    if url.startswith("//"):
+        url = "https:" + url
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def _background(node: LexborNode | None) -> str | None:
+    if node is None:
+        return None
     match = _BACKGROUND_URL.search(node.attributes.get("style") or "")
     return match.group(1) if match else None
 

@@ -305,6 +305,39 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX observations_source ON observations(source_pk);  -- a file's posts, in order
     """,
+    # 11: media kept as evidence (tgscope media): each file once, named by its SHA-256 in the
+    # folder beside the archive, and what each fetch of a post's medium gave
+    """
+    CREATE TABLE media_files (
+        sha256 TEXT PRIMARY KEY,  -- the file is <archive>.media/ab/cd/<sha256>
+        size INTEGER NOT NULL,
+        mime TEXT,  -- from its bytes, not from what a server said
+        width INTEGER,
+        height INTEGER,
+        duration INTEGER,  -- seconds, as the source gave it (audio, video)
+        stored_at TEXT NOT NULL,
+        phash TEXT,  -- perceptual hashes of an image (64 bits in hex), for the same picture
+        dhash TEXT,  -- reposted; NULL until hashed, or when the file is no image
+        hashed INTEGER NOT NULL DEFAULT 0  -- 1 once hashing was tried
+    ) WITHOUT ROWID;
+    CREATE INDEX media_files_unhashed ON media_files(hashed) WHERE hashed = 0;
+    CREATE TABLE media_fetches (
+        post TEXT NOT NULL,  -- the post's key, or @channel for the channel's picture
+        position INTEGER NOT NULL,  -- the medium's place among the post's media
+        part TEXT NOT NULL,  -- file, thumb (a video's poster), link_preview (its image), avatar
+        type TEXT NOT NULL,  -- photo, video, ... as the post says
+        url TEXT,  -- where it was fetched from, or the exported file it was taken from
+        status TEXT NOT NULL,  -- stored, expired, missing, too_large, refused, failed
+        sha256 TEXT REFERENCES media_files(sha256),  -- when stored
+        http_status INTEGER,
+        size INTEGER,  -- the bytes stored, or announced when too large
+        reason TEXT,  -- why not stored, in a few words
+        attempts INTEGER NOT NULL DEFAULT 1,
+        fetched_at TEXT NOT NULL,
+        PRIMARY KEY (post, position, part)
+    ) WITHOUT ROWID;
+    CREATE INDEX media_fetches_sha256 ON media_fetches(sha256) WHERE sha256 IS NOT NULL;
+    """,
 ]
 
 

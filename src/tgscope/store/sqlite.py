@@ -22,6 +22,7 @@ from .collector import CollectorState
 from .copies import Copies, index_doc
 from .engagement import EngagementQueries
 from .events import EventTables
+from .media import MediaTables
 from .merge import same_content
 from .nearcopies import NearCopyTables
 from .networks import NetworkQueries
@@ -79,6 +80,8 @@ class SQLiteStore:
         self.nearcopies = NearCopyTables(db)
         # the diplomatic events (tgscope events)
         self.events = EventTables(db)
+        # the media kept as evidence (tgscope media, tgscope images)
+        self.media = MediaTables(db)
         self._seq: int | None = None
         # the file's data_version when this connection last began a transaction (None: the
         # caches are not to be trusted), and the last sequence number written

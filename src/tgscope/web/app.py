@@ -32,6 +32,7 @@ from .data import WebArchive
 from .duplicates import cluster_page, duplicates_page
 from .events import events_page, timeline_page
 from .hashtags import hashtag_page, hashtags_page
+from .media import file_response, gallery_page, image_page
 from .network import network_page
 from .overview import overview
 from .params import HTTPProblem, Page
@@ -46,7 +47,8 @@ DB_VARIABLE = "TGSCOPE_SERVE_DB"  # the archive a worker process serves (uvicorn
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';"
-        " img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none';"
+        " img-src 'self'; media-src 'self'; connect-src 'self'; font-src 'self';"
+        " base-uri 'none';"
         " form-action 'self'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
@@ -96,6 +98,16 @@ def create_app(db: str | os.PathLike) -> Starlette:
         name = request.path_params["channel"]
         return respond(request, lambda: channel_charts(archive, name, request.query_params), True)
 
+    def gallery(request: Request) -> Response:
+        name, twin = request.path_params["channel"], request.url.path.endswith(".json")
+        return respond(request, lambda: gallery_page(archive, name, request.query_params), twin)
+
+    def media_file(request: Request) -> Response:
+        try:
+            return file_response(archive, request.path_params["sha256"], request.headers)
+        except HTTPProblem as problem:
+            return _problem(templates, request, problem.status, problem.message, False)
+
     def export(request: Request) -> Response:
         kind = request.url.path.rsplit(".", 1)[1]
         try:
@@ -129,6 +141,10 @@ def create_app(db: str | os.PathLike) -> Starlette:
         Route("/index.json", home),
         Route("/channels/{channel}/charts.json", charts),
         Route("/channels/{channel}", named(channel_page, "channel")),
+        Route("/channels/{channel}/images", gallery),
+        Route("/channels/{channel}/images.json", gallery),
+        Route("/images/{sha256}", named(image_page, "sha256")),
+        Route("/media/{sha256}", media_file),
         Route("/posts/{key:path}", named(lambda archive, key, _: post_page(archive, key), "key")),
         Route("/search", search),
         Route("/search.json", search),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from ..store import PostFilter
 from ..store.views import ArchiveViews
 from .data import Reader, WebArchive
+from .media import media_of
 from .params import Page, int_param, not_found, zone_param
 
 PAGE_SIZE = 20
@@ -30,6 +31,7 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
         )
         posts = archive.load(reader, page.pks)
         quotes = archive.reply_quotes(reader, posts)
+        media = media_of(reader, [post.key for post in posts])
     cursor = {"before": page.next_before} if page.next_before else {}
     if page.next_copies_before:
         cursor = {"copies_before": page.next_copies_before}
@@ -39,8 +41,10 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
         "channel": {k: v for k, v in header.items() if k != "pk"},
         "posts": [post.to_dict() for post in posts],
         "reply_quotes": quotes,
+        "media": media,  # the stored files of the posts (web.media.medium_record), by key
         "next": f"{path}?{urlencode({**cursor, **extra})}" if cursor else None,
         "charts": f"{path}/charts.json?{urlencode({'tz': tz})}",
+        "images": f"{path}/images",
         "tz": tz,
     }
     return Page("channel.html", data, title=header["title"] or username)

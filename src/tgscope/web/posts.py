@@ -9,6 +9,7 @@ from ..record import Post
 from ..store.events import EventTables
 from .data import Reader, WebArchive
 from .events import evidence_marks, index_state, post_events, public
+from .media import media_of
 from .params import Page, not_found
 from .render import diff_html, safe_url
 
@@ -30,6 +31,7 @@ def post_page(archive: WebArchive, key: str) -> Page:
         spread, copies = _spread(reader, post)
         events = post_events(reader, key)
         events_index = index_state(reader, EventTables(reader.db))
+        media = media_of(reader, [key]).get(key, [])
     texts = [version.text for version in versions] + [post.text]
     edits = [
         {**asdict(version), "diff": str(diff_html(version.text, newer))}
@@ -38,6 +40,7 @@ def post_page(archive: WebArchive, key: str) -> Page:
     data = {
         "post": post.to_dict(),
         "telegram_url": telegram_url(post.channel, post.id),
+        "media": media,  # what was fetched of post.media (web.media.medium_record), in order
         "deleted_at": deleted_at,
         "reply_quotes": quotes,
         "sources": sources,

@@ -25,9 +25,9 @@ def is_loopback(host: str) -> bool:
 
 
 def prepare(db: str | os.PathLike, say: Callable[[str], None]) -> None:
-    """Bring the archive's schema, search index, near-copy index (once built) and events
-    table up to date before serving it (the app itself only reads).  An archive that cannot
-    be written to is served as it is."""
+    """Bring the archive's schema, search index, near-copy index (once built), events
+    table and stored pictures' hashes up to date before serving it (the app itself only
+    reads).  An archive that cannot be written to is served as it is."""
     from ..archive import Archive
 
     path = Path(db)
@@ -38,6 +38,7 @@ def prepare(db: str | os.PathLike, say: Callable[[str], None]) -> None:
             archive.flush_index()
             archive.update_near_copies()
             archive.update_events()
+            archive.media.update_hashes()
     except TgscopeError as error:
         say(f"warning: {error}; serving the archive as it is")
 

@@ -1,0 +1,237 @@
+"""The content-addressed folder beside the archive where media files are kept.
+
+A file lives at ``<archive>.media/ab/cd/<sha256>``, named by the SHA-256 of its bytes, so the
+same picture carried by a thousand posts is kept once, and anyone can check a file by hashing
+it again (``tgscope media verify``).  Downloads are written to ``tmp/`` first and moved into
+place whole, so a killed fetch never leaves half a file under a hash's name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ..errors import StoreError
+
+_READ = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A file in the store: its hash, its size and where it is."""
+
+    sha256: str
+    size: int
+    path: Path
+
+
+class MediaStore:
+    """The media folder of one archive."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self._tmp_made: Path | None = None
+        self._names = itertools.count()
+        self._prefix = f"part-{os.getpid()}-{secrets.token_hex(4)}-"
+
+    @classmethod
+    def beside(cls, archive_path: str | os.PathLike) -> MediaStore:
+        """The folder of the archive at ``archive_path``: ``<archive>.media``."""
+        return cls(os.path.abspath(f"{os.fspath(archive_path)}.media"))
+
+    def path_of(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_of(sha256).is_file()
+
+    @contextlib.contextmanager
+    def download(self) -> Iterator[Download]:
+        """A temporary file to download into, hashed as it is written; removed afterwards
+        unless :meth:`keep` took it."""
+        download = Download(self._tmp() / f"{self._prefix}{next(self._names)}")
+        try:
+            yield download
+        finally:
+            download.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(download.name)
+
+    def keep(self, download: Download) -> Stored:
+        """Move a finished download into place under its hash (dropped if the store has it).
+
+        Not synced to disk one by one: like the archive's own commits (WAL, synchronous
+        NORMAL) a file survives a killed process, and ``tgscope media verify`` finds any
+        that a power cut damaged."""
+        download.flush()
+        sha256, size = download.digest()
+        target = self.path_of(sha256)
+        if target.is_file() and target.stat().st_size == size:
+            return Stored(sha256, size, target)
+        self._place(Path(download.name), target, move=True)
+        return Stored(sha256, size, target)
+
+    def put_file(self, source: str | os.PathLike) -> Stored:
+        """Take in a file from elsewhere (an export's folder): hard-linked where the file
+        system allows, copied otherwise; the original is never changed."""
+        source = Path(source)
+        sha256, size = file_sha256(source)
+        target = self.path_of(sha256)
+        if not (target.is_file() and target.stat().st_size == size):
+            self._place(source, target, move=False)
+        return Stored(sha256, size, target)
+
+    def check(self, sha256: str, size: int) -> str:
+        """``ok``, ``missing`` or ``altered`` (its bytes no longer hash to its name)."""
+        path = self.path_of(sha256)
+        if not path.is_file():
+            return "missing"
+        try:
+            found, found_size = file_sha256(path)
+        except OSError:
+            return "missing"
+        return "ok" if found == sha256 and found_size == size else "altered"
+
+    def clean(self) -> int:
+        """Remove what killed downloads left in ``tmp/``; return how many files."""
+        folder = self.root / "tmp"
+        if not folder.is_dir():
+            return 0
+        removed = 0
+        for leftover in folder.glob("part-*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed += 1
+        return removed
+
+    def _tmp(self) -> Path:
+        if self._tmp_made is not None:
+            return self._tmp_made
+        folder = self.root / "tmp"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"{self.root}: cannot create the media folder ({error})") from error
+        self._tmp_made = folder
+        return folder
+
+    def _place(self, source: Path, target: Path, *, move: bool) -> None:
+        try:
+            if move:
+                try:
+                    os.replace(source, target)
+                except FileNotFoundError:  # the first file of its folder
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(source, target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(source, target, self._tmp())
+        except OSError as error:
+            raise StoreError(f"{target}: cannot store the file ({error})") from error
+
+
+class Download:
+    """A file being downloaded: written in order, it is hashed as it goes, and its first
+    bytes are kept to tell what it is.  Starting again (``seek(0)`` and ``truncate()``, as a
+    retry does) starts the hash again; any other seek makes :meth:`digest` read the file."""
+
+    HEAD = 8192
+
+    def __init__(self, path: Path):
+        self.name = str(path)
+        self._file: IO[bytes] = open(path, "xb")  # noqa: SIM115  (closed by the store)
+        self._restart()
+
+    def _restart(self) -> None:
+        self._hash, self.size, self.head, self._in_order = hashlib.sha256(), 0, b"", True
+
+    def write(self, data: bytes) -> int:
+        written = self._file.write(data)
+        if self._in_order:
+            self._hash.update(data)
+            if len(self.head) < self.HEAD:
+                self.head += data[: self.HEAD - len(self.head)]
+        self.size += len(data)
+        return written
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        position = self._file.seek(offset, whence)
+        if position == 0:
+            self._restart()
+        else:
+            self._in_order = False
+        return position
+
+    def truncate(self, size: int | None = None) -> int:
+        return self._file.truncate(size)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def digest(self) -> tuple[str, int]:
+        """The SHA-256 and size of what was written."""
+        if self._in_order:
+            return self._hash.hexdigest(), self.size
+        self._file.flush()
+        return file_sha256(self.name)
+
+
+def copy_file(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """``source`` at ``target``, hard-linked where possible, else copied whole (under a
+    temporary name in the same folder, then renamed)."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(Path(source), target, target.parent)
+    except OSError as error:
+        raise StoreError(f"{target}: cannot write the file ({error})") from error
+
+
+def _link_or_copy(source: Path, target: Path, tmp: Path) -> None:
+    """A hard link (no second copy on disk) when on the same file system, else a copy made
+    under a temporary name and renamed, so the target is whole or absent."""
+    try:
+        os.link(source, target)
+        return
+    except FileExistsError:  # stored meanwhile by another process
+        return
+    except OSError:  # another file system, or links not allowed: copied
+        pass
+    with tempfile.NamedTemporaryFile(dir=tmp, prefix="part-", delete=False) as handle:
+        try:
+            with source.open("rb") as original:
+                shutil.copyfileobj(original, handle, _READ)
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.replace(handle.name, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(handle.name)
+
+
+def file_sha256(path: str | os.PathLike) -> tuple[str, int]:
+    """The SHA-256 (hex) and size of a file, read in pieces."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while piece := handle.read(_READ):
+            digest.update(piece)
+            size += len(piece)
+    return digest.hexdigest(), size

@@ -1,0 +1,313 @@
+"""The media an archive keeps: what each post carried, the files, and the images alike.
+
+``archive.media`` is one of these: the Python API under ``tgscope media`` (verify),
+``tgscope images`` (similar, reposts), ``show`` and the web app's images.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import OptionError, StoreError
+from . import images
+from .files import MediaStore, copy_file, file_sha256
+from .probe import describe
+
+if TYPE_CHECKING:
+    from ..archive import Archive
+    from ..record import Post
+    from ..store.media import FileRow, MediaTables, Medium
+
+_HASH_BATCH = 200
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass
+class VerifyReport:
+    """What rehashing every stored file found."""
+
+    checked: int = 0
+    bytes: int = 0
+    missing: list[str] = field(default_factory=list)  # hashes whose file is gone
+    altered: list[str] = field(default_factory=list)  # whose bytes no longer match
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.altered
+
+    def summary(self) -> str:
+        line = f"checked {self.checked:,} file(s) ({self.bytes / 1e6:,.1f} MB)"
+        if self.ok:
+            return line + ": all intact"
+        return line + f": {len(self.missing):,} missing, {len(self.altered):,} altered"
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """A post (or channel picture) that carried a file."""
+
+    post: str
+    channel: str | None
+    date: str | None
+    position: int
+    part: str
+    sha256: str
+
+
+@dataclass
+class ImageGroup:
+    """Visually the same picture: its files (``sha256``), every post that carried one of
+    them, oldest first, and the channels they came from."""
+
+    files: list[str]
+    carriers: list[Carrier]
+    distance: int = 0  # for a similar image: how far from the one asked about
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted({c.channel for c in self.carriers if c.channel})
+
+    @property
+    def first(self) -> Carrier | None:
+        dated = [c for c in self.carriers if c.date]
+        return min(dated, key=lambda c: (c.date, c.post)) if dated else None
+
+    def to_dict(self) -> dict[str, Any]:
+        first = self.first
+        return {
+            "files": self.files,
+            "channels": self.channels,
+            "first": first.post if first else None,
+            "first_date": first.date if first else None,
+            "distance": self.distance,
+            "posts": [
+                {"post": c.post, "channel": c.channel, "date": c.date, "sha256": c.sha256}
+                for c in self.carriers
+            ],
+        }
+
+
+class ArchiveMedia:
+    """The media of one archive: its files beside it, its rows in it."""
+
+    def __init__(self, archive: Archive):
+        store: Any = archive.store
+        self.tables: MediaTables = store.media
+        self.files = MediaStore.beside(archive.path)
+
+    # -- what posts carried -------------------------------------------------------------
+
+    def of_post(self, key: str) -> list[Medium]:
+        """The media fetched for one post (or ``@channel`` for its picture), in order."""
+        return self.tables.of_posts([key]).get(key, [])
+
+    def of_posts(self, keys: Iterable[str]) -> dict[str, list[Medium]]:
+        return self.tables.of_posts(keys)
+
+    def path(self, sha256: str) -> Path | None:
+        """The stored file with this hash, or None when the archive keeps no such file."""
+        sha256 = sha256.lower()
+        if len(sha256) != 64 or not _HEX.issuperset(sha256):
+            return None
+        if self.tables.file(sha256) is None:
+            return None
+        path = self.files.path_of(sha256)
+        return path if path.is_file() else None
+
+    def file(self, sha256: str) -> FileRow | None:
+        return self.tables.file(sha256.lower())
+
+    def carrying(self, sha256: str) -> list[Medium]:
+        """Every post that carried this file, oldest first."""
+        return self.tables.carrying(sha256.lower())
+
+    def gallery(self, channel: str, *, limit: int = 60, offset: int = 0) -> list[Medium]:
+        """The channel's stored images, newest post first."""
+        return self.tables.gallery(channel, limit=limit, offset=offset)
+
+    def counts(self) -> dict[str, int]:
+        return self.tables.counts()
+
+    def annotated(self, posts: list[Post], copy_to: Path | None = None) -> list[dict[str, Any]]:
+        """The posts' records with each stored medium's ``sha256`` and ``path`` (a poster's
+        ``thumb_sha256``/``thumb_path``, a preview image's in ``link_preview``), and the
+        ``fetch_status`` of media tried but not stored.  With ``copy_to`` the files are
+        copied (hard-linked where possible) there, named by hash, and ``path`` points there."""
+        fetched = self.tables.of_posts(post.key for post in posts)
+        records = []
+        for post in posts:
+            record = post.to_dict()
+            media = [dict(item) for item in post.media]
+            preview = dict(post.link_preview) if post.link_preview else None
+            for medium in fetched.get(post.key, []):
+                self._mark(medium, media, preview, copy_to)
+            record["media"], record["link_preview"] = media, preview
+            records.append(record)
+        return records
+
+    def _mark(
+        self, medium: Medium, media: list[dict], preview: dict | None, copy_to: Path | None
+    ) -> None:
+        if medium.part == "link_preview":
+            target, prefix = preview, "image_"
+        elif 0 <= medium.position < len(media):
+            target = media[medium.position]
+            prefix = "thumb_" if medium.part == "thumb" else ""
+        else:
+            return
+        if target is None:
+            return
+        if medium.status != "stored" or medium.sha256 is None:
+            target[f"{prefix}fetch_status"] = medium.status
+            return
+        path = self.files.path_of(medium.sha256)
+        if copy_to is not None:
+            path = _copy_named(path, copy_to / medium.sha256)
+        target[f"{prefix}sha256"], target[f"{prefix}path"] = medium.sha256, str(path)
+
+    def write_checksums(self, folder: Path) -> int:
+        """Write ``SHA256SUMS`` in a folder of files named by their hash (as ``export
+        --with-media`` makes it), for ``sha256sum -c``; return how many files it lists."""
+        names = sorted(
+            path.name
+            for path in Path(folder).glob("*")
+            if len(path.name) == 64 and _HEX.issuperset(path.name) and path.is_file()
+        )
+        try:
+            Path(folder, "SHA256SUMS").write_text(
+                "".join(f"{name}  {name}\n" for name in names), encoding="ascii"
+            )
+        except OSError as error:
+            raise StoreError(f"{folder}: cannot write SHA256SUMS ({error})") from error
+        return len(names)
+
+    # -- evidence -----------------------------------------------------------------------
+
+    def verify(self, on_file: Callable[[VerifyReport], None] | None = None) -> VerifyReport:
+        """Rehash every stored file and report the missing and altered ones."""
+        report = VerifyReport()
+        for row in self.tables.files():
+            state = self.files.check(row.sha256, row.size)
+            report.checked += 1
+            if state == "ok":
+                report.bytes += row.size
+            elif state == "missing":
+                report.missing.append(row.sha256)
+            else:
+                report.altered.append(row.sha256)
+            if on_file is not None:
+                on_file(report)
+        return report
+
+    # -- the same picture ---------------------------------------------------------------
+
+    def update_hashes(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Compute the perceptual hashes of the stored images not hashed yet; return how
+        many files were read.  Incremental: each file is hashed once."""
+        done = 0
+        while batch := self.tables.unhashed(_HASH_BATCH):
+            rows = [(sha, *self._hashes_of(sha, mime)) for sha, mime in batch]
+            with self.tables.writing():
+                self.tables.save_hashes(rows)
+            done += len(rows)
+            if on_batch is not None:
+                on_batch(done)
+        return done
+
+    def _hashes_of(self, sha256: str, mime: str | None) -> tuple:
+        """``(phash, dhash, width, height)`` of an image file; Nones for other files."""
+        if not (mime or "").startswith("image/"):
+            return None, None, None, None
+        path = self.files.path_of(sha256)
+        found = images.image_hashes(path)
+        if found is None:
+            return None, None, None, None
+        facts = describe(path)
+        return found.phash, found.dhash, facts.width, facts.height
+
+    def reposts(self, *, min_channels: int = 2, channel: str | None = None) -> list[ImageGroup]:
+        """Groups of visually identical or near-identical images carried by posts of at
+        least ``min_channels`` channels (with ``channel``: groups it is part of), the
+        most widely carried first.  Hashes are brought up to date first."""
+        if min_channels < 1:
+            raise OptionError(f"min channels: {min_channels} is below 1")
+        self.update_hashes()
+        hashes = self._detailed_hashes()
+        channels_of: dict[str, set[str]] = {}
+        for sha, name in self.tables.file_channels():
+            channels_of.setdefault(sha, set()).add(name)
+        clustered = images.clusters(hashes)
+        grouped = {sha for files in clustered for sha in files}
+        # the same bytes carried by several posts are a group of one file
+        singles = [[sha] for sha in channels_of if sha not in grouped]
+        chosen = []
+        for files in [*clustered, *singles]:
+            names = set().union(*(channels_of.get(sha, set()) for sha in files))
+            if len(names) >= min_channels and (channel is None or channel in names):
+                group = self._group(files)
+                if len(group.carriers) > 1:
+                    chosen.append(group)
+        chosen.sort(key=lambda g: (-len(g.channels), -len(g.carriers), _first_key(g)))
+        return chosen
+
+    def similar(self, target: str, *, limit: int = 20) -> list[ImageGroup]:
+        """The stored images that look like ``target``: a file's SHA-256, a post's key (its
+        first image), or the path of an image file; nearest first."""
+        wanted, exclude = self._target_hashes(target)
+        hashes = [row for row in self._detailed_hashes() if row[0] not in exclude]
+        found = images.similar_to(wanted, hashes)[:limit]
+        groups = []
+        for sha, distance in found:
+            group = self._group([sha])
+            group.distance = distance
+            groups.append(group)
+        return groups
+
+    def _detailed_hashes(self) -> list[tuple[str, str, str]]:
+        """The stored pictures' hashes, blank ones left out (identical files still group)."""
+        return [row for row in self.tables.image_hashes() if not images.is_blank(*row[1:])]
+
+    def _target_hashes(self, target: str) -> tuple[images.ImageHashes, set[str]]:
+        self.update_hashes()
+        if os.path.isfile(target):
+            found = images.image_hashes(target)
+            if found is None:
+                raise OptionError(f"{target}: not an image tgscope can read")
+            return found, {file_sha256(target)[0]}
+        sha = target.lower()
+        if not (len(sha) == 64 and _HEX.issuperset(sha)):
+            stored = [
+                m
+                for m in self.of_post(target)
+                if m.sha256 and m.mime and m.mime.startswith("image/")
+            ]
+            if not stored:
+                raise OptionError(
+                    f"{target}: no stored image (give a post's key, a file's SHA-256 or"
+                    " an image file; fetch the post's media first)"
+                )
+            sha = stored[0].sha256 or ""
+        row = {s: (p, d) for s, p, d in self.tables.image_hashes()}.get(sha)
+        if row is None:
+            raise OptionError(f"{target}: the archive keeps no image with that hash")
+        return images.ImageHashes(row[0], row[1]), {sha}
+
+    def _group(self, files: list[str]) -> ImageGroup:
+        carriers = [Carrier(*row) for row in self.tables.carriers(files)]
+        return ImageGroup(sorted(files), carriers)
+
+
+def _copy_named(source: Path, target: Path) -> Path:
+    """``source`` at ``target`` (hard-linked where possible), unless already there."""
+    if not target.is_file():
+        copy_file(source, target)
+    return target
+
+
+def _first_key(group: ImageGroup) -> tuple[str, str]:
+    first = group.first
+    return (first.date or "", first.post) if first else ("~", group.files[0])
