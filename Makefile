@@ -76,6 +76,9 @@ bench: install
 	$(BIN)/python bench/bench_web_parse.py
 	$(BIN)/python bench/bench_desktop_import.py
 	$(BIN)/python bench/bench_sync.py
+	$(BIN)/python bench/bench_media.py
+	$(BIN)/python bench/bench_images.py
+	$(BIN)/python bench/bench_reposts.py
 	$(BIN)/python bench/hostile_report.py
 
 clean:

@@ -123,3 +123,15 @@ def test_a_cut_image_has_its_size_when_its_header_arrived(tmp_path):
 )
 def test_refusal_says_when_a_file_cannot_be_the_medium(media_type, facts, reason):
     assert refusal(media_type, facts) == reason
+
+
+def test_cleaning_spares_downloads_under_way(tmp_path):
+    store = MediaStore(tmp_path / "media")
+    other = MediaStore(tmp_path / "media")
+    with store.download() as part:
+        part.write(b"half")
+        assert other.clean() == 0  # this process's download, in another thread say
+        assert os.path.exists(part.name)
+    running = tmp_path / "media" / "tmp" / f"part-{os.getppid()}-ab12-0"
+    running.write_bytes(b"another process's download")
+    assert store.clean() == 0 and running.exists()

@@ -422,6 +422,7 @@ def test_a_hashtag_twin(client, records):
         },
         "posts": [records[key].to_dict() for key in ("news/10", "other/6", "other/5")],
         "reply_quotes": {"news/3": "Grain deal extended #Grain"},  # news/10 replies to it
+        "media": {},  # no medium fetched in this archive
         "next": None,
     }
     assert get_json(client, "/hashtags/TAG.json") == data

@@ -23,6 +23,7 @@ from typing import IO
 from ..errors import StoreError
 
 _READ = 1 << 20
+_DOWNLOADING: set[str] = set()  # the temporary files this process is writing now
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +103,15 @@ class MediaStore:
         return "ok" if found == sha256 and found_size == size else "altered"
 
     def clean(self) -> int:
-        """Remove what killed downloads left in ``tmp/``; return how many files."""
+        """Remove what killed downloads left in ``tmp/`` (those of processes no longer
+        running: another process may be downloading into the same store); return how many."""
         folder = self.root / "tmp"
         if not folder.is_dir():
             return 0
         removed = 0
         for leftover in folder.glob("part-*"):
+            if _owner_alive(leftover.name):
+                continue
             with contextlib.suppress(OSError):
                 leftover.unlink()
                 removed += 1
@@ -149,6 +153,7 @@ class Download:
     def __init__(self, path: Path):
         self.name = str(path)
         self._file: IO[bytes] = open(path, "xb")  # noqa: SIM115  (closed by the store)
+        _DOWNLOADING.add(path.name)
         self._restart()
 
     def _restart(self) -> None:
@@ -185,6 +190,7 @@ class Download:
 
     def close(self) -> None:
         self._file.close()
+        _DOWNLOADING.discard(Path(self.name).name)
 
     def digest(self) -> tuple[str, int]:
         """The SHA-256 and size of what was written."""
@@ -225,6 +231,22 @@ def _link_or_copy(source: Path, target: Path, tmp: Path) -> None:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(handle.name)
+
+
+def _owner_alive(name: str) -> bool:
+    """Whether the process that named a temporary file ``part-<pid>-...`` still runs."""
+    pid = name.split("-")[1] if name.count("-") >= 2 else ""
+    if not pid.isdigit():
+        return False  # not named by a download: a leftover
+    if int(pid) == os.getpid():
+        return name in _DOWNLOADING  # another thread's, under way
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: running
+        return True
+    return True
 
 
 def file_sha256(path: str | os.PathLike) -> tuple[str, int]:

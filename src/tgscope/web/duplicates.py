@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from ..errors import QueryError
 from ..store.views import ArchiveViews
 from .data import Reader, WebArchive
+from .media import media_of
 from .params import (
     MAX_OFFSET,
     Page,
@@ -66,6 +67,7 @@ def cluster_page(archive: WebArchive, number: str, params: Mapping[str, str]) ->
         keys = [post.key for post in cluster.posts[:SHOWN]]
         pks = [pk for key in keys if (pk := reader.posts.pk(key)) is not None]
         posts = archive.load(reader, pks)
+        media = media_of(reader, [post.key for post in posts])
     first = posts[0].text if posts else ""
     data = {
         "query": _asked(options),
@@ -73,6 +75,7 @@ def cluster_page(archive: WebArchive, number: str, params: Mapping[str, str]) ->
         "cluster": cluster.to_dict(),
         "members": [asdict(post) for post in cluster.posts],
         "posts": [post.to_dict() for post in posts],
+        "media": media,  # the stored files of the posts (web.media.medium_record), by key
         "diffs": {  # empty: the same text as the first post's
             post.key: str(diff_html(first, post.text)) if post.text != first else ""
             for post in posts[1:]

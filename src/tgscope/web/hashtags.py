@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 
 from ..store import PostFilter
 from .data import WebArchive
+from .media import media_of
 from .params import MAX_OFFSET, Page, int_param, not_found
 from .search import search_index
 
@@ -43,6 +44,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
         )
         posts = archive.load(reader, [hit.pk for hit in hits.hits])
         quotes = archive.reply_quotes(reader, posts)
+        media = media_of(reader, [post.key for post in posts])
     weeks = list(weekly)
     names = [name for name, _, _ in channels if name]
     following = offset + PAGE_SIZE
@@ -59,6 +61,7 @@ def hashtag_page(archive: WebArchive, tag: str, params: Mapping[str, str]) -> Pa
         },
         "posts": [post.to_dict() for post in posts],
         "reply_quotes": quotes,
+        "media": media,  # the stored files of the posts (web.media.medium_record), by key
         "next": f"/hashtags/{quote(folded, safe='')}?{urlencode({'offset': following})}"
         if following < hits.total and following <= MAX_OFFSET
         else None,

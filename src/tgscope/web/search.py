@@ -16,6 +16,7 @@ from ..snippets import snippet
 from ..store import MEDIA_FILTERS, PostFilter
 from ..store.views import ArchiveViews
 from .data import WebArchive
+from .media import media_of
 from .params import (
     MAX_OFFSET,
     MAX_QUERY,
@@ -115,6 +116,7 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
         behind = reader.views.last_seq() - index.written_up_to()
         channels = archive.cached("names", reader, ArchiveViews.channel_names)
         quotes = archive.reply_quotes(reader, posts.values())
+        media = media_of(reader, [post.key for post in posts.values()])
     results = [
         {"post": post.to_dict(), "score": hit.score, "snippet": snippet(post.text, hits.terms)}
         for hit in hits.hits
@@ -130,6 +132,7 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
         "facets": {"channels": facets},
         "results": results,
         "reply_quotes": quotes,
+        "media": media,  # the stored files of the posts (web.media.medium_record), by key
         "next": _url("/search", request.params(offset=following)) if more else None,
         "exports": {
             kind: _url(f"/search.{kind}", request.params(offset=None, limit=None))
