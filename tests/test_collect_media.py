@@ -81,6 +81,7 @@ def test_a_synced_channel_s_media_are_stored_once_each_with_their_hash(server, d
         report = fetch_media(archive, client=client, policy=POLICY)
         store = MediaStore.beside(db_path)
         assert archive.media.update_hashes() == 6  # and the pictures' sizes in pixels
+        assert archive.media.update_hashes() == 0  # each file once
     assert rows(db_path) == [
         ("@mfarussia", 0, "avatar", "photo", "stored", sha(avatar), 200, len(avatar), None, 1),
         ("mfarussia/1", 0, "file", "photo", "stored", sha(photo), 200, len(photo), None, 1),
@@ -167,7 +168,7 @@ FAULT_OUTCOMES = {  # fault: (status, http status, size, reason)
     "huge-chunked": (
         "too_large",
         None,
-        None,
+        1024**2 + 1,  # "larger than the cap": tried again under a larger one
         "the answer is larger than 1,048,576 bytes (decompressed); stopped reading it",
     ),
     "html": ("refused", 200, None, "an HTML page, not the file (an expired or blocked link)"),
@@ -331,7 +332,7 @@ def test_show_and_export_give_each_stored_medium_its_hash_and_path(server, db_pa
     assert result.exit_code == 0, result.output
     assert "1 media file(s) in" in result.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert records[0]["media"][0]["path"] == str(folder / sha(body))
+    assert records[0]["media"][0]["path"] == f"files/{sha(body)}"  # beside the JSONL
     assert (folder / sha(body)).read_bytes() == body
     assert (folder / "SHA256SUMS").read_text() == f"{sha(body)}  {sha(body)}\n"
     assert sorted(os.listdir(folder)) == sorted([sha(body), "SHA256SUMS"])
@@ -384,3 +385,62 @@ def test_a_killed_fetch_loses_nothing_and_a_rerun_fetches_nothing_twice(server, 
     assert list((MediaStore.beside(db_path).root / "tmp").iterdir()) == []
     for body in bodies.values():
         assert MediaStore.beside(db_path).path_of(sha(body)).read_bytes() == body
+
+
+def test_a_stored_file_lost_from_the_store_is_fetched_again(server, db_path):
+    body = make_jpeg(1)
+    _archive_of(db_path, {"ok": server.add("/ok.jpg", body)})
+    with Archive.open(db_path) as archive:
+        fetch(archive, server)
+        stored = MediaStore.beside(db_path).path_of(sha(body))
+        stored.unlink()
+        shown = archive.media.annotated([archive.get("x/1")])[0]["media"][0]
+        assert shown["fetch_status"] == "file missing" and "path" not in shown
+        report = fetch(archive, server)
+    assert (report.taken, server.requests["/ok.jpg"]) == (1, 2)
+    assert stored.read_bytes() == body
+
+
+def test_a_body_too_large_without_a_length_is_tried_again_under_a_larger_cap(server, db_path):
+    big = server.add("/chunked.bin", b"", fault="huge-chunked")
+    _archive_of(db_path, {"big": big}, kind="document")
+    with Archive.open(db_path) as archive:
+        assert dict(fetch(archive, server, max_size=1024).not_stored) == {"too_large": 1}
+        assert fetch(archive, server, max_size=1024).done_before == 1  # the same cap
+        assert dict(fetch(archive, server, max_size=4096).not_stored) == {"too_large": 1}
+    assert server.requests["/chunked.bin"] == 2
+
+
+def test_a_record_cannot_claim_a_stored_file_the_archive_does_not_have(db_path):
+    forged = {"type": "photo", "url": None, "sha256": "0" * 64, "path": "/etc/passwd"}
+    with Archive.open(db_path) as archive:
+        archive.ingest([post("x/1", "forged", channel="x", media=[forged])], source())
+        shown = archive.media.annotated([archive.get("x/1")])[0]["media"][0]
+    assert shown == {"type": "photo", "url": None}
+
+
+def test_sync_with_media_fetches_the_channel_s_media_after_its_posts(server, db_path):
+    photo = server.add("/p/1.jpg", make_jpeg(1))
+    gone = server.add("/p/2.jpg", b"", fault="403")
+    page = channel_page("mfarussia", {1: [("photo", photo)], 2: [("photo", gone)]})
+    server.add_page("mfarussia", page)
+    runner = CliRunner()
+    common = ["sync", "--db", str(db_path), "--base-url", server.base_url, "--delay", "0"]
+    result = runner.invoke(cli, [*common, "--media", "photos", "mfarussia"])
+    assert result.exit_code == 1 and "--media: media types: photos unknown" in result.output
+    assert server.requests == {}  # refused before anything was asked
+    result = runner.invoke(cli, [*common, "mfarussia", "--media"])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"^mfarussia: media: fetched 1 file\(s\) \(0\.0 MB\); not stored: 1 expired in [\d.]+ s$",
+        result.stdout,
+        re.M,
+    )
+    assert f"not stored: {gone}: HTTP 403" in result.stderr
+    assert [row[4] for row in rows(db_path)] == ["stored", "expired"]
+
+
+def test_fetching_an_unknown_channel_s_media_is_an_error(db_path):
+    Archive.open(db_path).close()
+    result = CliRunner().invoke(cli, ["media", "fetch", "--db", str(db_path), "--channel", "@Nope"])
+    assert result.exit_code == 1 and "no channel 'nope' in the archive" in result.output

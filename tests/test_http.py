@@ -490,3 +490,56 @@ def test_a_compressed_answer_cut_short_is_not_taken_as_whole():
     with pytest.raises(FetchError, match=r"\(the gzip answer was cut short\)"):
         fetch(mock_client(answer), "/s/a", policy=QUICK, sleep=waits.append)
     assert len(waits) == QUICK.retries  # retried as a transient failure
+
+
+class _FakeWatch:
+    """Stands for a request's watch: records when the watchdog cuts it."""
+
+    def __init__(self, fails: bool = False):
+        import threading
+
+        self.finished, self.fails, self.cut = False, fails, threading.Event()
+
+    def _cut(self) -> None:
+        self.cut.set()
+        if self.fails:
+            raise OSError("a socket that went away meanwhile")
+
+
+def test_one_watch_failing_to_cut_leaves_the_watchdog_to_the_others():
+    from tgscope.collect.http import _WATCHDOG
+
+    failing, later = _FakeWatch(fails=True), _FakeWatch()
+    _WATCHDOG.watch(failing, 0.01)
+    assert failing.cut.wait(2)
+    _WATCHDOG.watch(later, 0.01)
+    assert later.cut.wait(2)
+    _WATCHDOG.forget(failing)
+    _WATCHDOG.forget(later)
+
+
+def test_a_forked_child_has_its_own_watchdog():
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    busy = _FakeWatch()
+    from tgscope.collect.http import _WATCHDOG
+
+    _WATCHDOG.watch(busy, 30)  # the parent's watchdog thread is waiting when it forks
+    try:
+        child = context.Process(target=_cut_in_time)
+        child.start()
+        child.join(10)
+        assert child.exitcode == 0
+    finally:
+        _WATCHDOG.forget(busy)
+
+
+def _cut_in_time() -> None:
+    import sys
+
+    from tgscope.collect.http import _WATCHDOG
+
+    watch = _FakeWatch()
+    _WATCHDOG.watch(watch, 0.01)
+    sys.exit(0 if watch.cut.wait(3) else 1)

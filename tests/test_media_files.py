@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 
 import pytest
 from PIL import Image
 
-from tgscope.media.files import MediaStore, copy_file, file_sha256
+from tgscope.media.files import MediaStore, file_sha256
 from tgscope.media.probe import Facts, describe, refusal
 
 
@@ -49,14 +50,48 @@ def test_what_a_killed_download_left_is_cleaned(tmp_path):
     assert store.clean() == 0
 
 
-def test_a_file_taken_in_is_linked_or_copied_and_the_original_kept(tmp_path):
+def test_a_file_taken_in_is_a_read_only_copy_and_the_original_kept(tmp_path):
     original = tmp_path / "photo.jpg"
     original.write_bytes(_jpeg())
     store = MediaStore(tmp_path / "media")
     stored = store.put_file(original)
     assert stored.path.read_bytes() == original.read_bytes()
+    assert os.stat(stored.path).st_ino != os.stat(original).st_ino
+    assert stat.S_IMODE(os.stat(stored.path).st_mode) == 0o444
     assert original.exists()
     assert store.put_file(original) == stored  # again: the same file, nothing new
+
+
+def test_an_altered_stored_file_is_repaired_by_the_same_bytes_again(tmp_path):
+    store = MediaStore(tmp_path / "media")
+    body = _jpeg()
+    with store.download() as part:
+        part.write(body)
+        stored = store.keep(part)
+    os.chmod(stored.path, 0o644)
+    stored.path.write_bytes(body[:-1] + b"\x00")  # a bit flipped on disk
+    assert store.check(stored.sha256, stored.size) == "altered"
+    with store.download() as part:
+        part.write(body)
+        assert store.keep(part) == stored
+    assert store.check(stored.sha256, stored.size) == "ok"
+
+
+def test_copy_out_checks_what_it_hands_over(tmp_path):
+    store = MediaStore(tmp_path / "media")
+    source = tmp_path / "f.bin"
+    source.write_bytes(b"evidence")
+    stored = store.put_file(source)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert store.copy_out(stored.sha256, out) == out / stored.sha256
+    assert (out / stored.sha256).read_bytes() == b"evidence"
+    assert store.copy_out("0" * 64, out) is None  # not stored
+    os.chmod(stored.path, 0o644)
+    stored.path.write_bytes(b"evidencf")
+    (out / stored.sha256).unlink()
+    assert store.copy_out(stored.sha256, out) is None  # altered: not handed over
+    assert sorted(os.listdir(out)) == []
 
 
 def test_check_tells_ok_missing_and_altered(tmp_path):
@@ -67,7 +102,7 @@ def test_check_tells_ok_missing_and_altered(tmp_path):
     assert store.check(stored.sha256, stored.size) == "ok"
     stored.path.unlink()
     assert store.check(stored.sha256, stored.size) == "missing"
-    copy_file(source, stored.path)
+    store.put_file(source)
     os.chmod(stored.path, 0o644)
     stored.path.write_bytes(b"evidencf")
     assert store.check(stored.sha256, stored.size) == "altered"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -177,12 +178,16 @@ def test_an_exports_files_are_stored_and_recorded_exactly(db_path, export):
     assert list((store.root / "tmp").glob("part-*")) == []  # nothing left half-copied
 
 
-def test_files_are_hard_linked_where_the_file_system_allows(db_path, export):
+def test_a_stored_file_is_a_read_only_copy_that_edits_of_the_export_never_reach(db_path, export):
     with Archive.open(db_path) as archive:
         archive.import_file(export["path"], channel="rusembchina")
-    original = export["folder"] / "photos/photo_1@09-01-2023_10-00-00.jpg"
-    kept = MediaStore.beside(db_path).path_of(sha(export["photo"]))
-    assert os.stat(kept).st_ino == os.stat(original).st_ino
+        original = export["folder"] / "photos/photo_1@09-01-2023_10-00-00.jpg"
+        kept = MediaStore.beside(db_path).path_of(sha(export["photo"]))
+        assert os.stat(kept).st_ino != os.stat(original).st_ino
+        assert stat.S_IMODE(os.stat(kept).st_mode) == 0o444
+        original.write_bytes(b"edited afterwards")
+        assert archive.media.verify().ok
+    assert kept.read_bytes() == export["photo"]
 
 
 def test_importing_the_same_export_again_changes_nothing(db_path, export):
@@ -337,10 +342,13 @@ def test_importing_the_export_s_folder_takes_the_export_not_its_files(db_path, e
     inbox.mkdir()
     (inbox / "notes.txt").write_text("Forwarded from X\nOnly post\n👍1\n", "utf-8")
     export["folder"].rename(inbox / "ChatExport")  # an export among other inputs
+    (inbox / "ChatExport" / "later").mkdir()  # a folder of the user's own, kept
+    (inbox / "ChatExport" / "later" / "more.txt").write_text("Another\n👍2\n", "utf-8")
     with Archive.open(db_path) as archive:
         report = archive.import_paths([inbox], channel="rusembchina")
         rows = fetches(archive)
     assert [f.path for f in report.files] == [
+        str(inbox / "ChatExport" / "later" / "more.txt"),
         str(inbox / "ChatExport" / "result.json"),
         str(inbox / "notes.txt"),
     ]

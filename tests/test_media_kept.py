@@ -113,18 +113,26 @@ def test_similar_finds_the_copies_of_a_post_s_picture_a_hash_s_or_a_file_s(db, t
     with Archive.open(db) as archive:
         by_post = archive.media.similar("rusembchina/7")
         by_hash = archive.media.similar(sha(RESIZED))
+        by_prefix = archive.media.similar(sha(RESIZED)[:12])
         outside = tmp_path / "screenshot.png"
         picture(seed=11).resize((500, 375)).save(outside)
         by_file = archive.media.similar(str(outside))
-    assert [g.files for g in by_post] == [[sha(ORIGINAL)], [sha(WATERMARKED)]]
-    assert [(g.files, g.distance) for g in by_hash] == [(g.files, g.distance) for g in by_post]
-    assert by_post[0].distance <= by_post[1].distance
-    assert [c.post for c in by_post[0].carriers] == ["mfarussia/1", "embassy_china/4"]
+        exact = tmp_path / "same.jpg"
+        exact.write_bytes(OTHER)
+        by_same_bytes = archive.media.similar(str(exact))
+    assert [g.files for g in by_post] == [[sha(RESIZED)], [sha(ORIGINAL)], [sha(WATERMARKED)]]
+    assert by_post[0].distance == 0  # its own file first
+    assert by_post[1].distance <= by_post[2].distance
+    assert [c.post for c in by_post[1].carriers] == ["mfarussia/1", "embassy_china/4"]
+    for other in (by_hash, by_prefix):
+        assert [(g.files, g.distance) for g in other] == [(g.files, g.distance) for g in by_post]
     assert {tuple(g.files) for g in by_file} == {
         (sha(ORIGINAL),),
         (sha(RESIZED),),
         (sha(WATERMARKED),),
     }
+    assert by_same_bytes[0].files == [sha(OTHER)] and by_same_bytes[0].distance == 0
+    assert [c.post for c in by_same_bytes[0].carriers] == ["mfarussia/2", "rusembchina/8"]
 
 
 @pytest.mark.parametrize(
@@ -132,6 +140,7 @@ def test_similar_finds_the_copies_of_a_post_s_picture_a_hash_s_or_a_file_s(db, t
     [
         ("nope/1", "nope/1: no stored image"),
         ("0" * 64, "the archive keeps no image with that hash"),
+        ("no-such-file.png", "no such file, post key"),
     ],
 )
 def test_similar_says_what_it_cannot_find(db, target, message):
@@ -160,7 +169,12 @@ def test_the_images_commands_print_tables_and_json_lines(db, monkeypatch):
         "mfarussia/2",
     ]
     result = runner.invoke(cli, ["images", "similar", "--db", str(db), "rusembchina/7"])
-    assert result.exit_code == 0 and "2 similar image(s)" in result.stdout
+    assert result.exit_code == 0 and "3 similar image(s)" in result.stdout
     assert sha(ORIGINAL)[:12] in result.stdout
     result = runner.invoke(cli, ["images", "similar", "--db", str(db), "nope/1"])
     assert result.exit_code == 1 and "nope/1: no stored image" in result.output
+
+
+def test_an_unknown_channel_is_an_error_not_an_empty_answer(db):
+    with Archive.open(db) as archive, pytest.raises(OptionError, match="no channel 'nosuch'"):
+        archive.media.reposts(channel="nosuch")

@@ -26,21 +26,34 @@ Progress = Callable[[int], None]  # called with the number of bytes just read
 
 
 _DESKTOP_EXPORT = re.compile(r"result\.json|messages\d*\.html")
+#: the folders Telegram Desktop writes beside an export: its files, not inputs
+_EXPORT_FOLDERS = frozenset(
+    {
+        "css",
+        "files",
+        "images",
+        "js",
+        "photos",
+        "round_video_messages",
+        "stickers",
+        "video_files",
+        "voice_messages",
+    }
+)
 
 
 def expand_path(raw: str | os.PathLike) -> list[Path]:
-    """A file as given, or the files inside a folder (not hidden ones), by name.  In a
-    Telegram Desktop export's folder only the export itself is taken (``result.json``,
-    ``messages*.html``): its photos, videos and styles come with it, not as inputs."""
+    """A file as given, or the files inside a folder (not hidden ones), by name.  Beside a
+    Telegram Desktop export (``result.json``, ``messages*.html``) the folders of its media
+    and styles (``photos/``, ``video_files/``, ``css/``...) are left out: they come with it."""
     path = Path(raw)
     if not path.is_dir():
         return [path]
     inside: list[Path] = []
     for folder, subfolders, names in os.walk(path):
-        exported = [name for name in names if _DESKTOP_EXPORT.fullmatch(name)]
-        if exported:
-            subfolders.clear()
-        inside += (Path(folder, name) for name in exported or names if not name.startswith("."))
+        if any(_DESKTOP_EXPORT.fullmatch(name) for name in names):
+            subfolders[:] = [name for name in subfolders if name not in _EXPORT_FOLDERS]
+        inside += (Path(folder, name) for name in names if not name.startswith("."))
     inside.sort()
     if not inside:
         raise SourceError(f"{path}: folder has no files to import")

@@ -98,18 +98,18 @@ def sync(
     continues where it stopped.  On a terminal a progress line shows each channel; otherwise
     one line per page goes to stderr.  The summaries go to stdout.
     """
+    types = _media_types(media_types)  # checked before anything is synced
+    dates = {"since": since, "until": until}
     try:
         if use_api:
             failed = _sync_api(db, channels, all_pages, max_wait, gaps)
-            if media_types is not None:
-                failed |= _fetch_synced_media(db, channels, media_types, max_wait, since)
+            if types is not None:
+                failed |= _fetch_synced_media(db, channels, types, max_wait, dates)
         else:
             options = dict(all_pages=all_pages, since=since, until=until, keep_raw=keep_raw)
             failed = _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options)
-            if media_types is not None:
-                failed |= _fetch_synced_media(
-                    db, channels, media_types, max_wait, since, delay=delay
-                )
+            if types is not None:
+                failed |= _fetch_synced_media(db, channels, types, max_wait, dates, delay=delay)
     except KeyboardInterrupt:  # after the progress line is gone, so this stands on its own
         err_console.print(INTERRUPTED, markup=False)
         sys.exit(130)
@@ -142,14 +142,28 @@ def _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options) -> b
             return out.outcomes(outcomes, gaps)
 
 
-def _fetch_synced_media(db, channels, media_types: str, max_wait, since, *, delay=None) -> bool:
-    """``sync --media``: each synced channel's media after its posts (through the Telegram
-    API when ``delay`` is None, as ``sync --api`` syncs)."""
+def _media_types(given: str | None) -> list[str] | None:
+    """``--media``'s types, checked: [] for all of them, None without ``--media``."""
+    if given is None:
+        return None
+    from ..collect.media import checked_types
+
+    chosen = [] if given == "all" else given.split(",")
+    try:
+        checked_types(chosen or None)
+    except OptionError as error:
+        raise OptionError(f"--media: {error}") from error
+    return chosen
+
+
+def _fetch_synced_media(db, channels, types: list[str], max_wait, dates, *, delay=None) -> bool:
+    """``sync --media``: the synced channels' media, channel by channel, once the posts are
+    in (through the Telegram API when ``delay`` is None, as ``sync --api`` syncs)."""
     from ..archive import Archive
     from ..clean import normalize_channel
+    from .media import print_problems
 
-    types = None if media_types == "all" else media_types.split(",")
-    fetch_one, session = _media_fetcher(delay, max_wait, since, types)
+    fetch_one, session = _media_fetcher(delay, max_wait, dates, types or None)
     failed = False
     with Archive.open(db) as archive, session as client:
         for name in channels:
@@ -163,12 +177,17 @@ def _fetch_synced_media(db, channels, media_types: str, max_wait, since, *, dela
                 failed = True
                 continue
             console.print(safe_text(f"{channel}: media: {report.summary()}"))
+            print_problems(report)
         archive.media.update_hashes()
     return failed
 
 
-def _media_fetcher(delay, max_wait, since, types):
+def _media_fetcher(delay, max_wait, dates, types):
     """The function fetching one channel's media, and the client it needs."""
+
+    def announce(wait) -> None:
+        err_console.print(safe_text(str(wait)))
+
     if delay is None:
         from ..collect.api_media import fetch_api_media
         from ..collect.api_sync import api_session
@@ -178,9 +197,10 @@ def _media_fetcher(delay, max_wait, since, types):
                 archive,
                 client=client,
                 channel=channel,
-                since=since,
                 types=types,
                 max_wait=max_wait,
+                on_wait=announce,
+                **dates,
             )
 
         return through_api, api_session()
@@ -191,7 +211,13 @@ def _media_fetcher(delay, max_wait, since, types):
 
     def from_the_web(archive, client, channel):
         return fetch_media(
-            archive, client=client, policy=policy, channel=channel, since=since, types=types
+            archive,
+            client=client,
+            policy=policy,
+            channel=channel,
+            types=types,
+            on_wait=announce,
+            **dates,
         )
 
     return from_the_web, make_client(policy=policy)

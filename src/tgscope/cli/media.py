@@ -118,7 +118,7 @@ def _print_fetched(report: Any, hashed: int) -> None:
     console.print(safe_text(report.summary()))
     if hashed:
         console.print(f"perceptual hashes of {hashed:,} new file(s)")
-    _print_problems(report)
+    print_problems(report)
 
 
 @media.command("verify")
@@ -242,7 +242,8 @@ def _names(group: Any) -> str:
     return ", ".join(names[:5]) + (f" +{len(names) - 5}" if len(names) > 5 else "")
 
 
-def _print_problems(report: Any) -> None:
+def print_problems(report: Any) -> None:
+    """The first media not stored, one line each on stderr, and how many more."""
     for line in report.problems[:_SHOWN_PROBLEMS]:
         err_console.print(safe_text(f"not stored: {line}"))
     shown = min(len(report.problems), _SHOWN_PROBLEMS)

@@ -156,6 +156,7 @@ def export(
         raise click.UsageError("--format parquet writes a file: give it with --output FILE")
     if media_dir is not None and format_ != "jsonl":
         raise click.UsageError("--with-media goes with --format jsonl")
+    handed_over = _media_export(media_dir, output)
     with Archive.open(db, create=False) as archive:
         posts = archive.posts(
             query=query, channel=channel, since=since, until=until, hashtag=hashtag
@@ -166,21 +167,39 @@ def export(
             output,
             bom=bom,
             formula_guard=formula_guard,
-            annotate=_media_copier(archive, media_dir),
+            annotate=_media_copier(archive, handed_over),
         )
-        if media_dir is not None:
-            files = archive.media.write_checksums(media_dir)
     if output:
         err_console.print(safe_text(f"{count} post(s) written to {output}"))
-    if media_dir is not None:
-        err_console.print(safe_text(f"{files} media file(s) in {media_dir}, listed in SHA256SUMS"))
+    if handed_over is not None:
+        _say_media_written(handed_over)
 
 
-def _media_copier(archive, media_dir: Path | None):
-    """Records with the stored media copied into ``media_dir`` (None: plain records)."""
+def _media_export(media_dir: Path | None, output: Path | None):
+    """Where ``--with-media`` copies the files (paths relative to the export file's folder)."""
     if media_dir is None:
         return None
-    return lambda posts: archive.media.annotated(posts, copy_to=media_dir)
+    from ..media.kept import MediaExport
+
+    return MediaExport(media_dir, relative_to=output.parent if output else None)
+
+
+def _media_copier(archive, handed_over):
+    """Records with the stored media copied over (None: plain records)."""
+    if handed_over is None:
+        return None
+    media = archive.media
+    return lambda posts: media.annotated(posts, handed_over)
+
+
+def _say_media_written(handed_over) -> None:
+    files = handed_over.write_checksums()
+    folder = handed_over.folder
+    err_console.print(safe_text(f"{files} media file(s) in {folder}, listed in SHA256SUMS"))
+    for sha in handed_over.unreadable:
+        err_console.print(
+            safe_text(f"left out: {sha}: the stored file is missing or altered (media verify)")
+        )
 
 
 @cli.command()

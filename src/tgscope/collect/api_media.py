@@ -91,7 +91,7 @@ def fetch_api_media(
         for batch in _batches(group, BATCH):
             if run.stopped():
                 break
-            due = _due_of(run.tables, batch, max_size, run.report)
+            due = _due_of(run, batch, max_size)
             if due and entity is not None:
                 run.batch(name, entity, due)
     run.report.seconds = time.monotonic() - started
@@ -178,13 +178,13 @@ def _wanted(key: str, position: int, kind: str, item: Media) -> Iterator[Wanted]
         yield Wanted(key, position, "thumb", kind, url)
 
 
-def _due_of(
-    tables: MediaTables, batch: list[_Medium], max_size: int, report: MediaReport
-) -> list[_Medium]:
+def _due_of(run: _Run, batch: list[_Medium], max_size: int) -> list[_Medium]:
     keys = [(m.wanted.post, m.wanted.position, m.wanted.part) for m in batch]
-    tried = tables.tried(keys)
+    tried, store, report = run.tables.tried(keys), run.store, run.report
     chosen = [
-        m for m, key in zip(batch, keys, strict=True) if due(tried.get(key), m.wanted, max_size)
+        m
+        for m, key in zip(batch, keys, strict=True)
+        if due(tried.get(key), m.wanted, max_size, store.has)
     ]
     report.done_before += len(batch) - len(chosen)
     return chosen

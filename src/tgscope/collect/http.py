@@ -398,6 +398,16 @@ _CLIENT_SOCKETS: weakref.WeakKeyDictionary[httpx.Client, _Sockets] = weakref.Wea
 _CLIENT_SOCKETS_LOCK = threading.Lock()
 
 
+def _fresh_socket_lock() -> None:
+    """A forked child's own lock (one held by another thread at the fork would never be
+    released there)."""
+    global _CLIENT_SOCKETS_LOCK
+    _CLIENT_SOCKETS_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_socket_lock)
+
+
 class _Watchdog:
     """One thread that ends the requests that run out their deadlines: a timer thread per
     request would cost a thread's start for each (a fifth of a small download on loopback).
@@ -448,7 +458,8 @@ class _Watchdog:
                     self._wake.wait(left)
                     continue
                 _, _, due = heapq.heappop(self._heap)
-            due._cut()  # outside the lock: it takes the client's
+            with contextlib.suppress(Exception):  # one request's trouble ends no other's watch
+                due._cut()  # outside the lock: it takes the client's
 
 
 _WATCHDOG = _Watchdog()

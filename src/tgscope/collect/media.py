@@ -68,6 +68,8 @@ def fetch_media(
     store = MediaStore.beside(archive.path)
     store.clean()
     tables: MediaTables = archive.store.media  # type: ignore[attr-defined]
+    if channel is not None and not tables.has_channel(channel):
+        raise OptionError(f"{archive.path}: no channel {channel!r} in the archive")
     report, started = MediaReport(), time.monotonic()
     guard = lock or Lock()
     known = _chosen(tables.known(channel=channel, since=low, until=high), chosen)
@@ -81,7 +83,7 @@ def fetch_media(
             if stop is not None and stop.is_set():
                 break
             previous = tried.get((wanted.post, wanted.position, wanted.part))
-            if not due(previous, wanted, max_size):
+            if not due(previous, wanted, max_size, store.has):
                 report.done_before += 1
                 continue
             fetched, file = _fetch_one(client, policy, store, wanted, sleep, on_wait)
@@ -110,8 +112,9 @@ def _fetch_one(
             response = fetch(
                 client, wanted.url, policy=policy, into=part, sleep=sleep, on_wait=on_wait
             )
-        except TooLarge as error:
-            return Fetched("too_large", size=error.size, reason=_reason(error, wanted)), None
+        except TooLarge as error:  # its size, or "more than the cap" when it said none
+            size = error.size if error.size is not None else policy.max_bytes + 1
+            return Fetched("too_large", size=size, reason=_reason(error, wanted)), None
         except FetchError as error:
             return Fetched("failed", reason=_reason(error, wanted)), None
         code = response.status_code
@@ -140,13 +143,21 @@ def file_row(stored: Stored, facts: Facts, wanted: Wanted) -> FileRow:
     )
 
 
-def due(previous: tuple | None, wanted: Wanted, max_size: int) -> bool:
-    """Whether a medium is to be fetched, given its last try ``(status, url, attempts, size)``."""
+def due(
+    previous: tuple | None,
+    wanted: Wanted,
+    max_size: int,
+    has_file: Callable[[str], bool] = lambda sha256: True,
+) -> bool:
+    """Whether a medium is to be fetched, given its last try ``(status, url, attempts, size,
+    sha256)``: never tried; stored, but its file is gone from the store; given a new link by
+    a later sync; failed fewer than :data:`MAX_ATTEMPTS` times; or too large for a smaller
+    cap than this one."""
     if previous is None:
         return True
-    status, url, attempts, size = previous
+    status, url, attempts, size, sha256 = previous
     if status == "stored":
-        return False
+        return not has_file(sha256)
     if url != wanted.url:  # a fresh link, from a later sync
         return True
     if status == "failed":

@@ -13,8 +13,6 @@ import hashlib
 import itertools
 import os
 import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import IO
 from ..errors import StoreError
 
 _READ = 1 << 20
+_READ_ONLY = 0o444  # a stored file is evidence: not to be changed in place by mistake
 _DOWNLOADING: set[str] = set()  # the temporary files this process is writing now
 
 
@@ -41,6 +40,7 @@ class MediaStore:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
         self._tmp_made: Path | None = None
+        self._levels_made = False
         self._names = itertools.count()
         self._prefix = f"part-{os.getpid()}-{secrets.token_hex(4)}-"
 
@@ -68,7 +68,9 @@ class MediaStore:
                 os.unlink(download.name)
 
     def keep(self, download: Download) -> Stored:
-        """Move a finished download into place under its hash (dropped if the store has it).
+        """Move a finished download into place under its hash, read-only.  When the store
+        has the file already it is kept, unless its bytes were altered: then the download
+        takes its place (a repair).
 
         Not synced to disk one by one: like the archive's own commits (WAL, synchronous
         NORMAL) a file survives a killed process, and ``tgscope media verify`` finds any
@@ -76,20 +78,45 @@ class MediaStore:
         download.flush()
         sha256, size = download.digest()
         target = self.path_of(sha256)
-        if target.is_file() and target.stat().st_size == size:
+        if target.is_file() and self.check(sha256, size) == "ok":
             return Stored(sha256, size, target)
-        self._place(Path(download.name), target, move=True)
+        os.fchmod(download.fileno(), _READ_ONLY)
+        self._place(Path(download.name), target)
         return Stored(sha256, size, target)
 
     def put_file(self, source: str | os.PathLike) -> Stored:
-        """Take in a file from elsewhere (an export's folder): hard-linked where the file
-        system allows, copied otherwise; the original is never changed."""
-        source = Path(source)
-        sha256, size = file_sha256(source)
-        target = self.path_of(sha256)
-        if not (target.is_file() and target.stat().st_size == size):
-            self._place(source, target, move=False)
-        return Stored(sha256, size, target)
+        """Take in a copy of a file from elsewhere (an export's folder), hashed as it is
+        copied; the original is never changed, and later changes to it never reach the
+        store (a hard link would share them)."""
+        with self.download() as part, open(source, "rb") as original:
+            while piece := original.read(_READ):
+                part.write(piece)
+            return self.keep(part)
+
+    def copy_out(self, sha256: str, folder: str | os.PathLike) -> Path | None:
+        """A copy of a stored file in ``folder``, named by its hash, checked as it is
+        copied; None when the stored file is missing or its bytes are no longer its hash."""
+        target = Path(folder, sha256)
+        if target.is_file() and file_sha256(target)[0] == sha256:
+            return target
+        temporary = Path(folder, f".{sha256}.part")
+        digest = hashlib.sha256()
+        try:
+            with open(self.path_of(sha256), "rb") as stored, open(temporary, "wb") as copy:
+                while piece := stored.read(_READ):
+                    digest.update(piece)
+                    copy.write(piece)
+        except FileNotFoundError:
+            temporary.unlink(missing_ok=True)
+            return None
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise StoreError(f"{target}: cannot write the file ({error})") from error
+        if digest.hexdigest() != sha256:
+            temporary.unlink()
+            return None
+        os.replace(temporary, target)
+        return target
 
     def check(self, sha256: str, size: int) -> str:
         """``ok``, ``missing`` or ``altered`` (its bytes no longer hash to its name)."""
@@ -117,6 +144,16 @@ class MediaStore:
                 removed += 1
         return removed
 
+    def _first_level(self) -> None:
+        """The 256 folders ``00/`` to ``ff/``, made at once in a new store (a new store's
+        files would otherwise each make their ``ab/`` as well as their ``ab/cd/``)."""
+        if self._levels_made or (self.root / "ff").is_dir():
+            self._levels_made = True
+            return
+        for number in range(256):
+            os.makedirs(self.root / f"{number:02x}", exist_ok=True)
+        self._levels_made = True
+
     def _tmp(self) -> Path:
         if self._tmp_made is not None:
             return self._tmp_made
@@ -128,17 +165,14 @@ class MediaStore:
         self._tmp_made = folder
         return folder
 
-    def _place(self, source: Path, target: Path, *, move: bool) -> None:
+    def _place(self, source: Path, target: Path) -> None:
         try:
-            if move:
-                try:
-                    os.replace(source, target)
-                except FileNotFoundError:  # the first file of its folder
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(source, target)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(source, target, self._tmp())
+            try:
+                os.replace(source, target)
+            except FileNotFoundError:  # the first file of its folder
+                self._first_level()
+                os.makedirs(target.parent, exist_ok=True)
+                os.replace(source, target)
         except OSError as error:
             raise StoreError(f"{target}: cannot store the file ({error})") from error
 
@@ -198,39 +232,6 @@ class Download:
             return self._hash.hexdigest(), self.size
         self._file.flush()
         return file_sha256(self.name)
-
-
-def copy_file(source: str | os.PathLike, target: str | os.PathLike) -> None:
-    """``source`` at ``target``, hard-linked where possible, else copied whole (under a
-    temporary name in the same folder, then renamed)."""
-    target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(Path(source), target, target.parent)
-    except OSError as error:
-        raise StoreError(f"{target}: cannot write the file ({error})") from error
-
-
-def _link_or_copy(source: Path, target: Path, tmp: Path) -> None:
-    """A hard link (no second copy on disk) when on the same file system, else a copy made
-    under a temporary name and renamed, so the target is whole or absent."""
-    try:
-        os.link(source, target)
-        return
-    except FileExistsError:  # stored meanwhile by another process
-        return
-    except OSError:  # another file system, or links not allowed: copied
-        pass
-    with tempfile.NamedTemporaryFile(dir=tmp, prefix="part-", delete=False) as handle:
-        try:
-            with source.open("rb") as original:
-                shutil.copyfileobj(original, handle, _READ)
-            handle.flush()
-            os.fsync(handle.fileno())
-            os.replace(handle.name, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(handle.name)
 
 
 def _owner_alive(name: str) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError, StoreError
 from . import images
-from .files import MediaStore, copy_file, file_sha256
+from .files import MediaStore
 from .probe import describe
 
 if TYPE_CHECKING:
@@ -132,25 +132,27 @@ class ArchiveMedia:
     def counts(self) -> dict[str, int]:
         return self.tables.counts()
 
-    def annotated(self, posts: list[Post], copy_to: Path | None = None) -> list[dict[str, Any]]:
+    def annotated(self, posts: list[Post], export: MediaExport | None = None) -> list[dict]:
         """The posts' records with each stored medium's ``sha256`` and ``path`` (a poster's
-        ``thumb_sha256``/``thumb_path``, a preview image's in ``link_preview``), and the
-        ``fetch_status`` of media tried but not stored.  With ``copy_to`` the files are
-        copied (hard-linked where possible) there, named by hash, and ``path`` points there."""
+        ``thumb_sha256``/``thumb_path``, a preview image's ``image_sha256``/``image_path`` in
+        ``link_preview``), and the ``fetch_status`` of media tried but not stored (or
+        ``file missing``).  Only the archive's own tables say so: such keys that came with a
+        post's record (an imported export) are dropped.  With ``export`` the files are
+        copied into its folder and ``path`` points there."""
         fetched = self.tables.of_posts(post.key for post in posts)
         records = []
         for post in posts:
             record = post.to_dict()
-            media = [dict(item) for item in post.media]
-            preview = dict(post.link_preview) if post.link_preview else None
+            media = [_without_marks(item) for item in post.media]
+            preview = _without_marks(post.link_preview) if post.link_preview else None
             for medium in fetched.get(post.key, []):
-                self._mark(medium, media, preview, copy_to)
+                self._mark(medium, media, preview, export)
             record["media"], record["link_preview"] = media, preview
             records.append(record)
         return records
 
     def _mark(
-        self, medium: Medium, media: list[dict], preview: dict | None, copy_to: Path | None
+        self, medium: Medium, media: list[dict], preview: dict | None, export: MediaExport | None
     ) -> None:
         if medium.part == "link_preview":
             target, prefix = preview, "image_"
@@ -164,26 +166,14 @@ class ArchiveMedia:
         if medium.status != "stored" or medium.sha256 is None:
             target[f"{prefix}fetch_status"] = medium.status
             return
-        path = self.files.path_of(medium.sha256)
-        if copy_to is not None:
-            path = _copy_named(path, copy_to / medium.sha256)
+        stored = self.files.path_of(medium.sha256)
+        path: str | None = str(stored) if stored.is_file() else None
+        if export is not None:
+            path = export.take(self.files, medium.sha256)
+        if path is None:
+            target[f"{prefix}fetch_status"] = "file missing"
+            return
         target[f"{prefix}sha256"], target[f"{prefix}path"] = medium.sha256, str(path)
-
-    def write_checksums(self, folder: Path) -> int:
-        """Write ``SHA256SUMS`` in a folder of files named by their hash (as ``export
-        --with-media`` makes it), for ``sha256sum -c``; return how many files it lists."""
-        names = sorted(
-            path.name
-            for path in Path(folder).glob("*")
-            if len(path.name) == 64 and _HEX.issuperset(path.name) and path.is_file()
-        )
-        try:
-            Path(folder, "SHA256SUMS").write_text(
-                "".join(f"{name}  {name}\n" for name in names), encoding="ascii"
-            )
-        except OSError as error:
-            raise StoreError(f"{folder}: cannot write SHA256SUMS ({error})") from error
-        return len(names)
 
     # -- evidence -----------------------------------------------------------------------
 
@@ -235,6 +225,8 @@ class ArchiveMedia:
         most widely carried first.  Hashes are brought up to date first."""
         if min_channels < 1:
             raise OptionError(f"min channels: {min_channels} is below 1")
+        if channel is not None and not self.tables.has_channel(channel):
+            raise OptionError(f"no channel {channel!r} in the archive")
         self.update_hashes()
         hashes = self._detailed_hashes()
         channels_of: dict[str, set[str]] = {}
@@ -255,11 +247,12 @@ class ArchiveMedia:
         return chosen
 
     def similar(self, target: str, *, limit: int = 20) -> list[ImageGroup]:
-        """The stored images that look like ``target``: a file's SHA-256, a post's key (its
-        first image), or the path of an image file; nearest first."""
-        wanted, exclude = self._target_hashes(target)
-        hashes = [row for row in self._detailed_hashes() if row[0] not in exclude]
-        found = images.similar_to(wanted, hashes)[:limit]
+        """The stored images that look like ``target``: a file's SHA-256 (a unique start of
+        it will do), a post's key (its first image), or the path of an image file; nearest
+        first.  The target's own file comes first when the archive has it (distance 0, with
+        every post that carried those very bytes)."""
+        wanted = self._target_hashes(target)
+        found = images.similar_to(wanted, self._detailed_hashes())[:limit]
         groups = []
         for sha, distance in found:
             group = self._group([sha])
@@ -271,41 +264,95 @@ class ArchiveMedia:
         """The stored pictures' hashes, blank ones left out (identical files still group)."""
         return [row for row in self.tables.image_hashes() if not images.is_blank(*row[1:])]
 
-    def _target_hashes(self, target: str) -> tuple[images.ImageHashes, set[str]]:
+    def _target_hashes(self, target: str) -> images.ImageHashes:
         self.update_hashes()
         if os.path.isfile(target):
             found = images.image_hashes(target)
             if found is None:
                 raise OptionError(f"{target}: not an image tgscope can read")
-            return found, {file_sha256(target)[0]}
+            return found
+        hashes = {sha: (p, d) for sha, p, d in self.tables.image_hashes()}
         sha = target.lower()
-        if not (len(sha) == 64 and _HEX.issuperset(sha)):
-            stored = [
-                m
-                for m in self.of_post(target)
-                if m.sha256 and m.mime and m.mime.startswith("image/")
-            ]
-            if not stored:
-                raise OptionError(
-                    f"{target}: no stored image (give a post's key, a file's SHA-256 or"
-                    " an image file; fetch the post's media first)"
-                )
-            sha = stored[0].sha256 or ""
-        row = {s: (p, d) for s, p, d in self.tables.image_hashes()}.get(sha)
-        if row is None:
-            raise OptionError(f"{target}: the archive keeps no image with that hash")
-        return images.ImageHashes(row[0], row[1]), {sha}
+        if _HEX.issuperset(sha) and 8 <= len(sha) <= 64:
+            chosen = [known for known in hashes if known.startswith(sha)]
+            if len(chosen) > 1:
+                raise OptionError(f"{target}: {len(chosen)} stored images start so: give more")
+            if not chosen:
+                raise OptionError(f"{target}: the archive keeps no image with that hash")
+            sha = chosen[0]
+        elif "/" in target:
+            sha = self._first_image(target)
+        else:
+            raise OptionError(
+                f"{target}: no such file, post key (channel/123) or SHA-256 of a stored image"
+            )
+        return images.ImageHashes(*hashes[sha])
+
+    def _first_image(self, key: str) -> str:
+        stored = [
+            m.sha256 for m in self.of_post(key) if m.sha256 and (m.mime or "").startswith("image/")
+        ]
+        if not stored:
+            raise OptionError(
+                f"{key}: no stored image (no such post, or its media not fetched yet:"
+                " tgscope media fetch)"
+            )
+        return stored[0]
 
     def _group(self, files: list[str]) -> ImageGroup:
         carriers = [Carrier(*row) for row in self.tables.carriers(files)]
         return ImageGroup(sorted(files), carriers)
 
 
-def _copy_named(source: Path, target: Path) -> Path:
-    """``source`` at ``target`` (hard-linked where possible), unless already there."""
-    if not target.is_file():
-        copy_file(source, target)
-    return target
+class MediaExport:
+    """The files an export hands over (``export --with-media DIR``): each copied into the
+    folder once, named by its hash and checked as it is copied; ``path`` written relative to
+    ``relative_to`` (the export file's folder) when given."""
+
+    def __init__(self, folder: str | os.PathLike, relative_to: str | os.PathLike | None = None):
+        self.folder = Path(folder)
+        self.relative_to = relative_to
+        self.names: set[str] = set()
+        self.unreadable: list[str] = []  # stored files missing or altered: left out
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"{self.folder}: cannot create the folder ({error})") from error
+
+    def take(self, files: MediaStore, sha256: str) -> str | None:
+        """The path of the file's copy; None when the stored file is missing or altered."""
+        if sha256 not in self.names:
+            if files.copy_out(sha256, self.folder) is None:
+                if sha256 not in self.unreadable:
+                    self.unreadable.append(sha256)
+                return None
+            self.names.add(sha256)
+        path = self.folder / sha256
+        if self.relative_to is not None:
+            return os.path.relpath(path, self.relative_to)
+        return str(path)
+
+    def write_checksums(self) -> int:
+        """``SHA256SUMS`` of the files this export copied, for ``sha256sum -c``."""
+        try:
+            Path(self.folder, "SHA256SUMS").write_text(
+                "".join(f"{name}  {name}\n" for name in sorted(self.names)), encoding="ascii"
+            )
+        except OSError as error:
+            raise StoreError(f"{self.folder}: cannot write SHA256SUMS ({error})") from error
+        return len(self.names)
+
+
+#: what annotated() adds to a medium: never taken from a record itself
+_MARKS = frozenset(
+    f"{prefix}{name}"
+    for prefix in ("", "thumb_", "image_")
+    for name in ("sha256", "path", "fetch_status")
+)
+
+
+def _without_marks(item: Any) -> dict:
+    return {name: value for name, value in item.items() if name not in _MARKS}
 
 
 def _first_key(group: ImageGroup) -> tuple[str, str]:

@@ -153,8 +153,13 @@ class MediaTables:
     def _posts_after(self, pk: int) -> bool:
         return self.db.execute("SELECT 1 FROM posts WHERE pk > ?", (pk,)).fetchone() is not None
 
+    def has_channel(self, name: str) -> bool:
+        query = "SELECT 1 FROM channels WHERE username = ?"
+        return self.db.execute(query, (name,)).fetchone() is not None
+
     def tried(self, keys: Iterable[tuple[str, int, str]]) -> dict[tuple[str, int, str], tuple]:
-        """The last try of each ``(post, position, part)``: ``(status, url, attempts, size)``."""
+        """The last try of each ``(post, position, part)``: ``(status, url, attempts, size,
+        sha256)``."""
         found: dict[tuple[str, int, str], tuple] = {}
         wanted = set(keys)
         posts = sorted({key[0] for key in wanted})
@@ -162,7 +167,8 @@ class MediaTables:
             chunk = posts[start : start + _BATCH]
             marks = ",".join("?" * len(chunk))
             for post, position, part, *rest in self.db.execute(
-                "SELECT post, position, part, status, url, attempts, size FROM media_fetches"
+                "SELECT post, position, part, status, url, attempts, size, sha256"
+                " FROM media_fetches"
                 f" WHERE post IN ({marks})",
                 chunk,
             ):
