@@ -20,6 +20,7 @@ from tgscope.cli import cli
 from tgscope.collect.http import FetchPolicy, make_client
 from tgscope.collect.media import MAX_ATTEMPTS, fetch_media
 from tgscope.collect.web_sync import sync_channel
+from tgscope.errors import StoreError
 from tgscope.media.files import MediaStore
 
 from .helpers import post, source
@@ -291,12 +292,14 @@ def test_media_fetch_on_the_command_line_and_verify(server, db_path):
     result = runner.invoke(cli, ["media", "verify", "--db", str(db_path)])
     assert (result.exit_code, result.stdout) == (0, "checked 1 file(s) (0.0 MB): all intact\n")
     stored = MediaStore.beside(db_path).path_of(sha(make_jpeg(1)))
+    os.chmod(stored, 0o644)  # stored read-only: an edit takes a deliberate step
     stored.write_bytes(make_jpeg(2))
     result = runner.invoke(cli, ["media", "verify", "--db", str(db_path)])
     assert result.exit_code == 1
     assert result.stdout == (
-        f"checked 1 file(s) (0.0 MB): 0 missing, 1 altered\n  altered {sha(make_jpeg(1))}\n"
+        f"checked 1 file(s) (0.0 MB): 0 missing, 1 altered\n  altered {sha(make_jpeg(1))} (x/1)\n"
     )
+    assert "tgscope media fetch fetches them again" in result.stderr
 
 
 def test_bad_options_are_one_line_errors(db_path):
@@ -444,3 +447,15 @@ def test_fetching_an_unknown_channel_s_media_is_an_error(db_path):
     Archive.open(db_path).close()
     result = CliRunner().invoke(cli, ["media", "fetch", "--db", str(db_path), "--channel", "@Nope"])
     assert result.exit_code == 1 and "no channel 'nope' in the archive" in result.output
+
+
+def test_a_second_fetch_on_the_same_archive_at_once_is_refused(server, db_path):
+    _archive_of(db_path, {"ok": server.add("/ok.jpg", make_jpeg(1))})
+    busy = "another media fetch is running on this archive"
+    with (
+        Archive.open(db_path) as archive,
+        MediaStore.beside(db_path).fetching(),
+        pytest.raises(StoreError, match=busy),
+    ):
+        fetch(archive, server)
+    assert server.requests == {}

@@ -18,7 +18,7 @@ from .base import console, safe_text
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from ..record import LinkPreview, Media, Post, Reaction
+    from ..record import Media, Post, Reaction
     from ..store import Observation
 
 #: media fields shown first, in this order (sizes and durations in human units); any other
@@ -42,15 +42,17 @@ def print_post(post: Post, record: Mapping[str, Any] | None = None) -> None:
     from rich.text import Text
 
     console.print(safe_text(post.key, "bold"))
-    for name, value in post_details(post, record["media"] if record else None):
+    for name, value in post_details(post, record):
         console.print(Text(f"{name}: ", style="dim") + safe_text(value))
     console.print()
     console.print(safe_text(post.text, multiline=True))
 
 
-def post_details(post: Post, media: list | None = None) -> list[tuple[str, str]]:
+def post_details(post: Post, record: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
     """(label, value) for each field the post has, media and links one line each
-    (``media``: the post's media with what the media store holds of them)."""
+    (``record``: the post's record with what the media store holds of its media)."""
+    media = record["media"] if record else post.media
+    preview = record["link_preview"] if record else post.link_preview
     forward: Mapping[str, Any] = post.forwarded_from or {}
     reply: Mapping[str, Any] = post.reply_to or {}
     fields: list[tuple[str, Any]] = [
@@ -74,9 +76,9 @@ def post_details(post: Post, media: list | None = None) -> list[tuple[str, str]]
         ("hashtags", " ".join(f"#{tag}" for tag in post.hashtags)),
         ("mentions", " ".join(f"@{name}" for name in post.mentions)),
         *(("link", link) for link in post.links),
-        ("link preview", post.link_preview and _preview_label(post.link_preview)),
+        ("link preview", preview and _preview_label(preview)),
         *(("button", _join(b["text"], b.get("url") and f"<{b['url']}>")) for b in post.buttons),
-        *(("media", media_label(item)) for item in (post.media if media is None else media)),
+        *(("media", media_label(item)) for item in media),
         *(("source", f"{s['kind']} {s['ref']} at {s['observed_at']}") for s in post.sources),
     ]
     return [(name, str(value)) for name, value in fields if value not in (None, "")]
@@ -167,9 +169,14 @@ def duration_label(seconds: int) -> str:
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
-def _preview_label(preview: LinkPreview) -> str:
+def _preview_label(preview: Mapping[str, Any]) -> str:
     parts = (preview.get("site_name"), preview.get("title"), preview.get("description"))
-    return " · ".join(str(part) for part in (*parts, preview.get("url")) if part)
+    label = " · ".join(str(part) for part in (*parts, preview.get("url")) if part)
+    if preview.get("image_sha256"):
+        return f"{label}; image stored: {preview['image_path']} (sha256 {preview['image_sha256']})"
+    if preview.get("image_fetch_status"):
+        return f"{label}; image not stored: {preview['image_fetch_status'].replace('_', ' ')}"
+    return label
 
 
 def _post_ref(ref: Mapping[str, Any]) -> str | None:

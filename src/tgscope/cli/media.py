@@ -64,6 +64,17 @@ def media_fetch(db, channel, since, until, types, max_size, delay, max_wait, use
     carry it.  Resumable: run it again after a stop and it fetches only what is missing.
     Expired links (403/410) and missing ones (404) are recorded, not asked again until a
     new sync gives the post a new link."""
+    try:
+        _media_fetch(db, channel, since, until, types, max_size, delay, max_wait, use_api)
+    except KeyboardInterrupt:
+        err_console.print(
+            "interrupted: every file fetched so far is kept; run the same command again to"
+            " fetch the rest"
+        )
+        sys.exit(130)
+
+
+def _media_fetch(db, channel, since, until, types, max_size, delay, max_wait, use_api):
     from ..archive import Archive
     from ..collect.http import FetchPolicy, make_client
     from ..collect.media import fetch_media
@@ -130,13 +141,23 @@ def media_verify(db):
 
     with Archive.open(db, create=False) as archive, _Progress("files") as progress:
         report = archive.media.verify(on_file=progress.item)
-    console.print(safe_text(report.summary()))
-    for sha in report.missing:
-        console.print(f"  missing {sha}")
-    for sha in report.altered:
-        console.print(f"  altered {sha}")
+        console.print(safe_text(report.summary()))
+        for state, found in (("missing", report.missing), ("altered", report.altered)):
+            for sha in found:
+                console.print(safe_text(f"  {state} {sha} ({_carried_by(archive, sha)})"))
     if not report.ok:
+        err_console.print(
+            "note: tgscope media fetch fetches them again where their links still work"
+        )
         sys.exit(1)
+
+
+def _carried_by(archive: Any, sha: str) -> str:
+    """``mfarussia/12`` or ``mfarussia/12 and 2 more``: the posts that carried a file."""
+    posts = list(dict.fromkeys(medium.post for medium in archive.media.carrying(sha)))
+    if not posts:
+        return "no post"
+    return posts[0] + (f" and {len(posts) - 1} more" if len(posts) > 1 else "")
 
 
 @cli.group()

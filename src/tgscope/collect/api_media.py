@@ -27,7 +27,7 @@ from ..errors import FetchError
 from ..media.files import Download, MediaStore
 from ..media.probe import describe, refusal
 from ..media.report import MediaReport
-from ..record import Media
+from ..record import Media, Post
 from ..store.media import Fetched, FileRow, MediaTables, Wanted
 from .api_sync import FLOOD_SLEEP_LIMIT
 from .http import Wait
@@ -72,7 +72,6 @@ def fetch_api_media(
     """
     chosen = checked_types(types)
     store = MediaStore.beside(archive.path)
-    store.clean()
     run = _Run(
         client,
         store,
@@ -82,15 +81,30 @@ def fetch_api_media(
         on_item,
         stop,
     )
+    with store.fetching():
+        store.clean()
+        return _fetch_all(run, archive, channel, since, until, chosen)
+
+
+def _fetch_all(
+    run: _Run,
+    archive: Archive,
+    channel: str | None,
+    since: str | None,
+    until: str | None,
+    chosen: frozenset[str],
+) -> MediaReport:
     started = time.monotonic()
     media = api_media(archive, channel=channel, since=since, until=until, types=chosen)
+    max_size = run.max_size
     for name, group in itertools.groupby(media, key=lambda medium: medium.channel):
         if run.stopped():
             break
-        entity = _entity(client, name, run.calls, run.report)
+        entity = _entity(run.client, name, run.calls, run.report)
         for batch in _batches(group, BATCH):
             if run.stopped():
                 break
+            batch.sort(key=lambda m: (m.message_id, m.wanted.position, m.wanted.part))
             due = _due_of(run, batch, max_size)
             if due and entity is not None:
                 run.batch(name, entity, due)
@@ -143,26 +157,29 @@ def api_media(
     types: Iterable[str],
 ) -> Iterator[_Medium]:
     """The media of the posts an API sync archived, a channel's together, oldest first:
-    the first file of each post (a message carries one) and a video's poster."""
+    the first file of each post (a message carries one) and a video's poster.  Read a
+    channel at a time, as the archive gives its posts: nothing is gathered beforehand."""
     chosen = frozenset(types)
-    found: dict[str, list[_Medium]] = {}
-    for post in archive.posts(channel=channel, since=since, until=until, media="any"):
-        if post.id is None or post.channel is None:
-            continue
-        if not any(source.get("kind") == "api" for source in post.sources):
-            continue
-        for position, item in enumerate(post.media):
-            kind = item.get("type") or "document"
-            if kind not in _FILE_TYPES:
+    tables: MediaTables = archive.store.media  # type: ignore[attr-defined]
+    for name in [channel] if channel else tables.channel_names():
+        for post in archive.posts(channel=name, since=since, until=until, media="any"):
+            if post.id is None or post.channel is None:
                 continue
-            if kind in chosen:
-                found.setdefault(post.channel, []).extend(
-                    _Medium(post.channel, post.id, wanted)
-                    for wanted in _wanted(post.key, position, kind, item)
-                )
-            break  # an API message carries one medium
-    for media in found.values():  # by message id: the order they were posted in
-        yield from sorted(media, key=lambda m: (m.message_id, m.wanted.position, m.wanted.part))
+            if not any(source.get("kind") == "api" for source in post.sources):
+                continue
+            yield from _media_of(post, chosen)
+
+
+def _media_of(post: Post, chosen: frozenset[str]) -> Iterator[_Medium]:
+    assert post.channel is not None and post.id is not None
+    for position, item in enumerate(post.media):
+        kind = item.get("type") or "document"
+        if kind not in _FILE_TYPES:
+            continue
+        if kind in chosen:
+            for wanted in _wanted(post.key, position, kind, item):
+                yield _Medium(post.channel, post.id, wanted)
+        return  # an API message carries one medium
 
 
 _FILE_TYPES = frozenset(

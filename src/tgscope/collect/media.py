@@ -66,13 +66,36 @@ def fetch_media(
     low, high = day_bounds(since, until)
     policy = _media_policy(policy or FetchPolicy(), max_size)
     store = MediaStore.beside(archive.path)
-    store.clean()
     tables: MediaTables = archive.store.media  # type: ignore[attr-defined]
     if channel is not None and not tables.has_channel(channel):
         raise OptionError(f"{archive.path}: no channel {channel!r} in the archive")
+    with store.fetching():
+        store.clean()
+        known = _chosen(tables.known(channel=channel, since=low, until=high), chosen)
+        return _fetch_known(
+            known,
+            tables,
+            store,
+            max_size,
+            lock or Lock(),
+            stop,
+            on_item,
+            lambda wanted: _fetch_one(client, policy, store, wanted, sleep, on_wait),
+        )
+
+
+def _fetch_known(
+    known: Iterator[Wanted],
+    tables: MediaTables,
+    store: MediaStore,
+    max_size: int,
+    guard: Lock,
+    stop: Event | None,
+    on_item: Callable[[MediaReport], None] | None,
+    fetch_one: Callable[[Wanted], tuple[Fetched, FileRow | None]],
+) -> MediaReport:
+    """Fetch what is due of ``known``, a page at a time; each outcome committed at once."""
     report, started = MediaReport(), time.monotonic()
-    guard = lock or Lock()
-    known = _chosen(tables.known(channel=channel, since=low, until=high), chosen)
     while not (stop is not None and stop.is_set()):
         with guard:  # the archive is read a page at a time, between the writes
             batch = list(itertools.islice(known, _BATCH))
@@ -86,7 +109,7 @@ def fetch_media(
             if not due(previous, wanted, max_size, store.has):
                 report.done_before += 1
                 continue
-            fetched, file = _fetch_one(client, policy, store, wanted, sleep, on_wait)
+            fetched, file = fetch_one(wanted)
             with guard, tables.saving():
                 now = _now()
                 is_new = file is not None and tables.add_file(file, now)
@@ -175,8 +198,11 @@ def _reason(error: FetchError, wanted: Wanted) -> str:
 
 
 def _media_policy(policy: FetchPolicy, max_size: int) -> FetchPolicy:
-    """The policy with the media cap, and a deadline long enough for a big file."""
-    return replace(policy, max_bytes=max_size, deadline=max(policy.deadline, 300.0))
+    """The policy with the media cap, a deadline long enough for a file of that size at 200
+    kB/s (5 minutes at least), and 3 retries at most: a dead link is asked again by later
+    runs (:data:`MAX_ATTEMPTS`), not for minutes by this one."""
+    deadline = max(policy.deadline, 300.0, max_size / 200_000)
+    return replace(policy, max_bytes=max_size, deadline=deadline, retries=min(policy.retries, 3))
 
 
 def checked_types(types: Iterable[str] | None) -> frozenset[str]:

@@ -9,6 +9,7 @@ place whole, so a killed fetch never leaves half a file under a hash's name.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import itertools
 import os
@@ -117,6 +118,24 @@ class MediaStore:
             return None
         os.replace(temporary, target)
         return target
+
+    @contextlib.contextmanager
+    def fetching(self) -> Iterator[None]:
+        """Held by a run that downloads into the store: a second run at the same time would
+        download every file again.  Released by the system if the run is killed."""
+        self._tmp()
+        with open(self.root / "fetch.lock", "a+b") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as error:
+                raise StoreError(
+                    f"{self.root}: another media fetch is running on this archive;"
+                    " run this one when it has finished"
+                ) from error
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def check(self, sha256: str, size: int) -> str:
         """``ok``, ``missing`` or ``altered`` (its bytes no longer hash to its name)."""

@@ -153,6 +153,9 @@ class MediaTables:
     def _posts_after(self, pk: int) -> bool:
         return self.db.execute("SELECT 1 FROM posts WHERE pk > ?", (pk,)).fetchone() is not None
 
+    def channel_names(self) -> list[str]:
+        return [name for (name,) in self.db.execute("SELECT username FROM channels ORDER BY 1")]
+
     def has_channel(self, name: str) -> bool:
         query = "SELECT 1 FROM channels WHERE username = ?"
         return self.db.execute(query, (name,)).fetchone() is not None
