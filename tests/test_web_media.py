@@ -14,6 +14,8 @@ from tgscope.web import create_app
 
 from .web_archives import Page, assert_safe_page, get_html, get_json
 from .web_media_archive import (
+    CDN,
+    FETCHED_AT,
     HOSTILE,
     HTML,
     PICTURE_A,
@@ -295,6 +297,12 @@ def test_an_images_page_lists_every_post_that_carried_it_across_channels(client,
         ("other/1", "other", "2023-01-02T12:00:00+00:00", "/posts/other/1", "Reposted"),
     ]
     assert data["first"]["post"] == "news/1"
+    assert [(p["source"], p["fetched_at"]) for p in data["posts"]] == [
+        (f"{CDN}/a.jpg", FETCHED_AT),
+        (f"{CDN}/a-again.jpg", FETCHED_AT),
+    ]  # where each copy was fetched from, and when: the provenance of the evidence
+    html = get_html(client, f"/images/{built.sha['A']}")
+    assert f"<code>{CDN}/a.jpg</code>" in html
 
 
 def test_an_images_page_lists_its_look_alikes_and_where_the_picture_travelled(client, built):
@@ -369,3 +377,33 @@ def test_a_page_reads_its_posts_media_in_one_query(built, monkeypatch, path, exp
     client = TestClient(create_app(built.path))
     get_html(client, path)
     assert len([s for s in statements if "FROM media_fetches" in s]) == expected
+
+
+def test_a_channel_s_stored_picture_heads_its_page(tmp_path):
+    from tgscope.archive import Archive
+    from tgscope.media.files import MediaStore
+    from tgscope.record import Channel
+    from tgscope.store.media import Wanted
+
+    from .helpers import post, source
+    from .web_media_archive import CDN, _keep, jpeg, picture
+
+    path = tmp_path / "pictured.db"
+    with Archive.open(path) as archive:
+        archive.ingest(
+            [Channel("news", title="News Daily"), post("news/1", "hi", channel="news")], source()
+        )
+        avatar = Wanted("@news", 0, "avatar", "photo", f"{CDN}/avatar.jpg")
+        sha = _keep(
+            archive,
+            MediaStore.beside(path),
+            tmp_path / "a.jpg",
+            avatar,
+            jpeg(picture(seed=5)),
+            None,
+        )
+    client = TestClient(create_app(path))
+    html = get_html(client, "/channels/news")
+    assert f'<img class="avatar" src="/media/{sha}" alt="" width="64" height="64">' in html
+    assert get_json(client, "/channels/news.json")["picture"] == f"/media/{sha}"
+    assert "@news" not in get_json(client, "/channels/news.json")["media"]

@@ -56,6 +56,8 @@ class Carrier:
     position: int
     part: str
     sha256: str
+    url: str | None = None  # where it was fetched from (or the export's path)
+    fetched_at: str | None = None
 
 
 @dataclass

@@ -324,16 +324,16 @@ class MediaTables:
         ).fetchall()
 
     def carriers(self, files: Iterable[str]) -> list[tuple]:
-        """``(post, channel, date, position, part, sha256)`` of every post carrying one of
-        these files, oldest first."""
+        """``(post, channel, date, position, part, sha256, url, fetched_at)`` of every post
+        carrying one of these files, oldest first."""
         files = sorted(set(files))
         rows: list[tuple] = []
         for start in range(0, len(files), _BATCH):
             chunk = files[start : start + _BATCH]
             marks = ",".join("?" * len(chunk))
             rows += self.db.execute(
-                "SELECT f.post, channels.username, posts.date, f.position, f.part, f.sha256"
-                " FROM media_fetches f LEFT JOIN posts ON posts.key = f.post"
+                "SELECT f.post, channels.username, posts.date, f.position, f.part, f.sha256,"
+                " f.url, f.fetched_at FROM media_fetches f LEFT JOIN posts ON posts.key = f.post"
                 " LEFT JOIN channels ON channels.pk = posts.channel_pk"
                 f" WHERE f.sha256 IN ({marks})",
                 chunk,

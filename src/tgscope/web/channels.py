@@ -31,7 +31,8 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
         )
         posts = archive.load(reader, page.pks)
         quotes = archive.reply_quotes(reader, posts)
-        media = media_of(reader, [post.key for post in posts])
+        media = media_of(reader, [*(post.key for post in posts), f"@{username}"])
+    picture = _picture(media.pop(f"@{username}", []))
     cursor = {"before": page.next_before} if page.next_before else {}
     if page.next_copies_before:
         cursor = {"copies_before": page.next_copies_before}
@@ -45,6 +46,7 @@ def channel_page(archive: WebArchive, name: str, params: Mapping[str, str]) -> P
         "next": f"{path}?{urlencode({**cursor, **extra})}" if cursor else None,
         "charts": f"{path}/charts.json?{urlencode({'tz': tz})}",
         "images": f"{path}/images",
+        "picture": picture,  # the channel's own picture, when the archive keeps it
         "tz": tz,
     }
     return Page("channel.html", data, title=header["title"] or username)
@@ -114,3 +116,10 @@ def heatmap(hours: list[tuple[str, int]], tz: str) -> list[list[int]]:
 
 def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
+
+
+def _picture(kept: list[dict]) -> str | None:
+    """The path of the channel's stored picture (``tgscope media fetch`` keeps it)."""
+    return next(
+        (m["path"] for m in kept if m["path"] and (m["mime"] or "").startswith("image/")), None
+    )

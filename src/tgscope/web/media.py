@@ -237,4 +237,6 @@ def _carrier_record(carrier: Carrier, excerpts: Mapping[str, str]) -> dict[str, 
         "sha256": carrier.sha256,
         "link": link,
         "excerpt": excerpts.get(carrier.post),
+        "source": carrier.url,  # where the file was fetched from, and when
+        "fetched_at": carrier.fetched_at,
     }
