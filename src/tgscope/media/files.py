@@ -65,8 +65,9 @@ class MediaStore:
             yield download
         finally:
             download.close()
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(download.name)
+            if not download.kept:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(download.name)
 
     def keep(self, download: Download) -> Stored:
         """Move a finished download into place under its hash, read-only.  When the store
@@ -83,6 +84,7 @@ class MediaStore:
             return Stored(sha256, size, target)
         os.fchmod(download.fileno(), _READ_ONLY)
         self._place(Path(download.name), target)
+        download.kept = True
         return Stored(sha256, size, target)
 
     def put_file(self, source: str | os.PathLike) -> Stored:
@@ -207,6 +209,7 @@ class Download:
         self.name = str(path)
         self._file: IO[bytes] = open(path, "xb")  # noqa: SIM115  (closed by the store)
         _DOWNLOADING.add(path.name)
+        self.kept = False  # moved into the store under its hash
         self._restart()
 
     def _restart(self) -> None:
