@@ -296,10 +296,17 @@ def test_media_fetch_on_the_command_line_and_verify(server, db_path):
     stored.write_bytes(make_jpeg(2))
     result = runner.invoke(cli, ["media", "verify", "--db", str(db_path)])
     assert result.exit_code == 1
+    aside = MediaStore.beside(db_path).root / "altered" / f"{sha(make_jpeg(1))}.1"
     assert result.stdout == (
-        f"checked 1 file(s) (0.0 MB): 0 missing, 1 altered\n  altered {sha(make_jpeg(1))} (x/1)\n"
+        f"checked 1 file(s) (0.0 MB): 0 missing, 1 altered\n"
+        f"  altered {sha(make_jpeg(1))} (x/1), moved to {aside}\n"
     )
     assert "tgscope media fetch fetches them again" in result.stderr
+    assert aside.read_bytes() == make_jpeg(2)  # the altered bytes kept to look at
+    result = runner.invoke(cli, ["media", "fetch", "--db", str(db_path), "--delay", "0"])
+    assert result.exit_code == 0 and stored.read_bytes() == make_jpeg(1)  # repaired
+    result = runner.invoke(cli, ["media", "verify", "--db", str(db_path)])
+    assert result.exit_code == 0
 
 
 def test_bad_options_are_one_line_errors(db_path):
@@ -398,7 +405,7 @@ def test_a_stored_file_lost_from_the_store_is_fetched_again(server, db_path):
         stored = MediaStore.beside(db_path).path_of(sha(body))
         stored.unlink()
         shown = archive.media.annotated([archive.get("x/1")])[0]["media"][0]
-        assert shown["fetch_status"] == "file missing" and "path" not in shown
+        assert shown["fetch_status"] == "file_missing" and "path" not in shown
         report = fetch(archive, server)
     assert (report.taken, server.requests["/ok.jpg"]) == (1, 2)
     assert stored.read_bytes() == body
@@ -429,11 +436,12 @@ def test_sync_with_media_fetches_the_channel_s_media_after_its_posts(server, db_
     server.add_page("mfarussia", page)
     runner = CliRunner()
     common = ["sync", "--db", str(db_path), "--base-url", server.base_url, "--delay", "0"]
-    result = runner.invoke(cli, [*common, "--media", "photos", "mfarussia"])
-    assert result.exit_code == 1 and "--media: media types: photos unknown" in result.output
+    result = runner.invoke(cli, [*common, "--media", "--media-types", "photos", "mfarussia"])
+    assert result.exit_code == 1 and "--media-types: media types: photos unknown" in result.output
     assert server.requests == {}  # refused before anything was asked
-    result = runner.invoke(cli, [*common, "mfarussia", "--media"])
-    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, [*common, "--media", "mfarussia", "nosuchchannel"])
+    assert result.exit_code == 1, result.output  # the channel without a preview
+    assert "nosuchchannel: media" not in result.output  # its sync said why: nothing more
     assert re.search(
         r"^mfarussia: media: fetched 1 file\(s\) \(0\.0 MB\); not stored: 1 expired in [\d.]+ s$",
         result.stdout,

@@ -355,3 +355,14 @@ def test_importing_the_export_s_folder_takes_the_export_not_its_files(db_path, e
     assert report.failures == []
     assert [row[5] for row in rows] == [row[5] for row in expected_rows(export)]
     assert "4 media file(s) stored" in report.summary()
+
+
+def test_a_file_gone_from_the_store_is_taken_in_again_by_the_next_import(db_path, export):
+    with Archive.open(db_path) as archive:
+        archive.import_file(export["path"], channel="rusembchina")
+        kept = MediaStore.beside(db_path).path_of(sha(export["photo"]))
+        kept.unlink()
+        assert not archive.media.verify().ok
+        archive.import_file(export["path"], channel="rusembchina")
+        assert archive.media.verify().ok
+    assert kept.read_bytes() == export["photo"]

@@ -141,6 +141,8 @@ def test_similar_finds_the_copies_of_a_post_s_picture_a_hash_s_or_a_file_s(db, t
         ("nope/1", "nope/1: no stored image"),
         ("0" * 64, "the archive keeps no image with that hash"),
         ("no-such-file.png", "no such file, post key"),
+        ("./nosuch.jpg", "no such file, post key"),
+        ("fd26", "give at least 8 characters of a SHA-256"),
     ],
 )
 def test_similar_says_what_it_cannot_find(db, target, message):

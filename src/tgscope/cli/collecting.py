@@ -65,13 +65,14 @@ INTERRUPTED = "interrupted: each saved page is kept; run the same command again 
 )
 @click.option(
     "--media",
-    "media_types",
-    is_flag=False,
-    flag_value="all",
-    default=None,
-    metavar="[TYPES]",
-    help="Then fetch the synced channels' media (as tgscope media fetch): all types, or"
-    " these, comma-separated (photo,video).",
+    "with_media",
+    is_flag=True,
+    help="Then fetch the synced channels' media, as tgscope media fetch does.",
+)
+@click.option(
+    "--media-types",
+    metavar="LIST",
+    help="With --media: only these types, comma-separated (photo,video).",
 )
 @reports_errors
 def sync(
@@ -87,6 +88,7 @@ def sync(
     jobs,
     gaps,
     use_api,
+    with_media,
     media_types,
 ):
     """Archive public channels from their web preview (t.me/s), without an account,
@@ -98,7 +100,7 @@ def sync(
     continues where it stopped.  On a terminal a progress line shows each channel; otherwise
     one line per page goes to stderr.  The summaries go to stdout.
     """
-    types = _media_types(media_types)  # checked before anything is synced
+    types = _media_types(with_media, media_types)  # checked before anything is synced
     dates = {"since": since, "until": until}
     try:
         if use_api:
@@ -142,17 +144,19 @@ def _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options) -> b
             return out.outcomes(outcomes, gaps)
 
 
-def _media_types(given: str | None) -> list[str] | None:
-    """``--media``'s types, checked: [] for all of them, None without ``--media``."""
-    if given is None:
+def _media_types(with_media: bool, given: str | None) -> list[str] | None:
+    """``--media-types``, checked: [] for all of them, None without ``--media``."""
+    if given is not None and not with_media:
+        raise OptionError("--media-types goes with --media")
+    if not with_media:
         return None
     from ..collect.media import checked_types
 
-    chosen = [] if given == "all" else given.split(",")
+    chosen = given.split(",") if given else []
     try:
         checked_types(chosen or None)
     except OptionError as error:
-        raise OptionError(f"--media: {error}") from error
+        raise OptionError(f"--media-types: {error}") from error
     return chosen
 
 
@@ -169,9 +173,12 @@ def _fetch_synced_media(db, channels, types: list[str], max_wait, dates, *, dela
         for name in channels:
             try:
                 channel = normalize_channel(name)
-                report = fetch_one(archive, client, channel)
             except ValueError:
                 continue  # a bad name: the sync said so already
+            if channel is None or not archive.media.has_channel(channel):
+                continue  # nothing archived of it: the sync said why
+            try:
+                report = fetch_one(archive, client, channel)
             except TgscopeError as error:
                 err_console.print(safe_text(f"Error: {name}: media: {error}"))
                 failed = True

@@ -142,12 +142,15 @@ def media_verify(db):
     with Archive.open(db, create=False) as archive, _Progress("files") as progress:
         report = archive.media.verify(on_file=progress.item)
         console.print(safe_text(report.summary()))
-        for state, found in (("missing", report.missing), ("altered", report.altered)):
-            for sha in found:
-                console.print(safe_text(f"  {state} {sha} ({_carried_by(archive, sha)})"))
+        for sha in report.missing:
+            console.print(safe_text(f"  missing {sha} ({_carried_by(archive, sha)})"))
+        for sha, aside in zip(report.altered, report.set_aside, strict=True):
+            carried = _carried_by(archive, sha)
+            console.print(safe_text(f"  altered {sha} ({carried}), moved to {aside}"))
     if not report.ok:
         err_console.print(
-            "note: tgscope media fetch fetches them again where their links still work"
+            "note: tgscope media fetch fetches them again where their links still work;"
+            " importing an export again takes its files in again"
         )
         sys.exit(1)
 

@@ -100,7 +100,7 @@ def show(db, key, as_json, with_sources, with_history):
             raise click.ClickException(f"{archive.path}: no post with key {key!r}")
         provenance = archive.provenance(key) if with_sources else []
         history = archive.history(key) if with_history else []
-        (record,) = archive.media.annotated([post])
+        (record,) = archive.media.annotated([post], check=True)
     if as_json:
         if with_sources:
             record["provenance"] = provenance
@@ -176,12 +176,15 @@ def export(
 
 
 def _media_export(media_dir: Path | None, output: Path | None):
-    """Where ``--with-media`` copies the files (paths relative to the export file's folder)."""
+    """Where ``--with-media`` copies the files (paths relative to the export file's folder;
+    as given when it goes to standard output or a device)."""
     if media_dir is None:
         return None
     from ..media.kept import MediaExport
 
-    return MediaExport(media_dir, relative_to=output.parent if output else None)
+    if output is not None and (output.is_file() or not output.exists()):
+        return MediaExport(media_dir, relative_to=output.parent)
+    return MediaExport(media_dir)
 
 
 def _media_copier(archive, handed_over):

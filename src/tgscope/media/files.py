@@ -150,6 +150,19 @@ class MediaStore:
             return "missing"
         return "ok" if found == sha256 and found_size == size else "altered"
 
+    def set_aside(self, sha256: str) -> Path:
+        """Move an altered file out of the way, to ``altered/<sha256>.<n>``: kept to look at,
+        and the next fetch of the same bytes takes its place."""
+        folder = self.root / "altered"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            number = sum(1 for _ in folder.glob(f"{sha256}.*"))
+            target = folder / f"{sha256}.{number + 1}"
+            os.replace(self.path_of(sha256), target)
+        except OSError as error:
+            raise StoreError(f"{self.path_of(sha256)}: cannot move it aside ({error})") from error
+        return target
+
     def clean(self) -> int:
         """Remove what killed downloads left in ``tmp/`` (those of processes no longer
         running: another process may be downloading into the same store); return how many."""

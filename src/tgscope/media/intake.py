@@ -2,13 +2,14 @@
 
 A Desktop export names each file by its path inside the export's folder
 (``photos/photo_1@09-01-2023_10-00-00.jpg``, a video's poster in ``thumbnail``).  Importing
-the export takes those files into the archive's content-addressed store (hard-linked where
-the file system allows, copied otherwise) and records each as a fetch: status ``stored``,
-the path as the export gives it as its URL, no HTTP status.  A file the export names but its
+the export takes copies of those files into the archive's content-addressed store and
+records each as a fetch: status ``stored``, the path as the export gives it as its URL, no
+HTTP status.  A file the export names but its
 folder lacks is recorded as ``missing``; a path leading out of the folder (``../``, an
 absolute path, a link to elsewhere) is never opened, since an export may come from anyone,
 and is recorded as ``refused``.  Importing the same export again changes nothing: media
-stored before are not read again, and an outcome the archive holds already is not rewritten.
+stored before are not read again (unless their file has gone from the store: then they are
+taken in again), and an outcome the archive holds already is not rewritten.
 """
 
 from __future__ import annotations
@@ -117,8 +118,8 @@ def take_in_export(
         outcomes = []
         for one in batch:
             previous = tried.get((one.post, one.position, one.part))
-            if previous is not None and previous[0] == "stored":
-                report.done_before += 1
+            if previous is not None and previous[0] == "stored" and store.has(previous[4]):
+                report.done_before += 1  # stored, and its file is there: not read again
                 continue
             fetched, row = take_in_one(store, base, one)
             if previous is not None and tuple(previous[:2]) == (fetched.status, one.url):

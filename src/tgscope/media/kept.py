@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError, StoreError
 from . import images
-from .files import MediaStore
+from .files import MediaStore, file_sha256
 from .probe import describe
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 _HASH_BATCH = 200
 _HEX = frozenset("0123456789abcdef")
+_POST_KEY = re.compile(r"[A-Za-z]\w{3,31}/[\w-]+")  # mfarussia/123, a dump's channel/dump-…
 
 
 @dataclass
@@ -34,6 +36,7 @@ class VerifyReport:
     bytes: int = 0
     missing: list[str] = field(default_factory=list)  # hashes whose file is gone
     altered: list[str] = field(default_factory=list)  # whose bytes no longer match
+    set_aside: list[Path] = field(default_factory=list)  # where the altered ones were moved
 
     @property
     def ok(self) -> bool:
@@ -131,16 +134,23 @@ class ArchiveMedia:
         """The channel's stored images, newest post first."""
         return self.tables.gallery(channel, limit=limit, offset=offset)
 
+    def has_channel(self, name: str) -> bool:
+        """Whether the archive holds this channel (a username)."""
+        return self.tables.has_channel(name)
+
     def counts(self) -> dict[str, int]:
         return self.tables.counts()
 
-    def annotated(self, posts: list[Post], export: MediaExport | None = None) -> list[dict]:
+    def annotated(
+        self, posts: list[Post], export: MediaExport | None = None, *, check: bool = False
+    ) -> list[dict]:
         """The posts' records with each stored medium's ``sha256`` and ``path`` (a poster's
         ``thumb_sha256``/``thumb_path``, a preview image's ``image_sha256``/``image_path`` in
         ``link_preview``), and the ``fetch_status`` of media tried but not stored (or
-        ``file missing``).  Only the archive's own tables say so: such keys that came with a
-        post's record (an imported export) are dropped.  With ``export`` the files are
-        copied into its folder and ``path`` points there."""
+        ``file_missing``, ``file_altered``).  Only the archive's own tables say so: such keys
+        that came with a post's record (an imported export) are dropped.  With ``export`` the
+        files are copied into its folder, checked, and ``path`` points there; with ``check``
+        each stored file is rehashed (a few posts' worth: ``show``)."""
         fetched = self.tables.of_posts(post.key for post in posts)
         records = []
         for post in posts:
@@ -148,13 +158,18 @@ class ArchiveMedia:
             media = [_without_marks(item) for item in post.media]
             preview = _without_marks(post.link_preview) if post.link_preview else None
             for medium in fetched.get(post.key, []):
-                self._mark(medium, media, preview, export)
+                self._mark(medium, media, preview, export, check)
             record["media"], record["link_preview"] = media, preview
             records.append(record)
         return records
 
     def _mark(
-        self, medium: Medium, media: list[dict], preview: dict | None, export: MediaExport | None
+        self,
+        medium: Medium,
+        media: list[dict],
+        preview: dict | None,
+        export: MediaExport | None,
+        check: bool,
     ) -> None:
         if medium.part == "link_preview":
             target, prefix = preview, "image_"
@@ -168,19 +183,32 @@ class ArchiveMedia:
         if medium.status != "stored" or medium.sha256 is None:
             target[f"{prefix}fetch_status"] = medium.status
             return
-        stored = self.files.path_of(medium.sha256)
-        path: str | None = str(stored) if stored.is_file() else None
-        if export is not None:
-            path = export.take(self.files, medium.sha256)
+        path, state = self._stored(medium.sha256, medium.size, export, check)
         if path is None:
-            target[f"{prefix}fetch_status"] = "file missing"
+            target[f"{prefix}fetch_status"] = f"file_{state}"
             return
-        target[f"{prefix}sha256"], target[f"{prefix}path"] = medium.sha256, str(path)
+        target[f"{prefix}sha256"], target[f"{prefix}path"] = medium.sha256, path
+
+    def _stored(
+        self, sha256: str, size: int | None, export: MediaExport | None, check: bool
+    ) -> tuple[str | None, str]:
+        """Where a stored file is (or its export's copy), or None and why: missing, altered."""
+        if export is not None:
+            copied = export.take(self.files, sha256)
+            return copied, "missing" if copied is None and not self.files.has(sha256) else "altered"
+        path = self.files.path_of(sha256)
+        if not path.is_file():
+            return None, "missing"
+        if check and self.files.check(sha256, size if size is not None else -1) != "ok":
+            return None, "altered"
+        return str(path), "ok"
 
     # -- evidence -----------------------------------------------------------------------
 
     def verify(self, on_file: Callable[[VerifyReport], None] | None = None) -> VerifyReport:
-        """Rehash every stored file and report the missing and altered ones."""
+        """Rehash every stored file and report the missing and altered ones.  An altered file
+        is moved aside (``<db>.media/altered/``), so that no page serves it as the evidence
+        and the next ``media fetch`` of the same bytes puts the right file back."""
         report = VerifyReport()
         for row in self.tables.files():
             state = self.files.check(row.sha256, row.size)
@@ -191,6 +219,7 @@ class ArchiveMedia:
                 report.missing.append(row.sha256)
             else:
                 report.altered.append(row.sha256)
+                report.set_aside.append(self.files.set_aside(row.sha256))
             if on_file is not None:
                 on_file(report)
         return report
@@ -253,8 +282,10 @@ class ArchiveMedia:
         it will do), a post's key (its first image), or the path of an image file; nearest
         first.  The target's own file comes first when the archive has it (distance 0, with
         every post that carried those very bytes)."""
-        wanted = self._target_hashes(target)
-        found = images.similar_to(wanted, self._detailed_hashes())[:limit]
+        wanted, own = self._target_hashes(target)
+        found = images.similar_to(wanted, self._detailed_hashes())
+        found.sort(key=lambda pair: (pair[1], pair[0] != own))  # its own file first
+        found = found[:limit]
         groups = []
         for sha, distance in found:
             group = self._group([sha])
@@ -266,29 +297,32 @@ class ArchiveMedia:
         """The stored pictures' hashes, blank ones left out (identical files still group)."""
         return [row for row in self.tables.image_hashes() if not images.is_blank(*row[1:])]
 
-    def _target_hashes(self, target: str) -> images.ImageHashes:
+    def _target_hashes(self, target: str) -> tuple[images.ImageHashes, str | None]:
+        """The hashes to look for, and the SHA-256 of the target's own file."""
         self.update_hashes()
         if os.path.isfile(target):
             found = images.image_hashes(target)
             if found is None:
                 raise OptionError(f"{target}: not an image tgscope can read")
-            return found
+            return found, file_sha256(target)[0]
         hashes = {sha: (p, d) for sha, p, d in self.tables.image_hashes()}
         sha = target.lower()
-        if _HEX.issuperset(sha) and 8 <= len(sha) <= 64:
+        if _HEX.issuperset(sha) and len(sha) <= 64 and not _POST_KEY.fullmatch(target):
+            if len(sha) < 8:
+                raise OptionError(f"{target}: give at least 8 characters of a SHA-256")
             chosen = [known for known in hashes if known.startswith(sha)]
             if len(chosen) > 1:
                 raise OptionError(f"{target}: {len(chosen)} stored images start so: give more")
             if not chosen:
                 raise OptionError(f"{target}: the archive keeps no image with that hash")
             sha = chosen[0]
-        elif "/" in target:
+        elif _POST_KEY.fullmatch(target):
             sha = self._first_image(target)
         else:
             raise OptionError(
                 f"{target}: no such file, post key (channel/123) or SHA-256 of a stored image"
             )
-        return images.ImageHashes(*hashes[sha])
+        return images.ImageHashes(*hashes[sha]), sha
 
     def _first_image(self, key: str) -> str:
         stored = [
@@ -316,13 +350,14 @@ class MediaExport:
         self.relative_to = relative_to
         self.names: set[str] = set()
         self.unreadable: list[str] = []  # stored files missing or altered: left out
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"{self.folder}: cannot create the folder ({error})") from error
 
     def take(self, files: MediaStore, sha256: str) -> str | None:
         """The path of the file's copy; None when the stored file is missing or altered."""
+        if not self.names:  # made with the first file: a failed export leaves no folder
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"{self.folder}: cannot create the folder ({error})") from error
         if sha256 not in self.names:
             if files.copy_out(sha256, self.folder) is None:
                 if sha256 not in self.unreadable:
@@ -336,6 +371,8 @@ class MediaExport:
 
     def write_checksums(self) -> int:
         """``SHA256SUMS`` of the files this export copied, for ``sha256sum -c``."""
+        if not self.names and not self.folder.is_dir():
+            return 0
         try:
             Path(self.folder, "SHA256SUMS").write_text(
                 "".join(f"{name}  {name}\n" for name in sorted(self.names)), encoding="ascii"
