@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve screenshots test test-fast lint format bench clean browser
+.PHONY: install demo serve screenshots test test-fast lint format bench clean browser postgres
 
 install: $(STAMP)
 
@@ -56,7 +56,11 @@ format: install
 browser:
 	scripts/install-browser
 
-test: lint browser
+# Debian's postgresql for the PostgreSQL tests (needs root or sudo the first time)
+postgres:
+	scripts/install-postgres
+
+test: lint browser postgres
 	$(BIN)/pytest -q
 
 # the quick loop while working: no subprocess kills, servers or large generated inputs
