@@ -407,3 +407,28 @@ def test_a_channel_s_stored_picture_heads_its_page(tmp_path):
     assert f'<img class="avatar" src="/media/{sha}" alt="" width="64" height="64">' in html
     assert get_json(client, "/channels/news.json")["picture"] == f"/media/{sha}"
     assert "@news" not in get_json(client, "/channels/news.json")["media"]
+
+
+def test_a_stored_file_gone_from_the_folder_is_said_gone_not_shown(tmp_path):
+    from tgscope.archive import Archive
+    from tgscope.media.files import MediaStore
+    from tgscope.record import Channel
+    from tgscope.store.media import Wanted
+
+    from .helpers import post, source
+    from .web_media_archive import CDN, _keep, jpeg, picture
+
+    path = tmp_path / "gone.db"
+    with Archive.open(path) as archive:
+        item = {"type": "photo", "url": f"{CDN}/p.jpg"}
+        archive.ingest([Channel("news"), post("news/1", "hi", channel="news", media=[item])],
+                       source())  # fmt: skip
+        photo = Wanted("news/1", 0, "file", "photo", f"{CDN}/p.jpg")
+        store = MediaStore.beside(path)
+        sha = _keep(archive, store, tmp_path / "p.jpg", photo, jpeg(picture(seed=6)), None)
+    store.path_of(sha).unlink()
+    client = TestClient(create_app(path))
+    html = get_html(client, "/posts/news/1")
+    assert f"/media/{sha}" not in html and "its file is gone from the archive" in html
+    (medium,) = get_json(client, "/posts/news/1.json")["media"]
+    assert (medium["status"], medium["path"]) == ("file_missing", None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -44,6 +45,7 @@ STATUS_LABELS = {
     "too_large": "too large to keep",
     "refused": "not the file expected",
     "failed": "fetch failed",
+    "file_missing": "its file is gone from the archive",
 }
 NOT_FETCHED = "not fetched"
 
@@ -91,9 +93,25 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def media_of(reader: Reader, keys: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    """The fetched media of these posts (one query), as records, by post key."""
+    """The fetched media of these posts (one query), as records, by post key; a stored file
+    that has gone from the media folder is said to be gone, never served as if it were there."""
     found = MediaTables(reader.db).of_posts(keys)
-    return {key: [medium_record(medium) for medium in media] for key, media in found.items()}
+    store = _store_of(reader)
+    return {
+        key: [medium_record(_as_found(medium, store)) for medium in media]
+        for key, media in found.items()
+    }
+
+
+def _store_of(reader: Reader) -> MediaStore:
+    (_, _, path) = reader.db.execute("PRAGMA database_list").fetchone()
+    return MediaStore.beside(path)
+
+
+def _as_found(medium: Medium, store: MediaStore) -> Medium:
+    if medium.status == "stored" and medium.sha256 and not store.has(medium.sha256):
+        return replace(medium, status="file_missing")
+    return medium
 
 
 def medium_record(medium: Medium) -> dict[str, Any]:
