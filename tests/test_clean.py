@@ -9,6 +9,7 @@ from tgscope.clean import (
     parse_count,
     parse_duration,
     parse_size,
+    without_nul,
 )
 
 
@@ -100,3 +101,15 @@ def test_a_duration_that_is_not_one_is_none(text):
 def test_a_size_too_large_for_the_archive_is_none():
     assert parse_size("9" * 400 + " MB") is None
     assert parse_size("2.1 MB") == 2202010
+
+
+def test_without_nul_replaces_nul_everywhere_and_keeps_clean_values_as_they_are():
+    entities = [{"type": "text_link", "offset": 0, "length": 1, "url": "https://a.b/\x00"}]
+    assert without_nul("a\x00b\x00") == "a\ufffdb\ufffd"
+    assert without_nul(entities) == [
+        {"type": "text_link", "offset": 0, "length": 1, "url": "https://a.b/\ufffd"}
+    ]
+    assert without_nul({"\x00": ["x", "\x00"]}) == {"\ufffd": ["x", "\ufffd"]}
+    clean = [{"type": "bold", "offset": 0, "length": 2}, "text", 3, None]
+    assert without_nul(clean) is clean  # nothing to replace: the same object, not a copy
+    assert without_nul(None) is None and without_nul(7) == 7

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from operator import is_
+from typing import Any
 
 _COUNT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KkMmBb]?)\s*$")
 _GROUPED = re.compile(r"^\s*\d{1,3}(?:[,\u00a0\u202f ]\d{3})+\s*$")
@@ -101,6 +103,27 @@ def extract_links(text: str) -> list[str]:
 
 def _unique(items) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+_NUL = "\x00"
+
+
+def without_nul(value: Any) -> Any:
+    """``value`` with each NUL (U+0000) in its strings, in lists and dicts too, replaced by
+    U+FFFD.  JSON can carry a NUL (``\\u0000``) that no text needs; PostgreSQL refuses it in
+    text, and SQLite's ``length`` and C readers stop at it.  What holds none is returned as
+    it is (the same object)."""
+    if isinstance(value, str):
+        return value.replace(_NUL, "\ufffd") if _NUL in value else value
+    if isinstance(value, list):
+        cleaned = [without_nul(item) for item in value]
+        return value if all(map(is_, cleaned, value)) else cleaned
+    if isinstance(value, dict):
+        keys = [without_nul(key) for key in value]
+        items = [without_nul(item) for item in value.values()]
+        same = all(map(is_, keys, value)) and all(map(is_, items, value.values()))
+        return value if same else dict(zip(keys, items, strict=True))
+    return value
 
 
 def strip_keeping_entities(text: str, entities: list) -> tuple[str, list]:

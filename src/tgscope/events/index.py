@@ -88,7 +88,7 @@ class EventIndex:
         with self.tables.writing():
             self._bound_undated(channels)
             self.tables.forget_cursor()
-            self.tables.db.execute("DELETE FROM events_state WHERE name = 'target'")
+            self.tables.forget_target()
             self.tables.save_state({"seq": target, "version": self.lexicon.version})
         return CatchUp(posts, events, rebuilt)
 

@@ -26,16 +26,18 @@ def insert_rows(
     rows: Iterable[tuple],
     *,
     verb: str = "INSERT",
+    on_conflict: str = "",
     in_order: bool = False,
 ) -> None:
-    """``verb INTO table (columns) VALUES ...`` for each row, its ``None`` values left out.
+    """``verb INTO table (columns) VALUES ... on_conflict`` for each row, its ``None`` values
+    left out (``on_conflict``: ``ON CONFLICT DO NOTHING``, say, which PostgreSQL takes too).
 
     Only for columns whose default is NULL where a row may hold ``None``.  Rows are grouped
     by the values they have; ``in_order`` keeps their order (an ``INTEGER PRIMARY KEY``
     the table assigns, say) by grouping only rows next to each other.
     """
     for pattern, group in _grouped(rows, in_order=in_order):
-        statement = _insert(verb, table, columns, pattern)
+        statement = _insert(verb, table, columns, pattern, on_conflict)
         if all(pattern):
             db.executemany(statement, group)
         else:
@@ -60,6 +62,9 @@ def _grouped(rows: Iterable[tuple], *, in_order: bool) -> list[tuple[Pattern, li
 
 
 @lru_cache(maxsize=1024)
-def _insert(verb: str, table: str, columns: tuple[str, ...], pattern: Pattern) -> str:
+def _insert(
+    verb: str, table: str, columns: tuple[str, ...], pattern: Pattern, on_conflict: str = ""
+) -> str:
     names = list(compress(columns, pattern))
-    return f"{verb} INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    statement = f"{verb} INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    return f"{statement} {on_conflict}" if on_conflict else statement

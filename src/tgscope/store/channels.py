@@ -6,6 +6,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from ..clean import without_nul
 from ..record import Channel
 
 _COUNTERS = {"subscribers", "photos", "videos", "links", "files"}
@@ -29,10 +30,12 @@ class ChannelTable:
 
     def pk(self, username: str, title: str | None) -> int:
         """The channel's row, created on first sight; a new title replaces the old one."""
+        title = without_nul(title)
         known = self._known.get(username)
         if known is None:
             self.db.execute(
-                "INSERT OR IGNORE INTO channels (username, title, updated_at) VALUES (?,?,?)",
+                "INSERT INTO channels (username, title, updated_at) VALUES (?,?,?)"
+                " ON CONFLICT (username) DO NOTHING",
                 (username, title, now()),
             )
             known = self.db.execute(
@@ -57,7 +60,7 @@ class ChannelTable:
             "telegram_id": channel.telegram_id,
         }
         values.update({k: v for k, v in channel.counters.items() if k in _COUNTERS})
-        values = {k: v for k, v in values.items() if v is not None}
+        values = {k: without_nul(v) for k, v in values.items() if v is not None}
         if values:
             # a channel's Telegram id, once known, is not replaced by another source's
             assignments = ", ".join(

@@ -64,7 +64,8 @@ class CollectorState:
     def save_raw_page(self, url: str, fetched_at: str, sha256: str, content: bytes) -> None:
         """Keep a fetched page as evidence (zlib-compressed; the same page once)."""
         self.db.execute(
-            "INSERT OR IGNORE INTO raw_pages (url, fetched_at, sha256, content) VALUES (?,?,?,?)",
+            "INSERT INTO raw_pages (url, fetched_at, sha256, content) VALUES (?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
             (url, fetched_at, sha256, zlib.compress(content, 6)),
         )
 

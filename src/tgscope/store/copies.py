@@ -101,10 +101,15 @@ class Copies:
         """Make the post without an id ``copy_pk`` part of post ``pk``: their versions are
         combined, its observations and earlier texts move over, and it is removed."""
         combined = self.versions.combined(pk, copy_pk)
-        for table in ("observations", "post_versions", "post_aliases"):
-            self.db.execute(
-                f"UPDATE OR IGNORE {table} SET post_pk = ? WHERE post_pk = ?", (pk, copy_pk)
-            )
+        for table, rest in _MOVED.items():
+            query, params = f"UPDATE {table} SET post_pk = ? WHERE post_pk = ?", [pk, copy_pk]
+            if rest:  # a row the post has already stays; the copy's is left to remove()
+                same = "".join(f" AND kept.{name} = {table}.{name}" for name in rest)
+                query += (
+                    f" AND NOT EXISTS (SELECT 1 FROM {table} AS kept WHERE kept.post_pk = ?{same})"
+                )
+                params.append(pk)
+            self.db.execute(query, params)
         self.writer.remove(copy_pk, seq)
         if len(combined) > 1:
             self.versions.save(pk, combined)
@@ -119,6 +124,15 @@ class Copies:
         ).fetchone()
         known = None if title is None else {"title": title or None}  # "": a hidden sender
         return _same_forward(copy.forwarded_from, known)
+
+
+#: the tables whose rows move from a copy to its post: the rest of each one's unique key
+#: beside post_pk (a row the post has already is kept; the copy's goes with the copy)
+_MOVED: dict[str, tuple[str, ...]] = {
+    "observations": ("source_pk",),
+    "post_versions": ("replaced_at", "text"),
+    "post_aliases": (),  # its key is the alias alone
+}
 
 
 def index_doc(pk: int, post: Post, *, new: bool) -> IndexDoc:

@@ -40,7 +40,7 @@ def read_state(db: sqlite3.Connection, table: str) -> dict[str, str]:
 
 def save_state(db: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:
     db.executemany(
-        f"INSERT INTO {table} VALUES (?, ?)"
+        f"INSERT INTO {table} (name, value) VALUES (?, ?)"
         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         [(name, str(value)) for name, value in values.items()],
     )

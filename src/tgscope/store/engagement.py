@@ -25,7 +25,8 @@ class EngagementQueries:
         views or -1, reactions in all or 0, first date, last date)."""
         return self.db.execute(
             "SELECT posts.channel_pk, unixepoch(posts.date), coalesce(posts.views, -1),"
-            " coalesce((SELECT sum(count) FROM reactions WHERE post_pk = posts.pk), 0)"
+            " coalesce((SELECT CAST(sum(count) AS BIGINT) FROM reactions"
+            " WHERE post_pk = posts.pk), 0)"
             f" FROM posts WHERE {_DATED}{and_also(where)} AND unixepoch(posts.date) IS NOT NULL",
             params,
         ).fetchall()

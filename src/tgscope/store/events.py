@@ -54,6 +54,10 @@ class EventTables:
     def forget_cursor(self) -> None:
         self.db.execute("DELETE FROM events_state WHERE name = 'cursor'")
 
+    def forget_target(self) -> None:
+        """Drop the target of a pass that has ended (the last write it was to reach)."""
+        self.db.execute("DELETE FROM events_state WHERE name = 'target'")
+
     def clear(self) -> None:
         for table in ("event_parties", "events", "events_state"):
             self.db.execute(f"DELETE FROM {table}")
@@ -108,10 +112,10 @@ class EventTables:
         """Write a post's events (:class:`tgscope.events.model.Event`, with its ``partial``)."""
         for position, event in enumerate(events):
             partial = f"{event.partial[0]:02d}-{event.partial[1]:02d}" if event.partial else None
-            cursor = self.db.execute(
+            ((event_pk,),) = self.db.execute(
                 "INSERT INTO events (post_pk, position, type, modality, mode, date, date_min,"
                 " date_max, partial, own_min, own_max, occasion, place_country, record)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk",
                 (
                     post_pk,
                     position,
@@ -128,13 +132,17 @@ class EventTables:
                     event.place["country"] if event.place else None,
                     _record(event),
                 ),
-            )
+            ).fetchall()
             rows = [
-                (cursor.lastrowid, side, party["name"], party["country"], party.get("org"))
+                (event_pk, side, party["name"], party["country"], party.get("org"))
                 for side, parties in (("actor", event.actors), ("recipient", event.recipients))
                 for party in parties
             ]
-            self.db.executemany("INSERT INTO event_parties VALUES (?, ?, ?, ?, ?)", rows)
+            self.db.executemany(
+                "INSERT INTO event_parties (event_pk, side, name, country, org)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
 
     # -- undated posts ----------------------------------------------------------------------
 
@@ -250,7 +258,7 @@ def _query(
     args: list[Any] = []
     if filters.channel:
         sql += " JOIN channels ON channels.pk = posts.channel_pk"
-        where.append("channels.username = ? COLLATE NOCASE")
+        where.append("lower(channels.username) = lower(?)")  # ASCII only, as NOCASE
         args.append(filters.channel.lstrip("@"))
     if filters.post:
         where.append("posts.key = ?")

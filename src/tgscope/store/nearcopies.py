@@ -75,7 +75,11 @@ class NearCopyTables:
 
     def save_posts(self, rows: list[tuple[int, int, int]]) -> None:
         """``(post_pk, text_id, seq)`` rows, replacing what the posts had."""
-        self.db.executemany("INSERT OR REPLACE INTO nearcopy_posts VALUES (?, ?, ?)", rows)
+        self.db.executemany(
+            "INSERT INTO nearcopy_posts (post_pk, text_id, seq) VALUES (?, ?, ?)"
+            " ON CONFLICT (post_pk) DO UPDATE SET text_id = excluded.text_id, seq = excluded.seq",
+            rows,
+        )
 
     def known_texts(self, ids: Iterable[int]) -> set[int]:
         found: set[int] = set()
@@ -114,15 +118,20 @@ class NearCopyTables:
 
     def save_texts(self, rows: Iterable[tuple[int, bytes, int]]) -> None:
         """``(id, signature, shingles)`` rows."""
-        self.db.executemany("INSERT OR IGNORE INTO nearcopy_texts VALUES (?, ?, ?)", rows)
+        self.db.executemany(
+            "INSERT INTO nearcopy_texts (id, signature, shingles) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO NOTHING",
+            rows,
+        )
 
     def sample_texts(self, ids: list[int]) -> dict[int, str]:
-        """One post's text for each of these normalised texts (any: they say the same)."""
+        """One post's text for each of these normalised texts (any: they say the same; the
+        least, so that the choice is the same on every engine)."""
         found: dict[int, str] = {}
         for part in _parts(ids):
             found.update(
                 self.db.execute(
-                    "SELECT nearcopy_posts.text_id, posts.text FROM nearcopy_posts"
+                    "SELECT nearcopy_posts.text_id, min(posts.text) FROM nearcopy_posts"
                     " JOIN posts ON posts.pk = nearcopy_posts.post_pk"
                     f" WHERE nearcopy_posts.text_id IN ({_marks(part)})"
                     " GROUP BY nearcopy_posts.text_id",
@@ -134,7 +143,11 @@ class NearCopyTables:
     # -- buckets and pairs ----------------------------------------------------------------
 
     def save_buckets(self, rows: Iterable[tuple[int, int]]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO nearcopy_buckets VALUES (?, ?)", rows)
+        self.db.executemany(
+            "INSERT INTO nearcopy_buckets (bucket, text_id) VALUES (?, ?)"
+            " ON CONFLICT (bucket, text_id) DO NOTHING",
+            rows,
+        )
 
     def bucket_mates(self, buckets: list[int]) -> list[tuple[int, int]]:
         """``(bucket, text_id)`` of every text in these buckets."""
@@ -150,7 +163,11 @@ class NearCopyTables:
         return out
 
     def save_pairs(self, rows: Iterable[tuple[int, int, float]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO nearcopy_pairs VALUES (?, ?, ?)", rows)
+        self.db.executemany(
+            "INSERT INTO nearcopy_pairs (a, b, jaccard) VALUES (?, ?, ?)"
+            " ON CONFLICT (a, b) DO UPDATE SET jaccard = excluded.jaccard",
+            rows,
+        )
 
     def pairs(self, threshold: float) -> list[tuple[int, int, float]]:
         return self.db.execute(

@@ -29,13 +29,13 @@ class SourceTable:
     def add(self, source: SourceInfo) -> int:
         """The source's row, created on first sight; the same file read again is the same row."""
         values = (source.kind, source.ref, source.sha256, source.observed_at)
-        cursor = self.db.execute(
+        added = self.db.execute(
             "INSERT INTO sources (kind, ref, sha256, observed_at, imported_at) VALUES (?,?,?,?,?)"
-            " ON CONFLICT DO NOTHING",
+            " ON CONFLICT DO NOTHING RETURNING pk",
             (*values, now()),
-        )
-        if cursor.rowcount == 1:
-            pk: int = cursor.lastrowid  # type: ignore[assignment]
+        ).fetchall()
+        if added:
+            ((pk,),) = added
         else:  # read before
             (pk,) = self.db.execute(
                 "SELECT pk FROM sources WHERE kind = ? AND ref = ? AND sha256 = ?"
@@ -90,7 +90,14 @@ class ObservationLog:
 
     def insert(self, rows: list[tuple]) -> None:
         # in order: observations are numbered as they come
-        insert_rows(self.db, "observations", _COLUMNS, rows, verb="INSERT OR IGNORE", in_order=True)
+        insert_rows(
+            self.db,
+            "observations",
+            _COLUMNS,
+            rows,
+            on_conflict="ON CONFLICT DO NOTHING",
+            in_order=True,
+        )
 
     def latest(self, pks: list[int]) -> dict[int, str]:
         """When each post was last seen, by any source."""

@@ -7,7 +7,8 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..record import Post
+from ..clean import without_nul
+from ..record import FIELD_NAMES, Post
 from . import fold_hashtag
 from .bind import insert_rows
 from .channels import ChannelTable
@@ -46,6 +47,10 @@ COLUMNS = (
     "seq",
 )
 _POST_TABLES = ("observations", "post_versions", "post_sources", *CHILD_TABLES)
+#: the record's fields that may hold text (the others are numbers and a flag)
+_TEXT_FIELDS = tuple(
+    name for name in FIELD_NAMES if name not in {"id", "views", "forwards", "replies", "edited"}
+)
 
 
 class Fingerprints:
@@ -104,9 +109,9 @@ class Fingerprints:
         """Whether the channel has posts with ids, and posts without: counted on indexes
         alone (posts with ids have one of their own), not read row by row."""
         with_ids, every = self.db.execute(
-            "SELECT (SELECT count(*) FROM posts WHERE channel_pk = ?1 AND message_id IS NOT NULL),"
-            " (SELECT count(*) FROM posts WHERE channel_pk = ?1)",
-            (channel_pk,),
+            "SELECT (SELECT count(*) FROM posts WHERE channel_pk = ? AND message_id IS NOT NULL),"
+            " (SELECT count(*) FROM posts WHERE channel_pk = ?)",
+            (channel_pk, channel_pk),
         ).fetchone()
         return with_ids > 0, every > with_ids
 
@@ -138,6 +143,22 @@ class Fingerprints:
                 (channel_pk, mark),
             )
         ]
+
+
+def scrub(post: Post) -> Post:
+    """The record with each NUL in its texts as U+FFFD (:func:`~tgscope.clean.without_nul`),
+    changed in place, before it is compared with what the archive holds or written.  Lists
+    and dicts are walked only when their ``repr`` (made in C) shows a NUL: most hold none."""
+    for name in _TEXT_FIELDS:
+        value = getattr(post, name)
+        if not value:
+            continue
+        if type(value) is str:
+            if "\x00" in value:
+                setattr(post, name, without_nul(value))
+        elif "\\x00" in repr(value):
+            setattr(post, name, without_nul(value))
+    return post
 
 
 class PostWriter:
@@ -183,7 +204,7 @@ class PostWriter:
         """The key a copy without an id had stays an address of the post it became part of,
         so importing that copy again finds the post."""
         self.db.execute(
-            "INSERT INTO post_aliases VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
+            "INSERT INTO post_aliases (key, post_pk) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET"
             " post_pk = excluded.post_pk",
             (key, pk),
         )
@@ -304,7 +325,8 @@ class PostWriter:
     def keep_version(self, pk: int, when: str, post: Post) -> None:
         """Keep an earlier text of the post, replaced at ``when``."""
         self.db.execute(
-            "INSERT OR IGNORE INTO post_versions VALUES (?,?,?,?)",
+            "INSERT INTO post_versions (post_pk, replaced_at, text, entities) VALUES (?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
             (pk, when, post.text, to_json(post.entities)),
         )
 
@@ -320,7 +342,11 @@ class PostWriter:
         )
         self.db.execute("DELETE FROM events WHERE post_pk = ?", (pk,))
         self.db.execute("DELETE FROM posts WHERE pk = ?", (pk,))
-        self.db.execute("INSERT OR REPLACE INTO removed_posts VALUES (?, ?)", (pk, seq))
+        self.db.execute(
+            "INSERT INTO removed_posts (pk, seq) VALUES (?, ?)"
+            " ON CONFLICT (pk) DO UPDATE SET seq = excluded.seq",
+            (pk, seq),
+        )
 
 
 def _reaction_rows(pk: int, post: Post) -> list[tuple]:

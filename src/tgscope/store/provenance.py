@@ -75,7 +75,8 @@ class SourceVersions:
 
     def save(self, pk: int, versions: Versions) -> None:
         self.db.executemany(
-            "INSERT INTO post_sources VALUES (?,?,?,?) ON CONFLICT (post_pk, kind)"
+            "INSERT INTO post_sources (post_pk, kind, observed_at, record) VALUES (?,?,?,?)"
+            " ON CONFLICT (post_pk, kind)"
             " DO UPDATE SET observed_at = excluded.observed_at, record = excluded.record",
             [(pk, kind, at, _record_json(post)) for kind, (at, post) in versions.items()],
         )

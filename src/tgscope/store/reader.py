@@ -173,14 +173,15 @@ class PostReader:
         where, params = filter_sql(filters)
         scope = f"SELECT posts.pk FROM posts {where}"
         total, first, last, undated = self.db.execute(
-            f"SELECT count(*), min(date), max(date), sum(date IS NULL) FROM posts"
+            f"SELECT count(*), min(date), max(date), count(*) - count(date) FROM posts"
             f" WHERE pk IN ({scope})",
             params,
         ).fetchone()
         channels = self.db.execute(
             "SELECT channels.username, channels.title, count(*) FROM posts"
             " LEFT JOIN channels ON channels.pk = posts.channel_pk"
-            f" WHERE posts.pk IN ({scope}) GROUP BY posts.channel_pk ORDER BY 3 DESC",
+            f" WHERE posts.pk IN ({scope})"
+            " GROUP BY posts.channel_pk, channels.username, channels.title ORDER BY 3 DESC",
             params,
         ).fetchall()
         hashtags = self.db.execute(
@@ -198,7 +199,7 @@ class PostReader:
         """Each reaction's total over the posts in scope, labelled as ``show`` labels it."""
         totals: dict[str, int] = {}
         for emoji, custom_id, paid, count in self.db.execute(
-            "SELECT emoji, custom_emoji_id, paid, sum(count) FROM reactions"
+            "SELECT emoji, custom_emoji_id, paid, CAST(sum(count) AS BIGINT) FROM reactions"
             f" WHERE post_pk IN ({scope}) GROUP BY 1, 2, 3",
             params,
         ):

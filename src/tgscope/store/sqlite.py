@@ -27,7 +27,7 @@ from .merge import same_content
 from .nearcopies import NearCopyTables
 from .networks import NetworkQueries
 from .observations import RESTORED_KIND, ObservationLog, SourceTable, observed_at
-from .posts import Fingerprints, PostWriter
+from .posts import Fingerprints, PostWriter, scrub
 from .provenance import SourceVersions
 from .reader import PostReader
 from .schema import migrate
@@ -101,7 +101,7 @@ class SQLiteStore:
             self._seq = self._next_seq()
             yield self._seq
             self.db.execute(
-                "INSERT INTO meta VALUES ('seq', ?) ON CONFLICT (name) DO UPDATE"
+                "INSERT INTO meta (name, value) VALUES ('seq', ?) ON CONFLICT (name) DO UPDATE"
                 " SET value = excluded.value",
                 (str(self._seq),),
             )
@@ -151,7 +151,8 @@ class SQLiteStore:
         row = self.db.execute(query).fetchone()
         if row is None:  # lost (an archive edited by hand): a new id makes the index rebuild
             self.db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('archive_id', lower(hex(randomblob(16))))"
+                "INSERT INTO meta (name, value) VALUES ('archive_id', lower(hex(randomblob(16))))"
+                " ON CONFLICT (name) DO NOTHING"
             )
             row = self.db.execute(query).fetchone()
         return row[0]
@@ -186,6 +187,7 @@ class SQLiteStore:
         if self._seq is None:
             raise RuntimeError("save_posts needs a transaction")
         seq, result = self._seq, SaveResult()
+        posts = [scrub(post) for post in posts]
         source = self.sources.get(source_pk)
         restoring = source.kind == RESTORED_KIND  # put back as it was, not merged anew
         existing = self.writer.existing([post.key for post in posts])

@@ -69,11 +69,11 @@ class ArchiveViews:
         """Every channel with posts: counts, date range, last sync and median views."""
         medians = dict(
             self.db.execute(
-                "SELECT channel_pk, avg(views) FROM ("
+                "SELECT channel_pk, CAST(avg(views) AS DOUBLE PRECISION) FROM ("
                 " SELECT channel_pk, views,"
                 "  row_number() OVER (PARTITION BY channel_pk ORDER BY views) AS n,"
                 "  count(*) OVER (PARTITION BY channel_pk) AS total"
-                " FROM posts WHERE views IS NOT NULL)"
+                " FROM posts WHERE views IS NOT NULL) AS ranked"
                 " WHERE n IN ((total + 1) / 2, (total + 2) / 2) GROUP BY channel_pk"
             ).fetchall()
         )
@@ -116,7 +116,7 @@ class ArchiveViews:
         for week, channel, count in self.db.execute(
             f"SELECT {_WEEK} AS week, channels.username, count(*) FROM posts"
             f" JOIN channels ON channels.pk = posts.channel_pk {dated}"
-            " GROUP BY week, posts.channel_pk ORDER BY week",
+            " GROUP BY week, posts.channel_pk, channels.username ORDER BY week",
             params,
         ):
             weeks.setdefault(week, {})[channel] = count
@@ -213,8 +213,9 @@ class ArchiveViews:
     def channel_days(self, channel_pk: int) -> list[tuple[str, int, float | None, float | None]]:
         """Per day of a channel: posts, mean views per post, mean reactions per post."""
         return self.db.execute(
-            "SELECT substr(date, 1, 10) AS day, count(*), avg(views),"
-            " avg((SELECT sum(count) FROM reactions WHERE post_pk = posts.pk))"
+            "SELECT substr(date, 1, 10) AS day, count(*), CAST(avg(views) AS DOUBLE PRECISION),"
+            " CAST(avg((SELECT sum(count) FROM reactions WHERE post_pk = posts.pk))"
+            " AS DOUBLE PRECISION)"
             " FROM posts WHERE channel_pk = ? AND date IS NOT NULL GROUP BY day ORDER BY day",
             (channel_pk,),
         ).fetchall()
@@ -290,6 +291,7 @@ class ArchiveViews:
             "SELECT channels.username, channels.title, count(*) FROM hashtags"
             " JOIN posts ON posts.pk = hashtags.post_pk"
             " LEFT JOIN channels ON channels.pk = posts.channel_pk"
-            " WHERE hashtags.folded = ? GROUP BY posts.channel_pk ORDER BY 3 DESC",
+            " WHERE hashtags.folded = ?"
+            " GROUP BY posts.channel_pk, channels.username, channels.title ORDER BY 3 DESC",
             (folded,),
         ).fetchall()
