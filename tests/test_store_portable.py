@@ -18,7 +18,7 @@ from .helpers import post, source
 STORE = Path(__file__).resolve().parent.parent / "src" / "tgscope" / "store"
 #: left to a dialect in step 2, or shipped already: the schema's migrations, the media tables
 #: (another helper's), and SQLite's own connection handling
-SKIPPED = {"schema.py", "media.py"}
+SKIPPED = {"schema.py"}
 SQLITE_ONLY = {
     "INSERT OR / UPDATE OR": re.compile(r"\b(?:INSERT|UPDATE)\s+OR\s+(?:IGNORE|REPLACE)\b"),
     "numbered parameter": re.compile(r"\?\d"),

@@ -188,14 +188,12 @@ class MediaTables:
     def add_file(self, row: FileRow, stored_at: str) -> bool:
         """The file's row, made on first sight (a file stored again is the same row); whether
         it is new."""
-        before = self.db.total_changes
-        self.db.execute(
-            "INSERT OR IGNORE INTO media_files"
-            " (sha256, size, mime, width, height, duration, stored_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        added = self.db.execute(
+            "INSERT INTO media_files (sha256, size, mime, width, height, duration, stored_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
             (row.sha256, row.size, row.mime, row.width, row.height, row.duration, stored_at),
-        )
-        if self.db.total_changes > before:
+        ).rowcount
+        if added:
             return True
         if row.duration is not None:
             self.db.execute(
@@ -214,7 +212,7 @@ class MediaTables:
             " status = excluded.status, sha256 = excluded.sha256,"
             " http_status = excluded.http_status, size = excluded.size,"
             " reason = excluded.reason, fetched_at = excluded.fetched_at,"
-            " attempts = CASE WHEN media_fetches.url IS excluded.url"
+            " attempts = CASE WHEN media_fetches.url IS NOT DISTINCT FROM excluded.url"
             " THEN media_fetches.attempts + 1 ELSE 1 END, url = excluded.url",
             (
                 wanted.post,
