@@ -16,8 +16,8 @@ from tgscope.store.sqlite import SQLiteStore
 from .helpers import post, source
 
 STORE = Path(__file__).resolve().parent.parent / "src" / "tgscope" / "store"
-#: left to a dialect in step 2, or shipped already: the schema's migrations, the media tables
-#: (another helper's), and SQLite's own connection handling
+#: the schema's migrations, which have shipped and are SQLite's (PostgreSQL gets a baseline
+#: of its own, step 4); engine-specific pieces live in dialect.py (tests/test_store_dialect.py)
 SKIPPED = {"schema.py"}
 SQLITE_ONLY = {
     "INSERT OR / UPDATE OR": re.compile(r"\b(?:INSERT|UPDATE)\s+OR\s+(?:IGNORE|REPLACE)\b"),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,8 +24,9 @@ from .reports import FileReport, ImportReport, SearchResult, SearchResults
 from .search import IndexBusy, SearchIndex
 from .snippets import snippet
 from .store import Observation, PostFilter, SourceInfo, Stats, Store
+from .store.dbapi import DATABASE_ERRORS, REJECTED_ERRORS
 from .store.events import EventFilter
-from .store.sqlite import SQLiteStore
+from .store.sqlite import SQLiteStore, sources_in
 
 if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a search
     from .analysis.duplicates import Clusters
@@ -62,6 +62,15 @@ class Archive:
         if not create and not db.exists():
             raise StoreError(f"{db}: no archive here yet (create one with tgscope import)")
         return cls(SQLiteStore(db), db)
+
+    @staticmethod
+    def count_sources(
+        path: str | os.PathLike, ref: str | None = None, since: str = ""
+    ) -> int | None:
+        """How many sources the archive at ``path`` records (those of ``ref`` imported at
+        ``since`` or later, when given), read without opening it for writing: None when that
+        cannot be told (locked, or no archive)."""
+        return sources_in(Path(path), ref, since)
 
     def __enter__(self) -> Archive:
         return self
@@ -160,8 +169,8 @@ class Archive:
                     done = FileReport(str(path), format or "?", error=f"{path}: {error}")
                 except TgscopeError:
                     raise  # the archive (locked, unwritable), not this file
-                except sqlite3.DatabaseError as error:
-                    if not isinstance(error, (sqlite3.IntegrityError, sqlite3.DataError)):
+                except DATABASE_ERRORS as error:
+                    if not isinstance(error, REJECTED_ERRORS):
                         raise  # the archive, not the file: the next file would fail the same
                     done = FileReport(str(path), format or "?", error=_unexpected(path, error))
                 except Exception as error:  # a bug met by one file: the others still import

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import sqlite3
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ import click
 
 from .. import __version__
 from ..errors import TgscopeError
+from ..store.dbapi import DATABASE_ERRORS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -94,7 +94,7 @@ def reports_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except TgscopeError as error:  # messages quote files and input: shown, never acted on
             raise click.ClickException(visible(error)) from error
-        except sqlite3.DatabaseError as error:  # damage found in the middle of a read, say
+        except DATABASE_ERRORS as error:  # damage found in the middle of a read, say
             raise click.ClickException(visible(f"archive error: {error}")) from error
         except KeyboardInterrupt:
             err_console.print("interrupted: whatever was being written was rolled back")

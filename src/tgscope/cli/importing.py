@@ -229,19 +229,9 @@ def _remove_empty_archive(target: Path, index_created: bool) -> None:
 def _sources_in(target: Path, ref: str | None = None, since: str = "") -> int | None:
     """How many sources the archive records (those of ``ref`` imported at ``since`` or later,
     when given); None when that cannot be told (locked, or no archive)."""
-    import sqlite3
+    from ..archive import Archive
 
-    query, values = "SELECT count(*) FROM sources", []
-    if ref is not None:
-        query, values = query + " WHERE ref = ? AND imported_at >= ?", [ref, since]
-    try:
-        db = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
-        try:
-            return db.execute(query, values).fetchone()[0]
-        finally:
-            db.close()
-    except (sqlite3.Error, OSError, ValueError):
-        return None
+    return Archive.count_sources(target, ref, since)
 
 
 def _saved_since(target: Path, path: Path, started: str) -> bool:

@@ -146,11 +146,17 @@ class Store(Protocol):
 
     def iter_posts(self, filters: PostFilter, only: set[int] | None = None) -> Iterator[Post]: ...
 
-    def iter_index_docs(self, after_seq: int) -> Iterable[IndexDoc]: ...
+    def iter_index_docs(self, after_seq: int, upto: int | None = None) -> Iterable[IndexDoc]:
+        """The posts written after ``after_seq`` and up to ``upto`` (None: the last write),
+        the removed ones first."""
 
     def last_seq(self) -> int: ...
 
     def archive_id(self) -> str: ...
+
+    def count_sources(self, ref: str | None = None, since: str = "") -> int:
+        """How many sources the archive records (those of ``ref`` imported at ``since`` or
+        later, when given)."""
 
     def count_undated(self, filters: PostFilter) -> int: ...
 

@@ -10,17 +10,18 @@ default, NULL.  Even a page of posts that all differ costs less so than binding 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import compress, repeat
 from operator import is_not
 
+from .dbapi import Connection, dialect_of
+
 Pattern = tuple[bool, ...]  # which of a row's values are set
 
 
 def insert_rows(
-    db: sqlite3.Connection,
+    db: Connection,
     table: str,
     columns: tuple[str, ...],
     rows: Iterable[tuple],
@@ -36,6 +37,10 @@ def insert_rows(
     by the values they have; ``in_order`` keeps their order (an ``INTEGER PRIMARY KEY``
     the table assigns, say) by grouping only rows next to each other.
     """
+    if not dialect_of(db).omit_nulls:  # an engine that binds NULL as fast as a value
+        every = (True,) * len(columns)
+        db.executemany(_insert(verb, table, columns, every, on_conflict), list(rows))
+        return
     for pattern, group in _grouped(rows, in_order=in_order):
         statement = _insert(verb, table, columns, pattern, on_conflict)
         if all(pattern):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
 from ..clean import without_nul
 from ..record import Channel
+from .dbapi import Connection
 
 _COUNTERS = {"subscribers", "photos", "videos", "links", "files"}
 
@@ -20,7 +20,7 @@ def now() -> str:
 class ChannelTable:
     """Channel rows by username, their primary keys cached for the transaction under way."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
         self._known: dict[str, tuple[int, str | None]] = {}  # username -> pk, title
 

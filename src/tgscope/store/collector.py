@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import zlib
 from collections.abc import Iterable
 
 from . import SyncState
 from .channels import now
+from .dbapi import Connection
 
 
 class CollectorState:
     """What the web and API collectors keep between runs, and what they find gone."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
 
     def sync_state(self, channel: str, kind: str = "web") -> SyncState:

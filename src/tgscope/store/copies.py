@@ -7,13 +7,13 @@ an alias of the post it became part of (``post_aliases``), so importing it again
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from ..record import Post
 from . import IndexDoc, SaveResult
 from .channels import ChannelTable
+from .dbapi import Connection
 from .merge import combine, fingerprint, same_content
 from .observations import ObservationLog
 from .posts import Fingerprints, PostWriter
@@ -26,7 +26,7 @@ class Copies:
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         *,
         channels: ChannelTable,
         marks: Fingerprints,

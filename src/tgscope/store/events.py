@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from .dbapi import Connection, dialect_of
 from .derived import derived_write, read_state, save_state
 
 _BATCH = 500
@@ -38,8 +38,9 @@ class EventFilter:
 class EventTables:
     """Rows of the events tables, on the archive's connection."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
+        self.dialect = dialect_of(db)
 
     def writing(self) -> AbstractContextManager[int]:
         """One write transaction, yielding the archive's last write (read under the lock)."""
@@ -73,13 +74,14 @@ class EventTables:
         """The posts written after ``seq`` (all of them for 0), by pk."""
         if seq == 0:
             return [pk for (pk,) in self.db.execute("SELECT pk FROM posts ORDER BY pk")]
-        rows = self.db.execute("SELECT pk FROM posts INDEXED BY posts_seq WHERE seq > ?", (seq,))
+        posts = self.dialect.indexed_by("posts", "posts_seq")
+        rows = self.db.execute(f"SELECT pk FROM {posts} WHERE seq > ?", (seq,))
         return sorted(pk for (pk,) in rows)
 
     def written_after(self, seq: int) -> bool:
         """Whether a post was written or removed after ``seq`` (an import that changed
         nothing advances the archive's counter, not the posts')."""
-        for table in ("posts INDEXED BY posts_seq", "removed_posts"):
+        for table in (self.dialect.indexed_by("posts", "posts_seq"), "removed_posts"):
             if self.db.execute(f"SELECT 1 FROM {table} WHERE seq > ? LIMIT 1", (seq,)).fetchone():
                 return True
         return False
@@ -230,7 +232,7 @@ class EventTables:
         self, filters: EventFilter, *, limit: int | None = None, offset: int = 0
     ) -> Iterator[dict[str, Any]]:
         """The events as record dicts, by date (undated last), then post and position."""
-        sql, args = _query(filters)
+        sql, args = _query(filters, like_ci=self.dialect.like_ci)
         known = "coalesce(events.date, events.date_max, events.date_min)"
         sql += f" ORDER BY {known} IS NULL, {known}, events.post_pk, events.position"
         if limit is not None:
@@ -240,7 +242,7 @@ class EventTables:
             yield {"post": key, **json.loads(record)}
 
     def count(self, filters: EventFilter) -> int:
-        sql, args = _query(filters, columns="count(*)")
+        sql, args = _query(filters, columns="count(*)", like_ci=self.dialect.like_ci)
         return self.db.execute(sql, args).fetchone()[0]
 
 
@@ -251,7 +253,7 @@ def _record(event: Any) -> str:
 
 
 def _query(
-    filters: EventFilter, columns: str = "posts.key, events.record"
+    filters: EventFilter, columns: str = "posts.key, events.record", *, like_ci: str
 ) -> tuple[str, list[Any]]:
     sql = f"SELECT {columns} FROM events JOIN posts ON posts.pk = events.post_pk"
     where: list[str] = []
@@ -287,7 +289,7 @@ def _query(
     if filters.actor:
         where.append(
             "events.pk IN (SELECT event_pk FROM event_parties WHERE side = 'actor' AND"
-            " (name LIKE ? ESCAPE '\\' OR country = ? OR org = ?))"
+            f" (name {like_ci} ? ESCAPE '\\' OR country = ? OR org = ?))"
         )
         literal = re.sub(r"([\\%_])", r"\\\1", filters.actor)  # a name, not a pattern
         args += [f"%{literal}%", filters.actor.upper(), filters.actor.upper()]

@@ -8,12 +8,12 @@ is one row per post, medium and part, rewritten by each new try.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from ..errors import StoreError
+from .dbapi import Connection, dialect_of
 from .derived import derived_write
 
 #: fetch outcomes that are final for their URL: tried again only when the post names
@@ -89,7 +89,7 @@ _MEDIUM_FROM = "media_fetches f LEFT JOIN media_files m ON m.sha256 = f.sha256"
 class MediaTables:
     """Rows of the media tables, on the archive's connection."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
 
     def writing(self) -> AbstractContextManager[int]:
@@ -99,9 +99,10 @@ class MediaTables:
     @contextmanager
     def saving(self) -> Iterator[None]:
         """One write transaction for a fetch's rows, as light as can be (one per file)."""
+        dialect = dialect_of(self.db)
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
+            self.db.execute(dialect.begin_write)
+        except dialect.busy_errors as error:
             raise StoreError(f"the archive is locked by another process: {error}") from error
         try:
             yield

@@ -6,11 +6,11 @@ What the tables hold and how they are kept in step with the posts is
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
+from .dbapi import Connection
 from .derived import derived_write, read_state, save_state
 
 _BATCH = 500  # ids per ``IN (...)``
@@ -20,7 +20,7 @@ _TABLES = ("nearcopy_texts", "nearcopy_posts", "nearcopy_buckets", "nearcopy_pai
 class NearCopyTables:
     """Rows of the near-copy index, read and written on the archive's connection."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
 
     def writing(self) -> AbstractContextManager[int]:

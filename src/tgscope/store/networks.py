@@ -9,9 +9,9 @@ edges, since a channel may be either end.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
+from .dbapi import Connection, dialect_of
 from .reader import and_also
 
 #: a forwarding post: who it names as the original's author (username or title)
@@ -21,8 +21,9 @@ _FORWARDED = "(posts.forwarded_from_title IS NOT NULL OR posts.forwarded_from_ch
 class NetworkQueries:
     """Rows for the forwards, mentions and links networks, over one connection."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
+        self.dialect = dialect_of(db)
 
     def channels(self) -> dict[int, tuple[str, str | None]]:
         """Every archived channel: pk -> (username, title)."""
@@ -42,9 +43,10 @@ class NetworkQueries:
         """Each forward in a channel: (original's username or None, original's title or None,
         forwarding channel pk, date, delay in seconds after the original when the archive
         holds it, else None)."""
+        delay = f"{self.dialect.epoch('posts.date')} - {self.dialect.epoch('original.date')}"
         return self.db.execute(
             "SELECT lower(posts.forwarded_from_channel), posts.forwarded_from_title,"
-            " posts.channel_pk, posts.date, unixepoch(posts.date) - unixepoch(original.date)"
+            f" posts.channel_pk, posts.date, {delay}"
             " FROM posts"
             " LEFT JOIN channels AS author ON author.username = lower(posts.forwarded_from_channel)"
             " LEFT JOIN posts AS original ON original.channel_pk = author.pk"
@@ -76,10 +78,11 @@ class NetworkQueries:
     def telegram_links(self, where: str, params: list[Any]) -> list[tuple]:
         """Each link to t.me or telegram.me: (post pk, url, channel pk, date).  ``LIKE`` keeps
         a superset (it ignores ASCII case); the caller parses the URLs."""
+        like = self.dialect.like_ci
         return self.db.execute(
             "SELECT posts.pk, links.url, posts.channel_pk, posts.date"
             " FROM links JOIN posts ON posts.pk = links.post_pk"
-            " WHERE (links.url LIKE '%t.me/%' OR links.url LIKE '%telegram.me/%')"
+            f" WHERE (links.url {like} '%t.me/%' OR links.url {like} '%telegram.me/%')"
             f" AND posts.channel_pk IS NOT NULL{and_also(where)}",
             params,
         ).fetchall()

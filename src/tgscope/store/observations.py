@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..record import Post
 from . import SourceInfo
 from .bind import insert_rows
 from .channels import now
+from .dbapi import Connection
 from .posts import to_json
 
 #: a tgscope export: its posts say who saw them, and importing it restores those observations
@@ -18,7 +17,7 @@ _COLUMNS = ("post_pk", "source_pk", "observed_at", "views", "forwards", "replies
 class SourceTable:
     """One row per input read (a file, a page, an API batch)."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
         self._last: tuple[int, SourceInfo] | None = None  # the source added last, and its pk
 
@@ -68,7 +67,7 @@ class SourceTable:
 class ObservationLog:
     """The ``observations`` table: a post seen by a source, with the counts it showed."""
 
-    def __init__(self, db: sqlite3.Connection, sources: SourceTable):
+    def __init__(self, db: Connection, sources: SourceTable):
         self.db = db
         self.sources = sources
 

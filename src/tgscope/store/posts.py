@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,6 +11,7 @@ from ..record import FIELD_NAMES, Post
 from . import fold_hashtag
 from .bind import insert_rows
 from .channels import ChannelTable
+from .dbapi import Connection
 from .merge import fingerprint
 
 #: json.dumps builds an encoder on every call with non-default options: build it once
@@ -65,7 +65,7 @@ class Fingerprints:
     went is read again at the next transaction.
     """
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
         # channel pk -> [has posts with ids, has posts without, fingerprinted]
         self._state: dict[int, list[bool]] = {}
@@ -164,7 +164,7 @@ def scrub(post: Post) -> Post:
 class PostWriter:
     """Posts as rows: new ones inserted in batches, changed ones rewritten with their parts."""
 
-    def __init__(self, db: sqlite3.Connection, channels: ChannelTable, marks: Fingerprints):
+    def __init__(self, db: Connection, channels: ChannelTable, marks: Fingerprints):
         self.db = db
         self.channels = channels
         self.marks = marks

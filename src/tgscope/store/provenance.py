@@ -7,10 +7,10 @@ combination (:func:`tgscope.store.merge.combine`).
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from ..record import Post, SourceRef
+from .dbapi import Connection
 from .merge import combine, merge, rank
 from .posts import BATCH, to_json
 from .reader import PostReader
@@ -21,7 +21,7 @@ Versions = dict[str, tuple[str, Post]]  # kind of source -> (observed_at, its ve
 class SourceVersions:
     """The ``post_sources`` table: each kind of source's latest version of a post."""
 
-    def __init__(self, db: sqlite3.Connection, reader: PostReader):
+    def __init__(self, db: Connection, reader: PostReader):
         self.db = db
         self.reader = reader
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from typing import Any
 from ..dates import day_bounds
 from ..record import Post, Reaction, reaction_label
 from . import IndexDoc, Observation, PostFilter, Stats
+from .dbapi import Connection, dialect_of
 from .posts import BATCH
 
 _POST_ROW = (
@@ -47,8 +47,9 @@ _LIST_QUERIES = {
 class PostReader:
     """Posts as records, and the listings, counts and histories the archive answers."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
+        self.dialect = dialect_of(db)
 
     def pk(self, key: str) -> int | None:
         row = self.db.execute("SELECT pk FROM posts WHERE key = ?", (key,)).fetchone()
@@ -76,7 +77,7 @@ class PostReader:
         if self.db.in_transaction:
             yield
             return
-        self.db.execute("BEGIN")
+        self.db.execute(self.dialect.begin_read)
         try:
             yield
         finally:
@@ -115,21 +116,23 @@ class PostReader:
             loaded = self.load(chunk)
             yield from (loaded[pk] for pk in chunk)
 
-    def iter_index_docs(self, after_seq: int) -> Iterable[IndexDoc]:
-        """What the search index needs of each post written after ``after_seq``: first the
-        posts removed since (merged into another), then those written (a pk used again after
-        a removal is added back after it is dropped)."""
-        removed = self.db.execute("SELECT pk FROM removed_posts WHERE seq > ?", (after_seq,))
+    def iter_index_docs(self, after_seq: int, upto: int | None = None) -> Iterable[IndexDoc]:
+        """What the search index needs of each post written after ``after_seq`` (and up to
+        ``upto``, when given): first the posts removed since (merged into another), then those
+        written (a pk used again after a removal is added back after it is dropped)."""
+        bound, args = ("", (after_seq,)) if upto is None else (" AND seq <= ?", (after_seq, upto))
+        removed = self.db.execute(f"SELECT pk FROM removed_posts WHERE seq > ?{bound}", args)
         for (pk,) in removed.fetchall():
             yield IndexDoc(pk, "", None, None, [], gone=True)
+        tags, types = (self.dialect.json_list("tag"), self.dialect.json_list("type"))
         cursor = self.db.execute(
             "SELECT posts.pk, posts.text, channels.username, posts.date,"
-            " (SELECT json_group_array(tag) FROM hashtags WHERE post_pk = posts.pk),"
-            " (SELECT json_group_array(type) FROM media WHERE post_pk = posts.pk),"
+            f" (SELECT {tags} FROM hashtags WHERE post_pk = posts.pk),"
+            f" (SELECT {types} FROM media WHERE post_pk = posts.pk),"
             f" {_FORWARDED}"
             " FROM posts LEFT JOIN channels ON channels.pk = posts.channel_pk"
-            " WHERE posts.seq > ? ORDER BY posts.pk",
-            (after_seq,),
+            f" WHERE posts.seq > ?{bound.replace('seq', 'posts.seq')} ORDER BY posts.pk",
+            args,
         )
         for pk, text, channel, date, tags, media, forwarded in cursor:
             yield IndexDoc(

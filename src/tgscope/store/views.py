@@ -8,13 +8,13 @@ them until the archive's sequence number moves on.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from ..record import Entity
 from . import PostFilter
+from .dbapi import Connection, dialect_of
 from .reader import filter_sql
 
 
@@ -49,14 +49,12 @@ class PageOfPosts:
     next_copies_before: int | None  # ... or, among posts without ids, ?copies_before=<pk>
 
 
-_WEEK = "date(substr(posts.date, 1, 10), '-6 days', 'weekday 1')"  # the Monday of its week
-
-
 class ArchiveViews:
     """The queries of the web app's pages, over one (read-only) connection."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
+        self.dialect = dialect_of(db)
 
     def last_seq(self) -> int:
         """The archive's last write: a cache made before it is still good."""
@@ -113,8 +111,9 @@ class ArchiveViews:
         where, params = filter_sql(filters or PostFilter())
         dated = f"{where} AND posts.date IS NOT NULL" if where else "WHERE posts.date IS NOT NULL"
         weeks: dict[str, dict[str, int]] = {}
+        week_start = self.dialect.week_start("posts.date")  # the Monday of its week
         for week, channel, count in self.db.execute(
-            f"SELECT {_WEEK} AS week, channels.username, count(*) FROM posts"
+            f"SELECT {week_start} AS week, channels.username, count(*) FROM posts"
             f" JOIN channels ON channels.pk = posts.channel_pk {dated}"
             " GROUP BY week, posts.channel_pk, channels.username ORDER BY week",
             params,
@@ -224,8 +223,7 @@ class ArchiveViews:
         """Posts per UTC hour (``YYYY-MM-DDTHH``): the posting heatmap is made from them in
         any time zone."""
         return self.db.execute(
-            "SELECT substr(date, 1, 14) || printf('%02d', substr(date, 15, 2) / 15 * 15)"
-            " AS hour, count(*) FROM posts"
+            f"SELECT {self.dialect.quarter_hour('date')} AS hour, count(*) FROM posts"
             " WHERE channel_pk = ? AND date IS NOT NULL GROUP BY hour",
             (channel_pk,),
         ).fetchall()
