@@ -75,3 +75,17 @@ def embassy_record(number: int, **fields) -> dict:
     ).to_dict()
     base.update(fields)
     return base
+
+
+def lines_matching(folder, pattern, *, skipped=frozenset()) -> list[str]:
+    """``file:line: text`` of every line of the folder's modules (but ``skipped``) that the
+    regular expression finds: what a test of the sources' forms expects to be empty."""
+    from pathlib import Path
+
+    return [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(Path(folder).glob("*.py"))
+        if path.name not in skipped
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]

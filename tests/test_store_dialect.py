@@ -20,7 +20,7 @@ from tgscope.store.media import MediaTables
 from tgscope.store.reader import PostReader
 from tgscope.store.sqlite import SQLiteStore
 
-from .helpers import post, source
+from .helpers import lines_matching, post, source
 
 ROOT = Path(__file__).resolve().parent.parent / "src" / "tgscope"
 STORE = ROOT / "store"
@@ -40,19 +40,9 @@ ENGINE_FORMS = {
 SQLITE_MODULES = {"dialect.py", "dbapi.py", "schema.py", "sqlite.py"}
 
 
-def store_sources() -> list[Path]:
-    return sorted(path for path in STORE.glob("*.py") if path.name not in SKIPPED)
-
-
 @pytest.mark.parametrize("form", ENGINE_FORMS)
 def test_engine_specific_sql_is_left_to_the_dialect(form):
-    found = [
-        f"{path.name}:{number}: {line.strip()}"
-        for path in store_sources()
-        for number, line in enumerate(path.read_text().splitlines(), 1)
-        if ENGINE_FORMS[form].search(line)
-    ]
-    assert found == []
+    assert lines_matching(STORE, ENGINE_FORMS[form], skipped=SKIPPED) == []
 
 
 def test_sqlite3_is_imported_only_where_the_engine_is_named():

@@ -13,7 +13,7 @@ import pytest
 from tgscope.record import Channel
 from tgscope.store.sqlite import SQLiteStore
 
-from .helpers import post, source
+from .helpers import lines_matching, post, source
 
 STORE = Path(__file__).resolve().parent.parent / "src" / "tgscope" / "store"
 #: the schema's migrations, which have shipped and are SQLite's (PostgreSQL gets a baseline
@@ -29,19 +29,9 @@ SQLITE_ONLY = {
 }
 
 
-def store_sources() -> list[Path]:
-    return sorted(path for path in STORE.glob("*.py") if path.name not in SKIPPED)
-
-
 @pytest.mark.parametrize("form", SQLITE_ONLY)
 def test_store_sql_avoids_sqlite_only_forms(form):
-    found = [
-        f"{path.name}:{number}: {line.strip()}"
-        for path in store_sources()
-        for number, line in enumerate(path.read_text().splitlines(), 1)
-        if SQLITE_ONLY[form].search(line)
-    ]
-    assert found == []
+    assert lines_matching(STORE, SQLITE_ONLY[form], skipped=SKIPPED) == []
 
 
 def test_events_index_leaves_sql_to_the_events_tables():
