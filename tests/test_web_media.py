@@ -23,6 +23,7 @@ from .web_media_archive import (
     VIDEO,
     Built,
     build,
+    media_queries,
 )
 
 TELEGRAM_HOST = "telesco.pe"
@@ -363,20 +364,7 @@ def test_the_policy_lets_pictures_and_videos_come_from_the_app_only(client):
     [("/channels/news", 1), ("/posts/news/2", 1), ("/channels/news/images", 1)],
 )
 def test_a_page_reads_its_posts_media_in_one_query(built, monkeypatch, path, expected):
-    import tgscope.web.data as data
-
-    statements: list[str] = []
-    connect = data._connect
-
-    def traced(*args, **kwargs):
-        db = connect(*args, **kwargs)
-        db.set_trace_callback(statements.append)
-        return db
-
-    monkeypatch.setattr(data, "_connect", traced)
-    client = TestClient(create_app(built.path))
-    get_html(client, path)
-    assert len([s for s in statements if "FROM media_fetches" in s]) == expected
+    assert media_queries(built, monkeypatch, path) == expected
 
 
 def test_a_channel_s_stored_picture_heads_its_page(tmp_path):

@@ -18,7 +18,7 @@ from tgscope.web import create_app
 from .helpers import post, source
 from .test_duplicates import BRICS, BRICS_EDITED
 from .web_archives import Page, assert_safe_page, get_html, get_json
-from .web_media_archive import CDN, FETCHED_AT, PICTURE_A, Built, build, photo
+from .web_media_archive import CDN, FETCHED_AT, PICTURE_A, Built, build, media_queries, photo
 
 TELEGRAM_HOST = "telesco.pe"
 #: three near-copies with the hashtag #summit: the first carries picture A (stored), the
@@ -138,24 +138,6 @@ def test_a_listings_twin_lists_its_posts_media_by_key(client, built, page):
 
 def listed(data: dict) -> list[dict]:
     return data["posts"] if "posts" in data else [r["post"] for r in data["results"]]
-
-
-def media_queries(built: Built, monkeypatch: pytest.MonkeyPatch, path: str) -> int:
-    """How many statements reading ``media_fetches`` a fresh app runs to answer ``path``."""
-    import tgscope.web.data as data
-
-    statements: list[str] = []
-    connect = data._connect
-
-    def traced(*args, **kwargs):
-        db = connect(*args, **kwargs)
-        db.set_trace_callback(statements.append)
-        return db
-
-    monkeypatch.setattr(data, "_connect", traced)
-    client = TestClient(create_app(built.path))
-    assert client.get(path).status_code == 200
-    return len([s for s in statements if "FROM media_fetches" in s])
 
 
 def test_a_listing_reads_its_posts_media_in_one_query(built, monkeypatch, page):

@@ -16,6 +16,7 @@ import io
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -167,3 +168,25 @@ def _keep(
         tables.add_file(row, FETCHED_AT)
         tables.record(wanted, Fetched("stored", stored.sha256, 200, stored.size), FETCHED_AT)
     return stored.sha256
+
+
+def media_queries(built: Built, monkeypatch: Any, path: str) -> int:
+    """How many statements reading ``media_fetches`` a fresh app runs to answer ``path``."""
+    import tgscope.web.data as data
+
+    statements: list[str] = []
+    connect = data._connect
+
+    def traced(*args, **kwargs):
+        db = connect(*args, **kwargs)
+        db.set_trace_callback(statements.append)
+        return db
+
+    monkeypatch.setattr(data, "_connect", traced)
+    from starlette.testclient import TestClient
+
+    from tgscope.web import create_app
+
+    client = TestClient(create_app(built.path))
+    assert client.get(path).status_code == 200
+    return len([s for s in statements if "FROM media_fetches" in s])

@@ -20,8 +20,6 @@ from .base import (
     seconds_option,
 )
 
-_SHOWN_PROBLEMS = 20
-
 
 @cli.group()
 def media() -> None:
@@ -268,10 +266,9 @@ def _names(group: Any) -> str:
 
 def print_problems(report: Any) -> None:
     """The first media not stored, one line each on stderr, and how many more."""
-    for line in report.problems[:_SHOWN_PROBLEMS]:
+    for line in report.problems:  # the report keeps the first few (media.report)
         err_console.print(safe_text(f"not stored: {line}"))
-    shown = min(len(report.problems), _SHOWN_PROBLEMS)
-    hidden = sum(report.not_stored.values()) - shown
+    hidden = sum(report.not_stored.values()) - len(report.problems)
     if hidden > 0:
         err_console.print(f"… and {hidden:,} more (the media_fetches table lists them all)")
 

@@ -43,7 +43,6 @@ OUTSIDE = "outside the export folder: not read"
 _PARTS = (("file", "url"), ("thumb", "thumb"))  # the part, and the medium's field naming it
 _SEPARATORS = re.compile(r"[\\/]")
 _BATCH = 200
-_SHOWN = 20  # problems kept for the report
 
 
 class IntakeReport(MediaReport):
