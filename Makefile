@@ -65,7 +65,7 @@ test: lint browser postgres
 
 # the quick loop while working: no subprocess kills, servers or large generated inputs
 test-fast: install
-	$(BIN)/pytest -q -m 'not slow'
+	$(BIN)/pytest -q -m 'not slow and not pg'
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,3 +20,51 @@ def seed_path() -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"
+
+
+# -- PostgreSQL (issue 13): one server per test session, a fresh database per test ----------
+
+_DATABASES = itertools.count(1)
+TEMPLATE = "tgscope_template"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator:
+    """A PostgreSQL server for the whole session, with a migrated template database."""
+    pytest.importorskip("psycopg")
+    import psycopg
+
+    from tgscope.store.postgres import PostgresStore
+
+    from .pg import running_server
+
+    with running_server() as server:
+        with psycopg.connect(server.dsn, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {TEMPLATE}")
+        PostgresStore(server.dsn.rsplit("/", 1)[0] + f"/{TEMPLATE}").close()
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """The URL of a new, empty archive in PostgreSQL (a copy of the migrated template, with
+    its own archive id); dropped after the test."""
+    import psycopg
+
+    name = f"t{next(_DATABASES)}"
+    base = pg_server.dsn.rsplit("/", 1)[0]
+    with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+    with psycopg.connect(f"{base}/{name}", autocommit=True) as db:
+        db.execute("UPDATE meta SET value = md5(random()::text) WHERE name = 'archive_id'")
+    yield f"{base}/{name}"
+    with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
+def archive_db(request, tmp_path: Path) -> str:
+    """An archive to write to, on each engine: a SQLite file's path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "archive.db")
+    return request.getfixturevalue("pg_url")

@@ -23,9 +23,10 @@ from .record import Channel, Post
 from .reports import FileReport, ImportReport, SearchResult, SearchResults
 from .search import IndexBusy, SearchIndex
 from .snippets import snippet
-from .store import Observation, PostFilter, SourceInfo, Stats, Store
+from .store import Observation, PostFilter, SourceInfo, Stats, Store, TextSearch
 from .store.dbapi import DATABASE_ERRORS, REJECTED_ERRORS
 from .store.events import EventFilter
+from .store.pgdb import is_url
 from .store.sqlite import SQLiteStore, sources_in
 
 if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a search
@@ -34,8 +35,10 @@ if TYPE_CHECKING:  # the parsers are imported when a file is imported, not for a
     from .analysis.network import Network
     from .analysis.spread import Spread
     from .events.model import Event
+    from .media.files import MediaStore
     from .media.kept import ArchiveMedia
     from .sources import FormatOptions
+    from .store.copying import CopyReport
 
 DEFAULT_DB = "tgscope.db"
 _BATCH = 1000
@@ -44,24 +47,64 @@ _BATCH = 1000
 class Archive:
     """A tgscope archive: ``<db>`` (SQLite, the record) and ``<db>.index/`` (search)."""
 
-    def __init__(self, store: Store, path: Path):
+    def __init__(self, store: Store, path: Path | None, *, location: str | None = None):
         self.store = store
+        #: the archive's file; None for an archive in a database server (PostgreSQL)
         self.path = path
-        self.index_path = path.with_name(path.name + ".index")
+        #: where the archive is, for messages: its file, or its URL without the password
+        self.location = location or str(path)
+        self.index_path = path.with_name(path.name + ".index") if path is not None else None
         self._index: SearchIndex | None = None
+        #: the search the store does itself (PostgreSQL's), instead of a tantivy index
+        self._text = store.text_search()
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> Archive:
-        """Open the archive at ``path`` (default ./tgscope.db; the CLI also reads ``$TGSCOPE_DB``).
+        """Open the archive at ``path``: a SQLite file (default ./tgscope.db; the CLI also
+        reads ``$TGSCOPE_DB``) or a ``postgresql://user@host/dbname`` URL.
 
         A new archive is created unless ``create`` is false (commands that only read).
         """
-        db = Path(path or DEFAULT_DB)
+        target = os.fspath(path) if path is not None else DEFAULT_DB
+        if is_url(target):
+            from .store.postgres import PostgresStore
+
+            store = PostgresStore(target, create=create)
+            return cls(store, None, location=store.location)
+        db = Path(target)
         if db.is_dir():
             raise StoreError(f"{db}: is a directory, not an archive file")
         if not create and not db.exists():
             raise StoreError(f"{db}: no archive here yet (create one with tgscope import)")
         return cls(SQLiteStore(db), db)
+
+    def schema_versions(self) -> tuple[int, int]:
+        """The archive's schema version when it was opened (0: created then), and now."""
+        from .store.schema import SCHEMA_VERSION
+
+        return self.store.migrated_from, SCHEMA_VERSION
+
+    def media_files(self) -> MediaStore:
+        """The folder of the archive's media files: ``<archive>.media`` beside a file; for an
+        archive in PostgreSQL, the folder ``$TGSCOPE_MEDIA`` names (shared by its machines)."""
+        from .media.files import MediaStore
+
+        if self.path is not None:
+            return MediaStore.beside(self.path)
+        folder = os.environ.get("TGSCOPE_MEDIA")
+        if not folder:
+            raise OptionError(
+                f"{self.location}: an archive in PostgreSQL keeps its media files in the folder"
+                " that $TGSCOPE_MEDIA names; set it"
+            )
+        return MediaStore(folder)
+
+    @property
+    def name(self) -> str:
+        """A short name for the archive: its file's, or its database's."""
+        if self.path is not None:
+            return self.path.name
+        return self.location.rsplit("/", 1)[-1].split("?", 1)[0] or self.location
 
     @staticmethod
     def count_sources(
@@ -70,7 +113,14 @@ class Archive:
         """How many sources the archive at ``path`` records (those of ``ref`` imported at
         ``since`` or later, when given), read without opening it for writing: None when that
         cannot be told (locked, or no archive)."""
-        return sources_in(Path(path), ref, since)
+        target = os.fspath(path)
+        if not is_url(target):
+            return sources_in(Path(target), ref, since)
+        try:
+            with Archive.open(target, create=False) as archive:
+                return archive.store.count_sources(ref, since)
+        except TgscopeError:
+            return None
 
     def __enter__(self) -> Archive:
         return self
@@ -92,12 +142,16 @@ class Archive:
         return index
 
     def _open_index(self) -> SearchIndex:
+        if self.index_path is None:
+            raise StoreError(f"{self.location}: the archive searches by itself, without an index")
         if self._index is None:
             self._index = SearchIndex(self.index_path)
         return self._index
 
-    def _index_for_reading(self) -> SearchIndex:
+    def _index_for_reading(self) -> TextSearch:
         """The search index; while another process writes to it, what it holds so far."""
+        if self._text is not None:
+            return self._text
         index = self._open_index()
         with contextlib.suppress(IndexBusy):
             index.catch_up(self.store)
@@ -148,7 +202,8 @@ class Archive:
         )
         report = ImportReport()
         ends = ("", "-wal", "-shm", "-journal", ".index")
-        own = [self.path.with_name(self.path.name + end).resolve() for end in ends]
+        at = self.path
+        own = [at.with_name(at.name + end).resolve() for end in ends] if at is not None else []
         for raw in paths:
             try:
                 files = expand_path(raw)
@@ -271,7 +326,7 @@ class Archive:
         whenever it is next opened, after a crash too.
         """
         report = report or FileReport(source.ref, source.kind)
-        if defer_index:
+        if defer_index or self._text is not None:  # the store's own search is written with it
             with self.store.transaction():
                 source_pk = self.store.add_source(source)
                 for batch in _batches(items, _BATCH):
@@ -298,6 +353,8 @@ class Archive:
     def flush_index(self) -> int:
         """Index what deferred ingests saved; return how many posts.  While another process
         writes to the index this returns 0: that writer, or the next, catches up instead."""
+        if self._text is not None:
+            return 0
         with contextlib.suppress(IndexBusy):
             return self._open_index().catch_up(self.store)
         return 0
@@ -435,6 +492,8 @@ class Archive:
 
     def reindex(self) -> int:
         """Rebuild the search index from the archive; return the number of posts indexed."""
+        if self._text is not None:
+            return self._text.rebuild(self.store)
         return self._open_index().catch_up(self.store, rebuild=True)
 
     # -- analysis -------------------------------------------------------------------------
@@ -474,7 +533,7 @@ class Archive:
         check_options(threshold, 2)
         post = self.store.get_post(key)
         if post is None:
-            raise OptionError(f"{self.path}: no post with key {key!r}")
+            raise OptionError(f"{self.location}: no post with key {key!r}")
         store: Any = self.store  # the SQLite store's near-copy tables
         self._near_copies(threshold, rebuild=False)
         return trace(store.nearcopies, store.load_posts, post, threshold=threshold)
@@ -572,6 +631,31 @@ class Archive:
         store: Any = self.store
         index = EventIndex(store.events)
         return index.catch_up().posts if index.behind() else 0
+
+    # copying to another archive
+
+    def copy_to(
+        self,
+        target: str | os.PathLike,
+        *,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> CopyReport:
+        """Copy the whole archive into the empty archive at ``target`` (a file or a
+        ``postgresql://`` URL, created when missing), either engine to either: every table
+        with its pks, read in one snapshot (collectors may go on writing here) and written
+        in one transaction there (interrupted, it leaves ``target`` empty).  A SQLite
+        target's search index is built afterwards.  ``progress(table, rows)`` is called
+        after each batch.  Returns a :class:`~tgscope.store.copying.CopyReport`; raises
+        :class:`StoreError` when ``target`` is not empty.  See :mod:`tgscope.store.copying`."""
+        from .store.copying import copy_stores
+
+        source: Any = self.store  # the SQL store's connection is read directly
+        with Archive.open(target) as copy:
+            written: Any = copy.store
+            report = copy_stores(source, written, progress=progress)
+            if copy.path is not None:
+                copy.reindex()
+        return report
 
     # media kept as evidence
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import (  # noqa: F401  (registers the commands)
     analyzing,
     collecting,
+    copying,
     events,
     importing,
     media,

@@ -49,10 +49,12 @@ err_console: Any = _LazyConsole(stderr=True)
 def db_option(command: Callable) -> Callable:
     return click.option(
         "--db",
-        type=click.Path(dir_okay=False),
+        type=str,
         envvar="TGSCOPE_DB",
         default="tgscope.db",
-        help="Archive file (default: $TGSCOPE_DB, else ./tgscope.db).",
+        metavar="FILE|URL",
+        help="Archive file, or a postgresql://user@host/dbname URL"
+        " (default: $TGSCOPE_DB, else ./tgscope.db).",
     )(command)
 
 

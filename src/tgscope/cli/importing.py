@@ -123,10 +123,12 @@ def import_command(
     or not at all, and importing the same file again changes nothing.
     """
     from ..archive import Archive
+    from ..store.pgdb import is_url
 
-    target = Path(db)
-    created = not target.exists()
-    index_created = not target.with_name(target.name + ".index").exists()
+    target = db  # a file, or a postgresql:// URL
+    on_disk = not is_url(db)
+    created = on_disk and not Path(db).exists()
+    index_created = on_disk and not Path(f"{db}.index").exists()
     status = _Status()
     try:
         with Archive.open(target) as archive, _progress(paths) as (advance, show):
@@ -156,7 +158,7 @@ def import_command(
         sys.exit(130)
     finally:
         if created and not status.imported:
-            _remove_empty_archive(target, index_created)
+            _remove_empty_archive(Path(target), index_created)
     if len(report.files) > 1:
         console.print(safe_text(f"total: {report.summary()}"))
     if report.failures:
@@ -226,7 +228,7 @@ def _remove_empty_archive(target: Path, index_created: bool) -> None:
         shutil.rmtree(index, ignore_errors=True)
 
 
-def _sources_in(target: Path, ref: str | None = None, since: str = "") -> int | None:
+def _sources_in(target: str | Path, ref: str | None = None, since: str = "") -> int | None:
     """How many sources the archive records (those of ``ref`` imported at ``since`` or later,
     when given); None when that cannot be told (locked, or no archive)."""
     from ..archive import Archive
@@ -234,7 +236,7 @@ def _sources_in(target: Path, ref: str | None = None, since: str = "") -> int | 
     return Archive.count_sources(target, ref, since)
 
 
-def _saved_since(target: Path, path: Path, started: str) -> bool:
+def _saved_since(target: str, path: Path, started: str) -> bool:
     """Whether ``path``, begun at ``started``, reached the archive (Ctrl-C can come while
     the search index commits, after the archive did)."""
     ref = os.fsencode(path.resolve()).decode("utf-8", "backslashreplace")

@@ -1,4 +1,5 @@
-"""Reading the archive: ``search``, ``show``, ``export``, ``stats`` and ``reindex``."""
+"""Reading the archive: ``search``, ``show``, ``export``, ``stats``, ``reindex`` and
+``migrate``."""
 
 from __future__ import annotations
 
@@ -251,6 +252,28 @@ def reindex(db):
     with Archive.open(db, create=False) as archive:
         count = archive.reindex()
     console.print(f"{count} post(s) indexed")
+
+
+@cli.command()
+@db_option
+@reports_errors
+def migrate(db):
+    """Create the archive, or bring its tables up to this version of tgscope.
+
+    Every command does it when it opens an archive; run it once on a new PostgreSQL
+    database before starting workers on several machines.
+    """
+    from ..archive import Archive
+
+    with Archive.open(db) as archive:
+        was, now = archive.schema_versions()
+        where = archive.location
+    if was == now:
+        console.print(safe_text(f"{where}: schema version {now}, up to date"))
+    elif was == 0:
+        console.print(safe_text(f"{where}: archive created (schema version {now})"))
+    else:
+        console.print(safe_text(f"{where}: schema version {was} → {now}"))
 
 
 def stats_record(summary: Stats) -> dict[str, Any]:

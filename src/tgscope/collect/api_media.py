@@ -71,7 +71,7 @@ def fetch_api_media(
     longer one stops the run with a :class:`FetchError` (what was stored stays stored).
     """
     chosen = checked_types(types)
-    store = MediaStore.beside(archive.path)
+    store = archive.media_files()
     run = _Run(
         client,
         store,

@@ -65,10 +65,10 @@ def fetch_media(
     chosen = checked_types(types)
     low, high = day_bounds(since, until)
     policy = _media_policy(policy or FetchPolicy(), max_size)
-    store = MediaStore.beside(archive.path)
+    store = archive.media_files()
     tables: MediaTables = archive.store.media  # type: ignore[attr-defined]
     if channel is not None and not tables.has_channel(channel):
-        raise OptionError(f"{archive.path}: no channel {channel!r} in the archive")
+        raise OptionError(f"{archive.location}: no channel {channel!r} in the archive")
     with store.fetching():
         store.clean()
         known = _chosen(tables.known(channel=channel, since=low, until=high), chosen)

@@ -108,7 +108,7 @@ def take_in_export(
     if not folder.is_dir():
         folder = folder.parent
     base = folder.resolve()
-    store = MediaStore.beside(archive.path)
+    store = archive.media_files()
     tables: MediaTables = archive.store.media  # type: ignore[attr-defined]
     report = IntakeReport()
     chunks = iter(wanted)

@@ -102,7 +102,16 @@ class ArchiveMedia:
     def __init__(self, archive: Archive):
         store: Any = archive.store
         self.tables: MediaTables = store.media
-        self.files = MediaStore.beside(archive.path)
+        self._archive = archive
+        self._files: MediaStore | None = None
+
+    @property
+    def files(self) -> MediaStore:
+        """The media folder, found when a file is first needed (a PostgreSQL archive may have
+        none set, and still show its posts)."""
+        if self._files is None:
+            self._files = self._archive.media_files()
+        return self._files
 
     # -- what posts carried -------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 The archive, the search index and the collectors talk to a :class:`Store`;
 :class:`~tgscope.store.sqlite.SQLiteStore` is the default (a plain SQLite file, the archive of
-record), composed of one small helper per family of tables.  Another backend (PostgreSQL,
-planned) implements the same protocol without touching the rest.  The store reads each
+record), composed of one small helper per family of tables;
+:class:`~tgscope.store.postgres.PostgresStore` keeps an archive in PostgreSQL, for many
+collectors at once, behind the same protocol.  The store reads each
 source's merge rank (``MERGE_RANK`` in its module) but never its parsers; sources never
 import the store.
 """
@@ -13,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ..record import MEDIA_TYPES, Channel, Post, Reaction
+
+if TYPE_CHECKING:
+    from ..search.query import Hits
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +132,38 @@ class Observation:
     reactions: list[Reaction]
 
 
+class TextSearch(Protocol):
+    """What the archive asks of a full-text search, whichever engine holds the words: the
+    tantivy index (:class:`~tgscope.search.index.SearchIndex`) or the store's own
+    (:class:`~tgscope.search.pg.PgTextSearch`)."""
+
+    def search(
+        self, query: str, filters: PostFilter, *, limit: int = 10, order: str = "relevance",
+        offset: int = 0,
+    ) -> Hits: ...  # fmt: skip
+
+    def channel_counts(
+        self, query: str, filters: PostFilter, *, size: int = 50
+    ) -> dict[str, int]: ...
+
+    def matching_pks(self, query: str, filters: PostFilter) -> set[int]: ...
+
+
+class StoreSearch(TextSearch, Protocol):
+    """The search a store keeps itself, which it can also write again whole."""
+
+    def rebuild(self, store: Store) -> int:
+        """Write every post's words again; returns how many posts."""
+
+
 class Store(Protocol):
     """What the archive needs from a storage backend."""
+
+    #: the schema version the archive had when it was opened (0: it was created then)
+    migrated_from: int
+
+    def text_search(self) -> StoreSearch | None:
+        """The search the store does itself; None: a tantivy index beside the archive does."""
 
     def transaction(self) -> AbstractContextManager[int]:
         """All writes inside happen at once or not at all; yields the write's sequence number."""

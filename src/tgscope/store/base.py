@@ -13,11 +13,20 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..record import Channel, Post
-from . import IndexDoc, Observation, PostFilter, SaveResult, SourceInfo, Stats, SyncState
+from . import (
+    IndexDoc,
+    Observation,
+    PostFilter,
+    SaveResult,
+    SourceInfo,
+    Stats,
+    StoreSearch,
+    SyncState,
+)
 from .channels import ChannelTable
 from .collector import CollectorState
 from .copies import Copies, index_doc
-from .dbapi import Connection
+from .dbapi import Connection, dialect_of
 from .engagement import EngagementQueries
 from .events import EventTables
 from .media import MediaTables
@@ -63,6 +72,10 @@ class SQLStore:
         self.media = MediaTables(db)
         self._seq: int | None = None  # the running write's sequence number
 
+    def text_search(self) -> StoreSearch | None:
+        """The search the store does itself: none here (a tantivy index beside the archive)."""
+        return None
+
     def count_sources(self, ref: str | None = None, since: str = "") -> int:
         """How many sources the archive records (those of ``ref`` imported at ``since`` or
         later, when given)."""
@@ -70,6 +83,19 @@ class SQLStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def archive_id(self) -> str:
+        """A random id made with the archive: ties a search index to this very archive."""
+        query = "SELECT value FROM meta WHERE name = 'archive_id'"
+        row = self.db.execute(query).fetchone()
+        if row is None:  # lost (an archive edited by hand): a new id makes the index rebuild
+            made = dialect_of(self.db).random_id
+            self.db.execute(
+                f"INSERT INTO meta (name, value) VALUES ('archive_id', {made})"
+                " ON CONFLICT (name) DO NOTHING"
+            )
+            row = self.db.execute(query).fetchone()
+        return row[0]
 
     # -- writing --------------------------------------------------------------------------
 
@@ -122,7 +148,7 @@ class SQLStore:
         self, posts: list[Post], existing: dict[str, int], result: SaveResult
     ) -> tuple[list[tuple[int, Post]], dict[int, Post]]:
         """New posts with the pks they get, and posts archived already, each once."""
-        next_pk = self.writer.next_pk() if len(existing) < len(posts) else 0
+        new_pks = iter(self._new_pks(len(posts) - len(existing)))
         added: list[tuple[int, Post]] = []
         added_now: set[str] = set()
         seen_again: dict[int, Post] = {}
@@ -132,13 +158,20 @@ class SQLStore:
                 result.unchanged += 1
             elif pk is None:
                 added_now.add(post.key)
-                added.append((next_pk, post))
+                new_pk = next(new_pks)
+                added.append((new_pk, post))
                 result.added += 1
-                result.changed.append(index_doc(next_pk, post, new=True))
-                next_pk += 1
+                result.changed.append(index_doc(new_pk, post, new=True))
             else:
                 seen_again[pk] = post
         return added, seen_again
+
+    def _new_pks(self, count: int) -> Iterable[int]:
+        """Up to ``count`` pks for new posts, in order (the last pk onwards: a single writer)."""
+        if count <= 0:
+            return ()
+        first = self.writer.next_pk()
+        return range(first, first + count)
 
     def _update_seen(
         self,

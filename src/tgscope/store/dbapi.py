@@ -57,3 +57,10 @@ class SQLiteConnection(sqlite3.Connection):
 def dialect_of(db: Connection) -> Dialect:
     """The dialect of ``db``'s engine (SQLite's when it does not say)."""
     return getattr(db, "dialect", SQLITE)
+
+
+def streamed(db: Connection, sql: str, parameters: Any = (), /) -> Iterable[Any]:
+    """The rows of a query that may be large, without holding them all: SQLite's cursor
+    reads as it goes; PostgreSQL's connection reads through a server-side cursor."""
+    stream = getattr(db, "stream", None)
+    return stream(sql, parameters) if stream is not None else db.execute(sql, parameters)

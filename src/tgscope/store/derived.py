@@ -25,7 +25,9 @@ def derived_write(db: Connection) -> Iterator[int]:
             f" finished): {error}"
         ) from error
     try:
-        row = db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
+        if dialect.derived_lock:
+            db.execute(dialect.derived_lock)
+        row = db.execute(dialect.last_write_query).fetchone()
         yield int(row[0]) if row else 0
         db.execute("COMMIT")
     except BaseException:

@@ -23,6 +23,11 @@ class Dialect:
     begin_write: str
     #: a read transaction: the queries inside see one state of the archive
     begin_read: str
+    #: run after ``begin_write`` by the derived tables' writers (near copies, events, media)
+    #: so that they take turns ("" when beginning the write took the lock already)
+    derived_lock: str
+    #: a query for the archive's last write: every write numbered up to it is committed
+    last_write_query: str
     #: what beginning a write raises when another process holds the writers' lock
     busy_errors: tuple[type[BaseException], ...]
     #: a query giving the archive's file or database name, for messages
@@ -64,6 +69,8 @@ SQLITE = Dialect(
     name="sqlite",
     begin_write="BEGIN IMMEDIATE",
     begin_read="BEGIN",
+    derived_lock="",
+    last_write_query="SELECT value FROM meta WHERE name = 'seq'",
     busy_errors=(sqlite3.OperationalError,),
     location_query="SELECT file FROM pragma_database_list WHERE name = 'main'",
     random_id="lower(hex(randomblob(16)))",
@@ -75,4 +82,31 @@ SQLITE = Dialect(
     like_ci="LIKE",  # SQLite's LIKE ignores ASCII case
     indexed_by_template="{0} INDEXED BY {1}",
     omit_nulls=True,
+)
+
+POSTGRES = Dialect(
+    name="postgresql",
+    begin_write="BEGIN",
+    begin_read="BEGIN ISOLATION LEVEL REPEATABLE READ",
+    derived_lock="SELECT pg_advisory_xact_lock(hashtext('tgscope.derived'))",
+    # the horizon: one less than the oldest transaction still running (store/postgres.py)
+    last_write_query=(
+        "SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) AS bigint) - 1"
+    ),
+    busy_errors=(),  # writers wait for each other's rows, they are never turned away
+    location_query="SELECT current_database()",
+    random_id="md5(random()::text || clock_timestamp()::text)",
+    # the archive's dates are ISO texts tgscope wrote; the session's time zone is UTC
+    epoch_template="CAST(floor(extract(epoch FROM CAST({0} AS timestamptz))) AS bigint)",
+    week_start_template=(
+        "to_char(date_trunc('week', CAST(substr({0}, 1, 10) AS date)), 'YYYY-MM-DD')"
+    ),
+    quarter_hour_template=(
+        "substr({0}, 1, 14) || lpad(CAST(CAST(substr({0}, 15, 2) AS integer) / 15 * 15 AS text),"
+        " 2, '0')"
+    ),
+    json_list_template="coalesce(json_agg({0})::text, '[]')",
+    like_ci="ILIKE",  # under COLLATE "C" it folds ASCII only, like SQLite's LIKE
+    indexed_by_template="{0}",
+    omit_nulls=False,
 )

@@ -45,11 +45,12 @@ class SourceVersions:
             alone = [pk for pk in chunk if not found[pk]]
             if alone:
                 marks = ",".join("?" * len(alone))
+                # per post and kind, latest last: the kind that saw the post last wins
                 for pk, kind, observed_at in self.db.execute(
                     "SELECT observations.post_pk, sources.kind, max(observations.observed_at)"
                     " FROM observations JOIN sources ON sources.pk = observations.source_pk"
                     f" WHERE observations.post_pk IN ({marks})"
-                    " GROUP BY observations.post_pk ORDER BY 1",
+                    " GROUP BY observations.post_pk, sources.kind ORDER BY 1, 3",
                     alone,
                 ):
                     found[pk] = {kind: (observed_at, old[pk])}

@@ -12,7 +12,7 @@ from typing import Any
 from ..dates import day_bounds
 from ..record import Post, Reaction, reaction_label
 from . import IndexDoc, Observation, PostFilter, Stats
-from .dbapi import Connection, dialect_of
+from .dbapi import Connection, dialect_of, streamed
 from .posts import BATCH
 
 _POST_ROW = (
@@ -125,7 +125,8 @@ class PostReader:
         for (pk,) in removed.fetchall():
             yield IndexDoc(pk, "", None, None, [], gone=True)
         tags, types = (self.dialect.json_list("tag"), self.dialect.json_list("type"))
-        cursor = self.db.execute(
+        cursor = streamed(
+            self.db,
             "SELECT posts.pk, posts.text, channels.username, posts.date,"
             f" (SELECT {tags} FROM hashtags WHERE post_pk = posts.pk),"
             f" (SELECT {types} FROM media WHERE post_pk = posts.pk),"

@@ -41,7 +41,7 @@ class SQLiteStore(SQLStore):
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("PRAGMA cache_size = -65536")  # 64 MB: big imports spill less
             db.execute("PRAGMA foreign_keys = ON")
-            migrate(db)
+            self.migrated_from = migrate(db)  # the version the file had
         except (sqlite3.DatabaseError, RuntimeError) as error:
             raise StoreError(f"{self.path}: cannot open archive: {_describe(error)}") from error
         super().__init__(db)
@@ -106,18 +106,6 @@ class SQLiteStore(SQLStore):
         self.fingerprints.forget()
         self.writer.forget()
         self.sources.forget()
-
-    def archive_id(self) -> str:
-        """A random id made with the archive: ties the search index to this very file."""
-        query = "SELECT value FROM meta WHERE name = 'archive_id'"
-        row = self.db.execute(query).fetchone()
-        if row is None:  # lost (an archive edited by hand): a new id makes the index rebuild
-            self.db.execute(
-                f"INSERT INTO meta (name, value) VALUES ('archive_id', {SQLITE.random_id})"
-                " ON CONFLICT (name) DO NOTHING"
-            )
-            row = self.db.execute(query).fetchone()
-        return row[0]
 
     def last_seq(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()

@@ -58,7 +58,7 @@ class ArchiveViews:
 
     def last_seq(self) -> int:
         """The archive's last write: a cache made before it is still good."""
-        row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
+        row = self.db.execute(self.dialect.last_write_query).fetchone()
         return int(row[0]) if row else 0
 
     # -- the overview -----------------------------------------------------------------------
@@ -237,7 +237,7 @@ class ArchiveViews:
             for at, text, entities in self.db.execute(
                 "SELECT replaced_at, text, entities FROM post_versions"
                 " WHERE post_pk = (SELECT pk FROM posts WHERE key = ?)"
-                " ORDER BY replaced_at",
+                " ORDER BY replaced_at, text",  # the primary key's order, on every engine
                 (key,),
             )
         ]

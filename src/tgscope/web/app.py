@@ -239,7 +239,7 @@ def _context(request: Request, archive: WebArchive) -> dict[str, Any]:
     twin = ("/.json" if path == "/" else f"{path}.json") + (
         f"?{request.url.query}" if request.url.query else ""
     )
-    return {"path": path, "twin": twin, "archive_name": archive.path.name}
+    return {"path": path, "twin": twin, "archive_name": archive.name}
 
 
 def _templates() -> Environment:

@@ -1,10 +1,11 @@
-"""The archive as the web app reads it: read-only, one SQLite connection per thread.
+"""The archive as the web app reads it: read-only, one connection per thread.
 
 Nothing here writes: the SQLite file is opened with ``mode=ro`` and the search index with
-:meth:`SearchIndex.read_only`, so a sync or an import may write to the same archive while it
-is served; each request reads the latest committed state.  Aggregates that scan the whole
-archive are cached, and made again in the background when the archive's sequence number
-moves on.
+:meth:`SearchIndex.read_only` (an archive in PostgreSQL is read in read-only transactions, and
+searched through its own ``post_words``), so a sync or an import may write to the same
+archive while it is served; each request reads the latest committed state.  Aggregates that
+scan the whole archive are cached, and made again in the background when the archive's
+sequence number moves on.
 """
 
 from __future__ import annotations
@@ -18,15 +19,21 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import StoreError
 from ..record import Post
 from ..search import SearchIndex
+from ..store import TextSearch
+from ..store.dbapi import Connection
+from ..store.pgdb import is_url, redacted
 from ..store.provenance import SourceVersions
 from ..store.reader import PostReader
 from ..store.schema import SCHEMA_VERSION
 from ..store.views import ArchiveViews
+
+if TYPE_CHECKING:
+    from ..media.files import MediaStore
 
 T = TypeVar("T")
 _CACHED = 512  # values kept, least recently used dropped first (the overview's never)
@@ -36,7 +43,7 @@ log = logging.getLogger("tgscope.web")
 class Reader:
     """What one thread reads through: its connection's posts, views and provenance."""
 
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: Connection):
         self.db = db
         self.posts = PostReader(db)
         self.views = ArchiveViews(db)
@@ -50,11 +57,17 @@ class Reader:
 
 
 class WebArchive:
-    """The archive at ``path``, opened for reading by many threads."""
+    """The archive at ``path`` (a file or a ``postgresql://`` URL), read by many threads."""
 
     def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.index_path = self.path.with_name(self.path.name + ".index")
+        target = os.fspath(path)
+        #: the archive's file; None for an archive in PostgreSQL (``url`` then)
+        self.path = None if is_url(target) else Path(target)
+        self.url = target if self.path is None else None
+        self.location = str(self.path) if self.path is not None else redacted(target)
+        self.index_path = (
+            self.path.with_name(self.path.name + ".index") if self.path is not None else None
+        )
         self._local = threading.local()
         self._cache: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()  # key: (seq, value)
         self._locks: dict[Hashable, threading.Lock] = {}
@@ -64,14 +77,38 @@ class WebArchive:
         self._index: SearchIndex | None = None
         self._index_lock = threading.Lock()
         with self.read() as reader:  # fail now, with one line, if it cannot be read
-            _check_schema(reader.db, self.path)
+            _check_schema(reader.db, self.location)
+
+    @property
+    def name(self) -> str:
+        """The archive's short name (its file's, or its database's), for titles."""
+        if self.path is not None:
+            return self.path.name
+        return self.location.rsplit("/", 1)[-1].split("?", 1)[0]
+
+    def media_files(self) -> MediaStore:
+        """The folder of the media files (see :meth:`tgscope.archive.Archive.media_files`)."""
+        from ..media.files import MediaStore
+
+        if self.path is not None:
+            return MediaStore.beside(self.path)
+        folder = os.environ.get("TGSCOPE_MEDIA")
+        if not folder:
+            raise StoreError(f"{self.location}: no media folder ($TGSCOPE_MEDIA) is set")
+        return MediaStore(folder)
+
+    def _connect(self, *, shared: bool = False) -> Connection:
+        if self.url is not None:
+            return _connect_postgres(self.url)
+        assert self.path is not None
+        return _connect(self.path, shared=shared)
 
     @contextmanager
     def read(self) -> Iterator[Reader]:
         """This thread's reader, in one read transaction."""
         reader = getattr(self._local, "reader", None)
         if reader is None:
-            reader = Reader(_connect(self.path))
+            reader = Reader(self._connect())
             self._local.reader = reader
         with reader.snapshot():
             yield reader
@@ -96,7 +133,7 @@ class WebArchive:
     @contextmanager
     def streaming(self) -> Iterator[Reader]:
         """A reader of its own, for a response streamed over many threads' turns."""
-        db = _connect(self.path, shared=True)
+        db = self._connect(shared=True)
         try:
             with Reader(db).snapshot() as reader:
                 yield reader
@@ -104,8 +141,14 @@ class WebArchive:
             db.close()
 
     @property
-    def index(self) -> SearchIndex:
-        """The search index, opened read-only on first use (StoreError when there is none)."""
+    def index(self) -> SearchIndex | TextSearch:
+        """The search index, opened read-only on first use (StoreError when there is none);
+        for an archive in PostgreSQL, its own search on this thread's connection."""
+        if self.index_path is None:
+            from ..search.pg import PgTextSearch
+
+            with self.read() as reader:
+                return PgTextSearch(reader.db)
         with self._index_lock:
             if self._index is None:
                 self._index = SearchIndex.read_only(self.index_path)
@@ -226,11 +269,24 @@ def _connect(path: Path, *, shared: bool = False) -> sqlite3.Connection:
     return db
 
 
-def _check_schema(db: sqlite3.Connection, path: Path) -> None:
+def _connect_postgres(url: str) -> Connection:
+    """A connection whose transactions are read-only."""
+    from ..store.pgdb import PgConnection
+
+    db = PgConnection(url)
+    db.execute("SET default_transaction_read_only = on")
+    return db
+
+
+def _check_schema(db: Connection, path: str) -> None:
     try:
-        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if isinstance(db, sqlite3.Connection):
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+        else:
+            row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
         db.execute("SELECT 1 FROM posts LIMIT 1").fetchall()
-    except sqlite3.Error as error:
+    except (sqlite3.Error, StoreError) as error:
         raise StoreError(f"{path}: cannot read archive: {error}") from error
     if version != SCHEMA_VERSION:
         raise StoreError(

@@ -16,6 +16,7 @@ computed; an image not hashed yet is hashed here, in memory, to find its look-al
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -28,6 +29,7 @@ from starlette.responses import FileResponse, Response
 from ..media import images
 from ..media.files import MediaStore
 from ..media.kept import Carrier, ImageGroup
+from ..store.dbapi import dialect_of
 from ..store.media import FileRow, MediaTables, Medium
 from .data import Reader, WebArchive
 from .params import Page, int_param, not_found
@@ -59,7 +61,7 @@ def file_response(archive: WebArchive, sha256: str, headers: Headers) -> Respons
         raise not_found(f"no stored file {sha256[:80]!r} (a file is named by its SHA-256)")
     with archive.read() as reader:
         row = MediaTables(reader.db).file(sha256)
-    path = MediaStore.beside(archive.path).path_of(sha256)
+    path = archive.media_files().path_of(sha256)
     if row is None or not path.is_file():
         raise not_found(f"no stored file {sha256} in this archive")
     etag = f'"{sha256}"'
@@ -103,13 +105,22 @@ def media_of(reader: Reader, keys: Iterable[str]) -> dict[str, list[dict[str, An
     }
 
 
-def _store_of(reader: Reader) -> MediaStore:
+def _store_of(reader: Reader) -> MediaStore | None:
+    """The media folder of the archive ``reader`` reads: beside its file, or for an archive in
+    PostgreSQL the one ``$TGSCOPE_MEDIA`` names (None: none is set)."""
+    if dialect_of(reader.db).name != "sqlite":
+        folder = os.environ.get("TGSCOPE_MEDIA")
+        return MediaStore(folder) if folder else None
     (_, _, path) = reader.db.execute("PRAGMA database_list").fetchone()
     return MediaStore.beside(path)
 
 
-def _as_found(medium: Medium, store: MediaStore) -> Medium:
-    if medium.status == "stored" and medium.sha256 and not store.has(medium.sha256):
+def _as_found(medium: Medium, store: MediaStore | None) -> Medium:
+    if (
+        medium.status == "stored"
+        and medium.sha256
+        and (store is None or not store.has(medium.sha256))
+    ):
         return replace(medium, status="file_missing")
     return medium
 
@@ -211,7 +222,7 @@ def _similar(
     hashes = tables.image_hashes()
     mine = next((images.ImageHashes(p, d) for s, p, d in hashes if s == sha256), None)
     if mine is None:  # not hashed yet (the app writes nothing): hashed here, in memory
-        mine = images.image_hashes(MediaStore.beside(archive.path).path_of(sha256))
+        mine = images.image_hashes(archive.media_files().path_of(sha256))
     if mine is None:
         return [], False
     found = images.similar_to(mine, [row for row in hashes if row[0] != sha256])[:limit]

@@ -16,7 +16,7 @@ def overview(archive: WebArchive) -> Page:
     names = [row.username for row in channels]
     weeks = list(weekly)
     data = {
-        "archive": archive.path.name,
+        "archive": archive.name,
         "totals": totals,
         "channels": [asdict(row) for row in channels],
         "weekly": {
@@ -24,4 +24,4 @@ def overview(archive: WebArchive) -> Page:
             "series": {name: [weekly[week].get(name, 0) for week in weeks] for name in names},
         },
     }
-    return Page("overview.html", data, title=archive.path.name)
+    return Page("overview.html", data, title=archive.name)

@@ -13,7 +13,7 @@ from ..errors import QueryError, StoreError
 from ..exports import CSV_COLUMNS, csv_row, guard_formula
 from ..search import SearchIndex
 from ..snippets import snippet
-from ..store import MEDIA_FILTERS, PostFilter
+from ..store import MEDIA_FILTERS, PostFilter, TextSearch
 from ..store.views import ArchiveViews
 from .data import WebArchive
 from .media import media_of
@@ -113,7 +113,9 @@ def search_page(archive: WebArchive, params: Mapping[str, str]) -> Page:
         undated = 0
         if request.filters.since or request.filters.until:
             undated = reader.posts.count_undated(request.filters)
-        behind = reader.views.last_seq() - index.written_up_to()
+        # the store's own search is written with the posts: never behind
+        held = index.written_up_to() if isinstance(index, SearchIndex) else None
+        behind = reader.views.last_seq() - held if held is not None else 0
         channels = archive.cached("names", reader, ArchiveViews.channel_names)
         quotes = archive.reply_quotes(reader, posts.values())
         media = media_of(reader, [post.key for post in posts.values()])
@@ -188,7 +190,7 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def search_index(archive: WebArchive) -> SearchIndex:
+def search_index(archive: WebArchive) -> SearchIndex | TextSearch:
     """The archive's search index, or a 503 saying why there is none."""
     try:
         return archive.index

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import OptionError, StoreError, TgscopeError
+from ..store.pgdb import is_url, redacted
 
 
 def is_loopback(host: str) -> bool:
@@ -30,15 +31,16 @@ def prepare(db: str | os.PathLike, say: Callable[[str], None]) -> None:
     reads).  An archive that cannot be written to is served as it is."""
     from ..archive import Archive
 
-    path = Path(db)
-    if not path.is_file():
-        raise StoreError(f"{path}: no archive here (create one with tgscope import)")
+    target = os.fspath(db)
+    if not is_url(target) and not Path(target).is_file():
+        raise StoreError(f"{target}: no archive here (create one with tgscope import)")
     try:
-        with Archive.open(path, create=False) as archive:
+        with Archive.open(target, create=False) as archive:
             archive.flush_index()
             archive.update_near_copies()
             archive.update_events()
-            archive.media.update_hashes()
+            if archive.path is not None or os.environ.get("TGSCOPE_MEDIA"):
+                archive.media.update_hashes()
     except TgscopeError as error:
         say(f"warning: {error}; serving the archive as it is")
 
@@ -69,13 +71,14 @@ def serve(
         )
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
-    say(f"Serving {db} at {url} (read-only; Ctrl+C stops)")
+    shown_db = redacted(os.fspath(db)) if is_url(os.fspath(db)) else db
+    say(f"Serving {shown_db} at {url} (read-only; Ctrl+C stops)")
     if open_browser:
         threading.Timer(1.0, lambda: _open(url)).start()
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return
-    os.environ[DB_VARIABLE] = str(Path(db).resolve())
+    os.environ[DB_VARIABLE] = os.fspath(db) if is_url(os.fspath(db)) else str(Path(db).resolve())
     config = uvicorn.Config(
         "tgscope.web.app:app_from_environment",
         factory=True,

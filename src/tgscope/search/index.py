@@ -1,15 +1,9 @@
-"""Full-text search: a tantivy index beside the SQLite file.
+"""The tantivy index beside the SQLite file (``<archive>.index/``).
 
 Why tantivy and not SQLite FTS5: measured on 1M posts, FTS5's bm25 top-10 for a
 term in 50k-300k posts takes ~1.8 s at p95, tantivy ~6.5 ms (bench/bench_search.py
 repeats the comparison).  The SQLite file stays the archive of record; the index
 is derived from it and ``tgscope reindex`` rebuilds it.
-
-Word forms: tantivy's Python binding takes no tokenizer written in Python, so each post's
-text is turned into tokens here (:mod:`tgscope.words`: Russian by dictionary lemma, names
-apart, the rest by Snowball) and indexed, joined by spaces, in the ``words`` field, which
-tantivy only splits at spaces.  Queries pass through the same functions, and snippets are cut
-here from the archive's text, highlighting every word whose token the query matched.
 
 Consistency: every write to the archive carries a sequence number; the index records
 the last one it holds in ``state.json``, and catches up from the store when behind
@@ -21,23 +15,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import tantivy
 
-from .dates import day_bounds, to_epoch
-from .errors import QueryError, StoreError
-from .store import IndexDoc, PostFilter, Store, fold_hashtag
-from .words import (
-    MAX_WORD,
-    WORD,
-    index_text,
-    query_tokens,
-)
+from .. import search as package
+from ..dates import day_bounds, to_epoch
+from ..errors import QueryError, StoreError
+from ..store import IndexDoc, PostFilter, Store, fold_hashtag
+from ..words import index_text
+from .query import Clause, Hit, Hits, ParsedQuery, parse_query
 
 INDEX_FORMAT = (
     3  # 3: media, forwarded, channel facets; 2: lemmas in "words" (1: double Snowball in "text")
@@ -81,19 +70,6 @@ def make_document(doc: IndexDoc) -> tantivy.Document:
 
 class IndexBusy(StoreError):
     """Another process is writing to the search index."""
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    pk: int
-    score: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Hits:
-    total: int
-    hits: list[Hit]
-    terms: frozenset[str] = field(default_factory=frozenset)  # tokens to highlight: snippet()
 
 
 class SearchIndex:
@@ -187,7 +163,7 @@ class SearchIndex:
                 if not doc.new:
                     writer.delete_documents_by_term("pk", doc.pk)
                 if not doc.gone:
-                    writer.add_document(make_document(doc))
+                    writer.add_document(package.make_document(doc))
         except (OSError, ValueError) as error:  # tantivy's errors: a full disk, say
             raise StoreError(f"{self.path}: cannot write the search index: {error}") from error
 
@@ -274,7 +250,7 @@ class SearchIndex:
         musts, terms = [], frozenset[str]()
         if query.strip():
             parsed = parse_query(query)
-            musts.append(parsed.to_tantivy(self.schema))
+            musts.append(tantivy_query(self.schema, parsed))
             terms = parsed.terms
         if filters.channel:
             musts.append(tantivy.Query.term_query(self.schema, "channel", filters.channel))
@@ -366,99 +342,31 @@ def _count(result: tantivy.SearchResult) -> int:
     return result.count or 0  # type: ignore[attr-defined]
 
 
-# -- the query language ---------------------------------------------------------------------
-
-_QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_OR, _AND = "OR", "AND"
+# -- the query language as tantivy queries --------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Clause:
-    """A word or a "phrase" of the query, as tokens: each word any of its alternatives."""
-
-    words: tuple[tuple[str, ...], ...]
-    excluded: bool = False
-
-    def to_tantivy(self, schema: tantivy.Schema) -> tantivy.Query:
-        if len(self.words) == 1:
-            return _any_term(schema, self.words[0])
-        if all(len(choices) == 1 for choices in self.words):
-            return tantivy.Query.phrase_query(schema, "words", [c[0] for c in self.words])
-        # tokens hold letters, digits and "_" only: nothing to escape in the pattern
-        patterns: list[str | tuple[int, str]] = ["|".join(c) for c in self.words]
-        return tantivy.Query.regex_phrase_query(schema, "words", patterns)
+def clause_query(schema: tantivy.Schema, clause: Clause) -> tantivy.Query:
+    """A word (any of its alternatives) or a phrase, as a tantivy query."""
+    if len(clause.words) == 1:
+        return _any_term(schema, clause.words[0])
+    if all(len(choices) == 1 for choices in clause.words):
+        return tantivy.Query.phrase_query(schema, "words", [c[0] for c in clause.words])
+    # tokens hold letters, digits and "_" only: nothing to escape in the pattern
+    patterns: list[str | tuple[int, str]] = ["|".join(c) for c in clause.words]
+    return tantivy.Query.regex_phrase_query(schema, "words", patterns)
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedQuery:
-    """All of ``groups`` must match; a group matches when any of its clauses does (``OR``)."""
-
-    groups: tuple[tuple[Clause, ...], ...]
-
-    @property
-    def terms(self) -> frozenset[str]:
-        return frozenset(
-            token
-            for group in self.groups
-            for clause in group
-            if not clause.excluded
-            for choices in clause.words
-            for token in choices
-        )
-
-    def to_tantivy(self, schema: tantivy.Schema) -> tantivy.Query:
-        parts = []
-        for group in self.groups:
-            if len(group) == 1 and group[0].excluded:
-                parts.append((tantivy.Occur.MustNot, group[0].to_tantivy(schema)))
-            else:
-                parts.append((tantivy.Occur.Must, _any_clause(schema, group)))
-        if len(parts) == 1 and parts[0][0] == tantivy.Occur.Must:
-            return parts[0][1]
-        return tantivy.Query.boolean_query(parts)
-
-
-def parse_query(query: str) -> ParsedQuery:
-    """Read the user's query: words (all must match), ``"a phrase"``, ``OR`` between two words
-    or phrases (either may match) and ``-excluded``.  Anything else is text, so ``Lavrov's``,
-    ``G20:`` or ``12:00`` search for what they say instead of being read as syntax.
-
-    Raises :class:`QueryError` for a query with nothing to search for: only exclusions, or
-    only punctuation and operators (``(``, ``*``, ``OR OR``), which would otherwise match all.
-    """
-    groups: list[list[Clause]] = []
-    joined = False  # the previous part was OR: the next clause joins the last group
-    for match in _QUERY_PART.finditer(query):
-        part = _read_part(match)
-        if isinstance(part, str):  # OR, AND
-            joined = part == _OR and bool(groups)
-            continue
-        if part is None:
-            continue
-        if joined:
-            groups[-1].append(part)
+def tantivy_query(schema: tantivy.Schema, parsed: ParsedQuery) -> tantivy.Query:
+    """The whole query: every group must match (an excluded lone clause must not)."""
+    parts = []
+    for group in parsed.groups:
+        if len(group) == 1 and group[0].excluded:
+            parts.append((tantivy.Occur.MustNot, clause_query(schema, group[0])))
         else:
-            groups.append([part])
-        joined = False
-    if not groups:
-        raise QueryError(
-            f"query {query!r} has no words to search for: punctuation, emoji and operators alone"
-            " match nothing (an empty query lists every post)"
-        )
-    if all(len(group) == 1 and group[0].excluded for group in groups):
-        raise QueryError(f"query {query!r} only excludes: add a word to search for")
-    return ParsedQuery(tuple(map(tuple, groups)))
-
-
-def _read_part(match: re.Match[str]) -> Clause | str | None:
-    """One part of the query: a clause, an operator, or None (nothing to search for)."""
-    minus, phrase, word = match.groups()
-    if word in (_OR, _AND):
-        return word
-    if word is not None:
-        minus, phrase = ("-", word[1:]) if word.startswith("-") else ("", word)
-    tokens = tuple(query_tokens(w) for w in WORD.findall(phrase) if len(w) <= MAX_WORD)
-    return Clause(tokens, excluded=bool(minus)) if tokens else None
+            parts.append((tantivy.Occur.Must, _any_clause(schema, group)))
+    if len(parts) == 1 and parts[0][0] == tantivy.Occur.Must:
+        return parts[0][1]
+    return tantivy.Query.boolean_query(parts)
 
 
 def _any_term(schema: tantivy.Schema, tokens: tuple[str, ...]) -> tantivy.Query:
@@ -472,7 +380,7 @@ def _any_clause(schema: tantivy.Schema, group: tuple[Clause, ...]) -> tantivy.Qu
     """Any of the clauses; an excluded one matches the posts without it (``a OR -b``)."""
     queries = []
     for clause in group:
-        query = clause.to_tantivy(schema)
+        query = clause_query(schema, clause)
         if clause.excluded:
             query = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, query)]
@@ -484,11 +392,14 @@ def _any_clause(schema: tantivy.Schema, group: tuple[Clause, ...]) -> tantivy.Qu
 
 
 def _open_tantivy(path: Path) -> tantivy.Index:
+    """The index at ``path``.  The schema, the analyzer and (in :meth:`SearchIndex.stage`)
+    the documents are made by the functions of the package ``tgscope.search``, looked up
+    there at each call: bench/bench_import.py swaps them for the layout before format 2."""
     try:
-        index = tantivy.Index(build_schema(), path=str(path))
+        index = tantivy.Index(package.build_schema(), path=str(path))
     except OSError as error:
         raise StoreError(f"{path}: cannot open the search index: {error}") from error
-    index.register_tokenizer(TOKENIZER, words_analyzer())
+    index.register_tokenizer(TOKENIZER, package.words_analyzer())
     return index
 
 

@@ -1,0 +1,184 @@
+"""Scale-out benchmark (issue 13): the same work on SQLite and on PostgreSQL, side by side.
+
+    python bench/bench_scale.py [--posts 1000000] [--batch 10000] [--queries 40] [--pg URL]
+
+Without ``--pg`` a throwaway PostgreSQL server is started on a free loopback port (Debian's
+``postgresql``, as the tests start it: ``initdb`` in a temporary folder, ``fsync=off``), and
+removed at the end.  Prints:
+
+1. **import**: ``--posts`` generated posts (bench/gen.py, the same seed as bench_search)
+   ingested through ``Archive.ingest`` in batches of ``--batch`` (one transaction each, as a
+   sync's pages or a folder's files are), into a SQLite file and its tantivy index, and into a
+   PostgreSQL database with its ``post_words``: seconds, posts/s, and what each takes on disk.
+2. **search**: query classes (rare/mid/common terms in both languages, by relevance and by date,
+   with a channel or date filter, two terms, a phrase, OR, exclusion) through
+   ``Archive.search``: p50/p95 per engine, and whether both found the same number of posts.
+
+The other side-by-side figures of the issue (three workers against one on the loopback fault
+server; near-duplicates on one process against a Dask LocalCluster) are added with the worker
+queue and the Dask jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from itertools import islice
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
+
+from bench_search import percentiles
+from gen import CHANNELS, RARE_WORDS, PostGenerator
+
+from tgscope.archive import Archive
+from tgscope.store import SourceInfo
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def ingest(target: str, count: int, batch: int) -> float:
+    """Ingest ``count`` generated posts, ``batch`` per transaction; the seconds it took."""
+    records = PostGenerator(seed=11).records(count)
+    start = time.perf_counter()
+    with Archive.open(target) as archive:
+        for number in range(0, count, batch):
+            chunk = list(islice(records, batch))
+            source = SourceInfo(
+                "bench", f"generated:{count}:{number}", "0" * 64, "2026-11-28T00:00:00+00:00"
+            )
+            report = archive.ingest(chunk, source)
+            assert report.added == len(chunk), report
+        archive.flush_index()
+    return time.perf_counter() - start
+
+
+def sqlite_size(db: Path) -> tuple[int, int]:
+    """Bytes of the SQLite file (with its WAL) and of its index folder."""
+    files = [db, db.with_name(db.name + "-wal")]
+    index = db.with_name(db.name + ".index")
+    return (
+        sum(f.stat().st_size for f in files if f.exists()),
+        sum(f.stat().st_size for f in index.rglob("*") if f.is_file()),
+    )
+
+
+def pg_size(url: str) -> tuple[int, int]:
+    """Bytes of the whole database, and of ``post_words`` with its GIN index."""
+    with Archive.open(url, create=False) as archive:
+        db = archive.store.db
+        db.execute("VACUUM ANALYZE post_words")
+        (whole,) = db.execute("SELECT pg_database_size(current_database())").fetchone()
+        (words,) = db.execute("SELECT pg_total_relation_size('post_words')").fetchone()
+    return whole, words
+
+
+def query_classes() -> list[tuple[str, str, dict]]:
+    """(name, query, options): terms of every frequency band the generator makes."""
+    generator = PostGenerator(seed=11)
+    en, ru = sorted(generator.en), sorted(generator.ru)
+    common_en, mid_en, common_ru, mid_ru = en[0], en[len(en) // 2], ru[0], ru[len(ru) // 2]
+    classes = [
+        ("rare-en", RARE_WORDS[0], {}),
+        ("rare-ru", RARE_WORDS[1], {}),
+        ("mid-en", mid_en, {}),
+        ("mid-ru", mid_ru, {}),
+        ("common-en", common_en, {}),
+        ("common-ru", common_ru, {}),
+        ("common-en by date", common_en, {"order": "newest"}),
+        ("mid-ru by date", mid_ru, {"order": "newest"}),
+        ("common-en + channel", common_en, {"channel": CHANNELS[3]}),
+        ("mid-ru + date range", mid_ru, {"since": "2020-03-01", "until": "2020-06-30"}),
+        ("two terms en", f"{mid_en} {common_en}", {}),
+        ("phrase ru", f'"{common_ru} {mid_ru}"', {}),
+        ("a OR b", f"{RARE_WORDS[0]} OR {RARE_WORDS[2]}", {}),
+        ("a -b", f"{mid_en} -{common_en}", {}),
+    ]
+    return classes
+
+
+@contextmanager
+def postgres(url: str | None) -> Iterator[str]:
+    """A database for the benchmark: ``url``'s, or one on a throwaway local server."""
+    if url:
+        yield url
+        return
+    import psycopg
+
+    from tests.pg import running_server
+
+    with running_server() as server:
+        with psycopg.connect(server.dsn, autocommit=True) as admin:
+            admin.execute("CREATE DATABASE bench")
+        yield server.dsn.rsplit("/", 1)[0] + "/bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=40, help="runs of each query class")
+    parser.add_argument("--pg", help="a postgresql:// URL of an empty database")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    sqlite_db = OUT / f"scale-{args.posts}.db"
+    for leftover in [sqlite_db, *sqlite_db.parent.glob(f"{sqlite_db.name}*")]:
+        if leftover.is_dir():
+            import shutil
+
+            shutil.rmtree(leftover)
+        elif leftover.exists():
+            leftover.unlink()
+    with ExitStack() as stack:
+        pg_url = stack.enter_context(postgres(args.pg))
+        print(f"import of {args.posts:,} generated posts, {args.batch:,} per transaction")
+        header = (
+            f"{'engine':<12} {'seconds':>9} {'posts/s':>9} {'archive MB':>11} {'search MB':>10}"
+        )
+        print(header)
+        print("-" * len(header))
+        seconds = ingest(str(sqlite_db), args.posts, args.batch)
+        data, index = sqlite_size(sqlite_db)
+        print(
+            f"{'SQLite':<12} {seconds:>9.1f} {args.posts / seconds:>9,.0f}"
+            f" {data / 1e6:>11,.0f} {index / 1e6:>10,.0f}"
+        )
+        seconds = ingest(pg_url, args.posts, args.batch)
+        whole, words = pg_size(pg_url)
+        print(
+            f"{'PostgreSQL':<12} {seconds:>9.1f} {args.posts / seconds:>9,.0f}"
+            f" {whole / 1e6:>11,.0f} {words / 1e6:>10,.0f}"
+        )
+        print("(SQLite: the file and its tantivy folder; PostgreSQL: the whole database, and")
+        print(" post_words with its GIN index, which is part of it)")
+        search_table(str(sqlite_db), pg_url, args.queries)
+
+
+def search_table(sqlite_db: str, pg_url: str, repeats: int) -> None:
+    print(f"\nsearch through Archive.search (top 10, snippets), {repeats} runs per class")
+    header = (
+        f"{'class':<22} {'matches':>9} {'tantivy p50':>12} {'p95':>7}"
+        f" {'PG p50':>8} {'p95':>8} {'p95 ×':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    with Archive.open(sqlite_db, create=False) as lite, Archive.open(pg_url, create=False) as pg:
+        for name, query, options in query_classes():
+            found = lite.search(query, **options).total
+            pg_found = pg.search(query, **options).total
+            t50, t95 = percentiles(lambda q=query, o=options: lite.search(q, **o), repeats)
+            p50, p95 = percentiles(lambda q=query, o=options: pg.search(q, **o), repeats)
+            same = "" if found == pg_found else f" (PG found {pg_found:,})"
+            print(
+                f"{name:<22} {found:>9,} {t50:>12.1f} {t95:>7.1f} {p50:>8.1f} {p95:>8.1f}"
+                f" {p95 / t95:>6.1f}×{same}"
+            )
+
+
+if __name__ == "__main__":
+    main()
