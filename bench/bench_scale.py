@@ -14,14 +14,21 @@ removed at the end.  Prints:
    with a channel or date filter, two terms, a phrase, OR, exclusion) through
    ``Archive.search``: p50/p95 per engine, and whether both found the same number of posts.
 
-The other side-by-side figures of the issue (three workers against one on the loopback fault
-server; near-duplicates on one process against a Dask LocalCluster) are added with the worker
-queue and the Dask jobs.
+3. **workers**: ``--channels`` channels (60-200 posts each) served by the loopback replay
+   server of the tests, with faults (5 %: 429, 500, resets, cut pages, slow answers) and
+   ``--latency`` seconds per answer (a network's), synced into a new PostgreSQL database by
+   one ``tgscope worker`` process, then by three at once: seconds, pages/s, and whether every
+   post is stored once.  All workers share one politeness budget of ``--delay`` seconds per
+   request: it bounds what more workers can gain.
+
+The last figure of the issue (near-duplicates on one process against a Dask LocalCluster) is
+added with the Dask jobs.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -124,6 +131,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=40, help="runs of each query class")
     parser.add_argument("--pg", help="a postgresql:// URL of an empty database")
+    parser.add_argument("--channels", type=int, default=30, help="channels the workers sync")
+    parser.add_argument("--latency", type=float, default=0.03, help="seconds per answer")
+    parser.add_argument("--delay", type=float, default=0.02, help="the workers' budget gap")
+    parser.add_argument("--skip-import", action="store_true", help="only the workers' table")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sqlite_db = OUT / f"scale-{args.posts}.db"
@@ -136,6 +147,9 @@ def main() -> None:
             leftover.unlink()
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgres(args.pg))
+        if args.skip_import:
+            workers_table(pg_url, args.channels, args.latency, args.delay)
+            return
         print(f"import of {args.posts:,} generated posts, {args.batch:,} per transaction")
         header = (
             f"{'engine':<12} {'seconds':>9} {'posts/s':>9} {'archive MB':>11} {'search MB':>10}"
@@ -157,6 +171,7 @@ def main() -> None:
         print("(SQLite: the file and its tantivy folder; PostgreSQL: the whole database, and")
         print(" post_words with its GIN index, which is part of it)")
         search_table(str(sqlite_db), pg_url, args.queries)
+        workers_table(pg_url, args.channels, args.latency, args.delay)
 
 
 def search_table(sqlite_db: str, pg_url: str, repeats: int) -> None:
@@ -178,6 +193,61 @@ def search_table(sqlite_db: str, pg_url: str, repeats: int) -> None:
                 f"{name:<22} {found:>9,} {t50:>12.1f} {t95:>7.1f} {p50:>8.1f} {p95:>8.1f}"
                 f" {p95 / t95:>6.1f}×{same}"
             )
+
+
+def workers_table(pg_url: str, channels: int, latency: float, delay: float) -> None:
+    """One worker, then three, syncing the same channels from the loopback fault server."""
+    from tests.replay_server import Channel, ReplayServer
+
+    site = [Channel(f"chan{n:03d}", 60 + (n * 47) % 141) for n in range(channels)]
+    posts = sum(len(channel.posts) for channel in site)
+    print(
+        f"\n{channels} channels, {posts:,} posts, from the loopback server ({latency * 1000:.0f} ms"
+        f" an answer, 5 % faults); one budget of {delay * 1000:.0f} ms a request"
+    )
+    header = f"{'workers':<8} {'seconds':>8} {'requests':>9} {'req/s':>7} {'posts once':>11}"
+    print(header)
+    print("-" * len(header))
+    for count in (1, 3):
+        url = _new_database(pg_url, f"workers{count}")
+        faults = ("429", "500", "reset", "truncated", "slow")
+        with ReplayServer(
+            site, fault_rate=0.05, seed=7, latency=latency, fault_kinds=faults
+        ) as server:
+            with Archive.open(url) as archive:
+                from tgscope.collect.worker import watch
+
+                watch(archive, [channel.name for channel in site], 3600)
+            start = time.perf_counter()
+            command = [sys.executable, "-m", "tgscope", "worker", "--db", url, "--base-url",
+                       server.url, "--delay", str(delay), "--poll", "0.2", "--exit-when-idle",
+                       "--max-wait", "2"]  # fmt: skip
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            processes = [
+                subprocess.Popen([*command, "--name", f"w{n}"], **quiet) for n in range(count)
+            ]
+            codes = [process.wait() for process in processes]
+            seconds = time.perf_counter() - start
+            requests = len(server.requests)
+        with Archive.open(url, create=False) as archive:
+            db = archive.store.db
+            (stored,) = db.execute("SELECT count(*) FROM posts").fetchone()
+            (keys,) = db.execute("SELECT count(DISTINCT key) FROM posts").fetchone()
+        once = "yes" if stored == keys == posts and codes == [0] * count else f"NO ({stored:,})"
+        print(f"{count:<8} {seconds:>8.1f} {requests:>9,} {requests / seconds:>7.1f} {once:>11}")
+    print(
+        f"(the budget allows at most {1 / delay:.0f} requests/s to the host, whatever the workers)"
+    )
+
+
+def _new_database(pg_url: str, name: str) -> str:
+    import psycopg
+
+    base = pg_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"
 
 
 if __name__ == "__main__":

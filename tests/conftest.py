@@ -63,8 +63,10 @@ def pg_url(pg_server) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
-def archive_db(request, tmp_path: Path) -> str:
-    """An archive to write to, on each engine: a SQLite file's path, or a PostgreSQL URL."""
+def archive_db(request, tmp_path: Path, monkeypatch) -> str:
+    """An archive to write to, on each engine: a SQLite file's path, or a PostgreSQL URL (its
+    media folder in ``$TGSCOPE_MEDIA``, as a file's is beside it)."""
     if request.param == "sqlite":
         return str(tmp_path / "archive.db")
+    monkeypatch.setenv("TGSCOPE_MEDIA", str(tmp_path / "archive.media"))
     return request.getfixturevalue("pg_url")

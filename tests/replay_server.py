@@ -101,6 +101,7 @@ class ReplayServer:
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.requests: list[str] = []
+        self.times: list[float] = []  # when each request came (time.monotonic)
         self.faults: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -142,6 +143,7 @@ class ReplayServer:
             def _answer(self) -> None:
                 parts = urlsplit(self.path)
                 outer.requests.append(self.path)
+                outer.times.append(time.monotonic())
                 name = parts.path.removeprefix("/s/")
                 if not parts.path.startswith("/s/"):
                     return self._send(200, "<html><body>Channel without a preview</body></html>")

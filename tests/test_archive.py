@@ -12,27 +12,20 @@ from tgscope.archive import Archive
 from tgscope.errors import OptionError, ParseError, SourceError, StoreError, UnknownFormat
 from tgscope.record import Post
 
+from .engine_sql import rows, table_counts
 from .helpers import POSTS, post, source
 
 
-def table_counts(db_path) -> dict[str, int]:
-    db = sqlite3.connect(db_path)
-    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    counts = {name: db.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
-    db.close()
-    return counts
-
-
-def test_seed_imported_twice_adds_nothing(db_path, seed_path):
-    with Archive.open(db_path) as archive:
+def test_seed_imported_twice_adds_nothing(archive_db, seed_path):
+    with Archive.open(archive_db) as archive:
         first = archive.import_paths([seed_path], channel="china_embassy")
-    before = table_counts(db_path)
-    with Archive.open(db_path) as archive:
+    before = table_counts(archive_db)
+    with Archive.open(archive_db) as archive:
         second = archive.import_paths([seed_path], channel="china_embassy")
         posts = list(archive.posts())
     assert (first.total("added"), first.total("unchanged")) == (5, 0)
     assert (second.total("added"), second.total("updated"), second.total("unchanged")) == (0, 0, 5)
-    assert table_counts(db_path) == before
+    assert table_counts(archive_db) == before
     assert before["posts"] == 5 and before["observations"] == 5 and before["sources"] == 1
     assert before["reactions"] == 2 + 2 + 4 + 3 + 4
     assert [p.text.split(" ", 3)[1:3] for p in posts] == [
@@ -44,12 +37,12 @@ def test_seed_imported_twice_adds_nothing(db_path, seed_path):
     ]
 
 
-def test_stored_record_equals_parsed_record_plus_provenance(db_path, seed_path):
+def test_stored_record_equals_parsed_record_plus_provenance(archive_db, seed_path):
     from tgscope.sources.textdump import parse_textdump
 
     with seed_path.open(encoding="utf-8") as lines:
         parsed = [p for p in parse_textdump(lines, channel="china_embassy")]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_paths([seed_path], channel="china_embassy")
         stored = list(archive.posts())
     assert len(stored) == 5
@@ -61,33 +54,30 @@ def test_stored_record_equals_parsed_record_plus_provenance(db_path, seed_path):
 
 
 def test_changed_copy_of_a_dump_updates_reactions_and_adds_an_observation(
-    db_path, tmp_path, seed_path
+    archive_db, tmp_path, seed_path
 ):
     later = tmp_path / "later.txt"
     later.write_text(seed_path.read_text(encoding="utf-8").replace("👍16❤3", "👍20❤4"), "utf-8")
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_paths([seed_path], channel="china_embassy")
         report = archive.import_paths([later], channel="china_embassy")
         first = next(archive.posts())
     assert (report.total("added"), report.total("updated"), report.total("unchanged")) == (0, 1, 4)
     assert first.reactions == [{"emoji": "👍", "count": 20}, {"emoji": "❤", "count": 4}]
     assert [s["ref"] for s in first.sources] == [str(seed_path.resolve()), str(later.resolve())]
-    db = sqlite3.connect(db_path)
-    history = db.execute(
-        "SELECT reactions FROM observations WHERE post_pk = 1 ORDER BY pk"
-    ).fetchall()
+    history = rows(archive_db, "SELECT reactions FROM observations WHERE post_pk = 1 ORDER BY pk")
     assert [row[0] for row in history] == [
         '[{"emoji": "👍", "count": 16}, {"emoji": "❤", "count": 3}]',
         '[{"emoji": "👍", "count": 20}, {"emoji": "❤", "count": 4}]',
     ]
 
 
-def test_folder_import_takes_every_file(db_path, tmp_path, seed_path):
+def test_folder_import_takes_every_file(archive_db, tmp_path, seed_path):
     folder = tmp_path / "dumps"
     folder.mkdir()
     (folder / "a.txt").write_text(seed_path.read_text("utf-8"), "utf-8")
     (folder / "b.txt").write_text("Forwarded from X\nOnly post\n👍1\n", "utf-8")
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         report = archive.import_paths([folder])
     assert [(f.path.rsplit("/", 1)[1], f.added) for f in report.files] == [
         ("a.txt", 5),
@@ -106,29 +96,29 @@ def test_folder_import_takes_every_file(db_path, tmp_path, seed_path):
     ],
 )
 def test_bad_files_leave_the_archive_as_it_was(
-    db_path, tmp_path, seed_path, content, error, message
+    archive_db, tmp_path, seed_path, content, error, message
 ):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_paths([seed_path])
-        before = table_counts(db_path)
+        before = table_counts(archive_db)
         with pytest.raises(error, match=message) as caught:
             archive.import_file(bad)
         report = archive.import_paths([bad])
     assert str(bad) in str(caught.value)
     assert "\n" not in str(caught.value)
     assert [(f.path, f.error) for f in report.failures] == [(str(bad), str(caught.value))]
-    assert table_counts(db_path) == before
+    assert table_counts(archive_db) == before
 
 
-def test_a_bad_file_among_good_ones_fails_alone(db_path, tmp_path, seed_path):
+def test_a_bad_file_among_good_ones_fails_alone(archive_db, tmp_path, seed_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"Forwarded from X\nok\n\xff\n")
     later = tmp_path / "z.txt"
     later.write_text("Forwarded from Y\nlast post\n👍1\n", "utf-8")
     seen = []
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         report = archive.import_paths([seed_path, bad, later], on_file=seen.append)
         keys = [p.key for p in archive.posts()]
     assert [f.path for f in seen] == [str(seed_path), str(bad), str(later)]
@@ -140,36 +130,36 @@ def test_a_bad_file_among_good_ones_fails_alone(db_path, tmp_path, seed_path):
     assert len(keys) == 6
 
 
-def test_empty_folder_is_a_failure_not_silence(db_path, tmp_path):
+def test_empty_folder_is_a_failure_not_silence(archive_db, tmp_path):
     (tmp_path / "empty").mkdir()
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         report = archive.import_paths([tmp_path / "empty"])
     assert [f.error for f in report.failures] == [
         f"{tmp_path / 'empty'}: folder has no files to import"
     ]
 
 
-def test_invalid_utf8_midway_names_the_line_and_rolls_back(db_path, tmp_path, seed_path):
+def test_invalid_utf8_midway_names_the_line_and_rolls_back(archive_db, tmp_path, seed_path):
     data = seed_path.read_bytes()
     truncated = tmp_path / "cut.txt"
     cut = data.index("🤬".encode()) + 2  # in the middle of the last emoji
     truncated.write_bytes(data[:cut] + b"\nForwarded from X\nmore\n")
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         with pytest.raises(ParseError) as caught:
             archive.import_file(truncated)
         assert list(archive.posts()) == []
         assert archive.search("Lavrov").total == 0
     assert str(caught.value) == f"{truncated}:67: not UTF-8 text (byte 0xf0 at column 8)"
-    assert table_counts(db_path)["posts"] == 0
+    assert table_counts(archive_db)["posts"] == 0
 
 
-def test_failure_mid_import_rolls_back_store_and_index(db_path):
+def test_failure_mid_import_rolls_back_store_and_index(archive_db):
     def items():
         yield post("c/1", "first meeting")
         yield post("c/2", "second meeting")
         raise ParseError("boom", path="x.txt", line=3)
 
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         with pytest.raises(ParseError):
             archive.ingest(items(), source())
         assert list(archive.posts()) == []
@@ -178,11 +168,11 @@ def test_failure_mid_import_rolls_back_store_and_index(db_path):
         assert archive.search("meeting").total == 2
 
 
-def test_truncated_dump_imports_what_it_has_with_a_warning(db_path, tmp_path, seed_path):
+def test_truncated_dump_imports_what_it_has_with_a_warning(archive_db, tmp_path, seed_path):
     text = seed_path.read_text("utf-8")
     cut = tmp_path / "cut.txt"
     cut.write_text(text[: text.index("We have far-reaching") + 10], "utf-8")
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         report = archive.import_paths([cut])
     assert report.total("added") == 5
     assert report.files[0].warnings == [
@@ -249,16 +239,16 @@ def test_index_catches_up_after_a_crash_between_commits(db_path):
         assert archive.search("Лавров").total == 3
 
 
-def test_reindex_rebuilds_from_the_archive(db_path):
-    with Archive.open(db_path) as archive:
+def test_reindex_rebuilds_from_the_archive(archive_db):
+    with Archive.open(archive_db) as archive:
         archive.ingest(POSTS, source())
         assert archive.reindex() == len(POSTS)
         assert archive.search("meeting").total == 2
         assert archive.search("").total == len(POSTS)
 
 
-def test_reindex_of_an_empty_archive_empties_the_index(db_path):
-    with Archive.open(db_path) as archive:
+def test_reindex_of_an_empty_archive_empties_the_index(archive_db):
+    with Archive.open(archive_db) as archive:
         assert archive.reindex() == 0
         assert archive.search("").total == 0
 
@@ -275,15 +265,15 @@ def test_index_of_a_replaced_archive_is_rebuilt(db_path):
     assert found.results[0].snippet == "Completely different meeting"
 
 
-def test_a_writer_that_committed_between_open_and_import_is_indexed(db_path):
-    with Archive.open(db_path) as archive:
+def test_a_writer_that_committed_between_open_and_import_is_indexed(archive_db):
+    with Archive.open(archive_db) as archive:
         archive.ingest(POSTS[:1], source("a"))
         real_transaction = archive.store.transaction
 
         @contextmanager
         def after_another_writer():
             # another process commits (and dies) just before this import takes the lock
-            with Archive.open(db_path) as other, other.store.transaction():
+            with Archive.open(archive_db) as other, other.store.transaction():
                 pk = other.store.add_source(source("other"))
                 other.store.save_posts(POSTS[1:], pk)
             with real_transaction() as seq:
@@ -294,13 +284,13 @@ def test_a_writer_that_committed_between_open_and_import_is_indexed(db_path):
         assert archive.search("").total == len(POSTS) + 1
 
 
-def test_an_older_copy_imported_late_does_not_roll_counts_back(db_path, tmp_path):
+def test_an_older_copy_imported_late_does_not_roll_counts_back(archive_db, tmp_path):
     old, new = tmp_path / "old.txt", tmp_path / "new.txt"
     old.write_text("Forwarded from A\nA post\n👍3\n", "utf-8")
     new.write_text("Forwarded from A\nA post\n👍10\n", "utf-8")
     os.utime(old, (1_600_000_000, 1_600_000_000))
     os.utime(new, (1_700_000_000, 1_700_000_000))
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_paths([new])
         report = archive.import_paths([old])
         (saved,) = archive.posts()
@@ -309,8 +299,8 @@ def test_an_older_copy_imported_late_does_not_roll_counts_back(db_path, tmp_path
     assert [s["ref"] for s in saved.sources] == [str(old), str(new)]
 
 
-def test_same_key_twice_in_one_batch_keeps_the_first(db_path):
-    with Archive.open(db_path) as archive:
+def test_same_key_twice_in_one_batch_keeps_the_first(archive_db):
+    with Archive.open(archive_db) as archive:
         report = archive.ingest([post("c/1", "a"), post("c/1", "b")], source("one"))
         assert (report.added, report.unchanged) == (1, 1)
         again = archive.ingest([post("c/1", "c"), post("c/1", "d")], source("two"))
@@ -318,7 +308,7 @@ def test_same_key_twice_in_one_batch_keeps_the_first(db_path):
         assert [(p.key, p.text) for p in archive.posts()] == [("c/1", "c")]
 
 
-def test_posts_keep_order_and_full_record(db_path):
+def test_posts_keep_order_and_full_record(archive_db):
     full = Post(
         key="c/5",
         channel="c",
@@ -349,7 +339,7 @@ def test_posts_keep_order_and_full_record(db_path):
         service=None,
         album_id="77",
     )
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest([full], source())
         (saved,) = archive.posts()
     assert saved.sources == [
@@ -383,25 +373,24 @@ def test_search_works_while_another_process_holds_the_index_writer(db_path):
         assert writer_side.search("Лавров").total == 3
 
 
-def test_dump_with_a_header_reimports_unchanged(db_path, tmp_path):
+def test_dump_with_a_header_reimports_unchanged(archive_db, tmp_path):
     dump = tmp_path / "embassy.txt"
     dump.write_text(
         "Embassy\n@embassy_uk\n1.2K subscribers\nDownload Telegram\nHello\n👍1\n", "utf-8"
     )
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         first = archive.import_paths([dump])
         again = archive.import_paths([dump])
         named = archive.import_paths([dump], channel="embassy_uk")
         named_again = archive.import_paths([dump], channel="embassy_uk")
     assert (first.total("added"), again.total("unchanged")) == (1, 1)
     assert (named.total("added"), named_again.total("unchanged")) == (1, 1)
-    db = sqlite3.connect(db_path)
-    assert db.execute("SELECT username, title, subscribers FROM channels").fetchall() == [
+    assert rows(archive_db, "SELECT username, title, subscribers FROM channels") == [
         ("embassy_uk", "Embassy", 1200)
     ]
 
 
-def test_observed_reactions_are_valid_json_whatever_the_emoji(db_path):
+def test_observed_reactions_are_valid_json_whatever_the_emoji(archive_db):
     import json
 
     reactions = [
@@ -412,24 +401,20 @@ def test_observed_reactions_are_valid_json_whatever_the_emoji(db_path):
         {"custom_emoji_id": "5368324170671202286", "count": 2},
         {"paid": True, "count": 5},
     ]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(
             [post("mfarussia/1", "Hello", channel="mfarussia", reactions=reactions)], source()
         )
         assert archive.history("mfarussia/1")[0].reactions == reactions
-    db = sqlite3.connect(db_path)
-    (stored,) = db.execute("SELECT reactions FROM observations").fetchone()
+    ((stored,),) = rows(archive_db, "SELECT reactions FROM observations")
     assert json.loads(stored) == reactions
 
 
-def test_an_archive_that_lost_its_id_gets_a_new_one_and_a_rebuilt_index(db_path):
-    with Archive.open(db_path) as archive:
+def test_an_archive_that_lost_its_id_gets_a_new_one_and_a_rebuilt_index(archive_db):
+    with Archive.open(archive_db) as archive:
         archive.ingest(POSTS, source())
-    db = sqlite3.connect(db_path)
-    db.execute("DELETE FROM meta WHERE name = 'archive_id'")
-    db.commit()
-    db.close()
-    with Archive.open(db_path) as archive:
+    rows(archive_db, "DELETE FROM meta WHERE name = 'archive_id'")
+    with Archive.open(archive_db) as archive:
         assert archive.search("").total == len(POSTS)
         assert len(archive.store.archive_id()) == 32
 
@@ -457,12 +442,12 @@ def _failing_on(name: str, error: BaseException):
     return reader
 
 
-def test_an_unexpected_error_in_one_file_fails_that_file_alone(db_path, tmp_path, monkeypatch):
+def test_an_unexpected_error_in_one_file_fails_that_file_alone(archive_db, tmp_path, monkeypatch):
     from tgscope.sources import SOURCES
 
     folder = _three_tables(tmp_path / "in")
     monkeypatch.setitem(SOURCES, "csv", _failing_on("b.csv", TypeError("boom\nsecond line")))
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         report = archive.import_paths([folder], channel="mychan")
         keys = [post.key for post in archive.posts()]
         found = [result.post.key for result in archive.search("post").results]
@@ -524,13 +509,13 @@ def test_a_failed_import_keeps_an_archive_that_was_there(cli_result, tmp_path, s
 
 
 def test_an_interrupted_import_says_what_is_kept_and_that_a_rerun_finishes(
-    cli_result, tmp_path, monkeypatch
+    cli_result, archive_db, tmp_path, monkeypatch
 ):
     from tgscope.sources import SOURCES
 
     folder = _three_tables(tmp_path / "in")
     monkeypatch.setitem(SOURCES, "csv", _failing_on("b.csv", KeyboardInterrupt()))
-    db = tmp_path / "a.db"
+    db = archive_db
     result = cli_result("import", "--db", db, "--channel", "mychan", folder)
     assert result.exit_code == 130
     assert result.output.splitlines()[-1] == (
@@ -591,12 +576,12 @@ def test_on_a_terminal_no_line_is_glued_to_the_progress_bar(tmp_path):
     assert "\x1b[2Ktotal: 3 file(s)" in text
 
 
-def test_history_lists_every_observation_with_its_counts(db_path):
+def test_history_lists_every_observation_with_its_counts(archive_db):
     from tgscope.store import Observation, SourceInfo
 
     seen = post("mfarussia/1", "Hello", channel="mfarussia", views=10, forwards=1, replies=0)
     later = post("mfarussia/1", "Hello", channel="mfarussia", views=25, forwards=4, replies=2)
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest([seen], SourceInfo("web", "page-1", "1", "2026-11-28T07:00:00+00:00"))
         archive.ingest(
             [later], SourceInfo("api", "telegram-api:mfarussia", "", "2026-11-29T07:00:00+00:00")
@@ -608,7 +593,7 @@ def test_history_lists_every_observation_with_its_counts(db_path):
         assert archive.history("mfarussia/404") == []
 
 
-def test_stats_label_reactions_as_show_does(db_path):
+def test_stats_label_reactions_as_show_does(archive_db):
     from tgscope.record import reaction_label
 
     reactions = [
@@ -616,7 +601,7 @@ def test_stats_label_reactions_as_show_does(db_path):
         {"custom_emoji_id": "5368324170671202286", "count": 2},
         {"paid": True, "count": 5},
     ]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(
             [post("mfarussia/1", "Hi", channel="mfarussia", reactions=reactions)], source()
         )
@@ -628,7 +613,7 @@ def test_stats_label_reactions_as_show_does(db_path):
     assert [reaction_label(r) for r in reactions] == ["👍", "custom:5368324170671202286", "⭐"]
 
 
-def test_loading_many_posts_keeps_every_part_in_order(db_path):
+def test_loading_many_posts_keeps_every_part_in_order(archive_db):
     posts = [
         post(
             f"mfarussia/{n}",
@@ -642,7 +627,7 @@ def test_loading_many_posts_keeps_every_part_in_order(db_path):
         )
         for n in range(1, 13)
     ]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(posts, source())
         loaded = archive.store.load_posts(list(range(12, 0, -1)))
         assert [loaded[pk].to_dict() | {"sources": []} for pk in range(1, 13)] == [
@@ -653,10 +638,10 @@ def test_loading_many_posts_keeps_every_part_in_order(db_path):
         ]
 
 
-def test_each_collector_keeps_its_own_sync_state(db_path):
+def test_each_collector_keeps_its_own_sync_state(archive_db):
     from tgscope.store import SyncState
 
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         with archive.store.transaction():
             archive.store.save_sync_state("mfarussia", SyncState(30, 10, 1, ()))
             archive.store.save_sync_state("mfarussia", SyncState(31, None, None, ()), kind="api")
@@ -693,7 +678,7 @@ def test_an_import_interrupted_in_its_first_file_says_so(cli_result, tmp_path, m
     assert not (tmp_path / "a.db").exists()  # it was new and holds nothing
 
 
-def test_a_post_is_read_from_one_snapshot_while_another_process_writes(db_path):
+def test_a_post_is_read_from_one_snapshot_while_another_process_writes(archive_db):
     from tgscope.store import SourceInfo
 
     first = post(
@@ -703,7 +688,7 @@ def test_a_post_is_read_from_one_snapshot_while_another_process_writes(db_path):
         "mfarussia/1", "Second", channel="mfarussia", reactions=[{"emoji": "❤", "count": 9}]
     )
     later = SourceInfo("test", "test://later", "1" * 64, "2026-11-29T07:00:00+00:00")
-    with Archive.open(db_path) as reader, Archive.open(db_path) as writer:
+    with Archive.open(archive_db) as reader, Archive.open(archive_db) as writer:
         reader.ingest([first], source())
 
         class WriteMidway:  # the other writer commits right after the reactions are read
@@ -778,9 +763,29 @@ def test_a_copy_merged_while_the_index_waits_leaves_the_index_too(db_path, later
         assert (found.total, [r.post.key for r in found.results]) == (1, ["mfarussia/9"])
 
 
-def test_deletion_dates_are_asked_by_range_however_wide(db_path):
+@pytest.mark.pg
+@pytest.mark.parametrize("defer_index", [False, True])
+def test_a_copy_merged_in_postgresql_leaves_its_words_too(pg_url, defer_index):
+    """The twin of the test above: in PostgreSQL the words are written with the posts, so
+    the merged copy's words go in the same transaction, deferred or not."""
+    text = "Sergey Lavrov met Wang Yi in Beijing for the strategic talks"
+    with Archive.open(pg_url) as archive:
+        archive.ingest([post("mfarussia/dump-1", text, channel="mfarussia")], source("dump"))
+        report = archive.ingest(
+            [post("mfarussia/9", text, channel="mfarussia")],
+            source("page"),
+            defer_index=defer_index,
+        )
+    assert report.merged == 1
+    with Archive.open(pg_url) as archive:
+        found = archive.search("Lavrov")
+        assert (found.total, [r.post.key for r in found.results]) == (1, ["mfarussia/9"])
+    assert rows(pg_url, "SELECT count(*) FROM post_words") == [(1,)]
+
+
+def test_deletion_dates_are_asked_by_range_however_wide(archive_db):
     posts = [post(f"chan/{n}", f"post {n}", channel="chan") for n in (500, 503, 507, 900)]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(posts, source("page"))
         db = archive.store.db  # type: ignore[attr-defined]
         db.execute("UPDATE posts SET deleted_at = '2024-05-01' WHERE message_id IN (500,503,507)")
@@ -790,7 +795,7 @@ def test_deletion_dates_are_asked_by_range_however_wide(db_path):
     assert narrow == {503: "2024-05-01"}
 
 
-def test_a_file_whose_records_the_archive_refuses_fails_alone(db_path, tmp_path):
+def test_a_file_whose_records_the_archive_refuses_fails_alone(archive_db, tmp_path):
     """Two records of one post under keys that differ in case break the archive's
     uniqueness: that file fails with one line naming it, and the next file imports."""
     clash = tmp_path / "a_clash.jsonl"
@@ -801,7 +806,7 @@ def test_a_file_whose_records_the_archive_refuses_fails_alone(db_path, tmp_path)
     )
     good = tmp_path / "b_good.jsonl"
     good.write_text(json.dumps(record | {"key": "chan/2", "id": 2}) + "\n", encoding="utf-8")
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         report = archive.import_paths([clash, good], format="tgscope-jsonl")
     failed, imported = report.files
     assert failed.error is not None and failed.error.startswith(f"{clash}: the archive refused")
@@ -809,7 +814,7 @@ def test_a_file_whose_records_the_archive_refuses_fails_alone(db_path, tmp_path)
     assert (imported.error, imported.added) == (None, 1)
 
 
-def test_media_and_forwarded_filters_agree_between_search_and_listing(db_path):
+def test_media_and_forwarded_filters_agree_between_search_and_listing(archive_db):
     forward = {"title": "MFA Russia", "channel": "mfarussia", "id": 1}
     posts = [
         post("embassy/10", "Lavrov photo", channel="embassy", media=[{"type": "photo"}]),
@@ -817,7 +822,7 @@ def test_media_and_forwarded_filters_agree_between_search_and_listing(db_path):
         post("embassy/12", "Lavrov forwarded", channel="embassy", forwarded_from=forward),
         post("embassy/13", "Lavrov plain", channel="embassy"),
     ]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(posts, source())
         cases = {
             ("photo", None): ["embassy/10"],

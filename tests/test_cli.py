@@ -13,13 +13,14 @@ from click.testing import CliRunner
 
 from tgscope.cli import cli
 
+from .engine_sql import is_postgres, rows
 
-@pytest.fixture
-def run(db_path):
+
+def _runner(db):
     runner = CliRunner()
 
     def invoke(*args: str, expect: int = 0):
-        result = runner.invoke(cli, [args[0], "--db", str(db_path), *args[1:]])
+        result = runner.invoke(cli, [args[0], "--db", str(db), *args[1:]])
         assert result.exit_code == expect, result.output
         return result
 
@@ -27,9 +28,25 @@ def run(db_path):
 
 
 @pytest.fixture
+def run(archive_db, tmp_path, monkeypatch):
+    """The commands on one archive, on each engine (an archive in PostgreSQL keeps its media
+    files in the folder $TGSCOPE_MEDIA names, as a file keeps them beside it)."""
+    if is_postgres(archive_db):
+        monkeypatch.setenv("TGSCOPE_MEDIA", str(tmp_path / "media"))
+    return _runner(archive_db)
+
+
+@pytest.fixture
 def imported(run, seed_path):
     run("import", "--channel", "china_embassy", str(seed_path))
     return run
+
+
+@pytest.fixture
+def imported_file(db_path, seed_path):
+    """A SQLite archive holding the seed: for tests of what the CLI does before any archive."""
+    _runner(db_path)("import", "--channel", "china_embassy", str(seed_path))
+    return db_path
 
 
 def test_import_prints_a_summary_and_is_idempotent(run, seed_path):
@@ -44,6 +61,13 @@ def test_import_uses_tgscope_db_from_the_environment(tmp_path, seed_path):
     result = CliRunner().invoke(cli, ["import", str(seed_path)], env={"TGSCOPE_DB": str(target)})
     assert result.exit_code == 0, result.output
     assert target.exists()
+
+
+@pytest.mark.pg
+def test_import_uses_a_postgresql_url_from_the_environment(pg_url, seed_path):
+    result = CliRunner().invoke(cli, ["import", str(seed_path)], env={"TGSCOPE_DB": pg_url})
+    assert result.exit_code == 0, result.output
+    assert rows(pg_url, "SELECT count(*) FROM posts") == [(5,)]
 
 
 def test_search_table_and_json(imported):
@@ -186,6 +210,31 @@ def test_reading_commands_do_not_create_an_archive(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.pg
+def test_reading_commands_do_not_make_an_archive_of_a_postgresql_database(pg_server):
+    import psycopg
+
+    from .conftest import _DATABASES
+
+    name = f"empty{next(_DATABASES)}"
+    url = f"{pg_server.dsn.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        for command in (["search", "x"], ["stats"], ["export"], ["show", "k"], ["reindex"]):
+            result = CliRunner().invoke(cli, [command[0], "--db", url, *command[1:]])
+            assert result.exit_code == 1
+            assert result.output == (
+                f"Error: {url}: no archive here yet (create one with tgscope migrate or"
+                " tgscope import)\n"
+            )
+        tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        assert rows(url, tables) == []
+    finally:
+        with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def test_date_filters_explain_undated_posts(imported):
     result = imported("search", "Lavrov", "--since", "2022-01-01")
     assert result.output.startswith("0 match(es), showing 0\n")
@@ -204,17 +253,17 @@ def test_export_into_a_closed_pipe_is_quiet(db_path, tmp_path):
     assert result.stderr == ""  # the export is 500 kB, far more than a pipe holds
 
 
-def test_filters_agree_between_search_export_and_stats(db_path):
+def test_filters_agree_between_search_export_and_stats(archive_db):
     from tgscope.archive import Archive
 
     from .helpers import POSTS, source
 
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(POSTS, source())
     runner = CliRunner()
 
     def keys(*args):
-        result = runner.invoke(cli, [*args, "--db", str(db_path)])
+        result = runner.invoke(cli, [*args, "--db", str(archive_db)])
         assert result.exit_code == 0, result.output
         return result.output
 
@@ -283,6 +332,58 @@ def test_an_import_stopped_midway_leaves_the_archive_as_it_was(tmp_path, seed_pa
         [*tgscope, "import", "--db", str(db), str(big)], capture_output=True, text=True
     )
     assert rerun.stdout == f"{big} (textdump): 60000 post(s): 60000 added, 0 updated, 0 unchanged\n"
+
+
+@pytest.mark.slow  # starts processes
+@pytest.mark.pg
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGKILL"])
+def test_an_import_into_postgresql_stopped_midway_leaves_it_as_it_was(
+    pg_url, tmp_path, seed_path, signal_name
+):
+    """The twin of the test above: the server rolls back the transaction of a client that
+    was stopped or killed, and a rerun imports the whole file."""
+    import signal
+    import time
+
+    tgscope = [sys.executable, "-m", "tgscope"]
+    subprocess.run([*tgscope, "import", "--db", pg_url, str(seed_path)], check=True)
+    big = tmp_path / "big.txt"
+    body = "a long line of text about the meeting " * 40
+    with big.open("w", encoding="utf-8") as out:
+        for n in range(20_000):
+            out.write(f"Forwarded from X\nPost {n} {body}\n👍{n}\n")
+    process = subprocess.Popen(
+        [*tgscope, "import", "--db", pg_url, str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    size = "SELECT pg_total_relation_size('posts')"  # grows with rows not committed yet
+    (before,) = rows(pg_url, size)[0]
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if rows(pg_url, size)[0][0] > before + 2_000_000:  # posts are being written
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the import ended before it could be stopped"
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    if signal_name == "SIGINT":
+        assert stderr.decode().strip().splitlines()[-1] == (
+            f"interrupted: {big} was rolled back. Run the same import again to do it."
+        )
+    stats = subprocess.run([*tgscope, "stats", "--db", pg_url], capture_output=True, text=True)
+    assert stats.stdout.startswith("5 post(s) from 1 source file(s)")
+    found = subprocess.run(
+        [*tgscope, "search", "--db", pg_url, "meeting", "--limit", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert found.stdout.startswith("2 match(es)")  # no words of the stopped import either
+    rerun = subprocess.run(
+        [*tgscope, "import", "--db", pg_url, str(big)], capture_output=True, text=True
+    )
+    assert rerun.stdout == f"{big} (textdump): 20000 post(s): 20000 added, 0 updated, 0 unchanged\n"
 
 
 def test_the_command_lists_match_the_registries():
@@ -439,12 +540,12 @@ HOSTILE = (
 
 
 @pytest.fixture
-def hostile(db_path):
+def hostile(archive_db):
     from tgscope.archive import Archive
 
     from .helpers import post, source
 
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(
             [
                 post(
@@ -459,7 +560,7 @@ def hostile(db_path):
             ],
             source(),
         )
-    return db_path
+    return archive_db
 
 
 @pytest.fixture
@@ -528,16 +629,16 @@ def test_json_output_keeps_the_text_exact(hostile, terminal):
         (["import", "--channel", "a\udcff", "a.txt"], "--channel"),  # names of files may be
     ],
 )
-def test_arguments_that_are_not_utf8_are_one_line_errors(imported, db_path, args, named):
-    result = CliRunner().invoke(cli, [*args, "--db", str(db_path)])
+def test_arguments_that_are_not_utf8_are_one_line_errors(imported_file, args, named):
+    result = CliRunner().invoke(cli, [*args, "--db", str(imported_file)])
     assert result.exit_code == 1
     byte = "0xe9" if "\udce9" in "".join(args) else "0xff"
     assert result.output == f"Error: {named}: not valid UTF-8 (byte {byte})\n"
 
 
 @pytest.mark.slow  # starts processes
-def test_a_non_utf8_argument_from_the_shell_is_one_line(imported, db_path):
-    command = [sys.executable, "-m", "tgscope", "search", "--db", str(db_path), "x"]
+def test_a_non_utf8_argument_from_the_shell_is_one_line(imported_file):
+    command = [sys.executable, "-m", "tgscope", "search", "--db", str(imported_file), "x"]
     result = subprocess.run([*command, "--hashtag", b"\xff"], capture_output=True, check=False)
     assert (result.returncode, result.stdout) == (1, b"")
     assert result.stderr == b"Error: --hashtag: not valid UTF-8 (byte 0xff)\n"

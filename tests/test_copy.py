@@ -51,6 +51,8 @@ EXPECTED_ROWS = {
     "events_state": 2,
     "media_files": 1,
     "media_fetches": 3,
+    "watch": 1,
+    "host_budget": 1,
 }
 #: every byte value, NULs included, as a raw page's content
 ALL_BYTES = bytes(range(256)) * 2
@@ -89,6 +91,13 @@ def build_source(path: Path, folder: Path) -> Path:
                 " 'https://cdn.example/a.png', 'stored', ?, 200, 3, '2024-01-02T00:00:00Z')",
                 ("cd" * 32,),
             )
+            db.execute(
+                "INSERT INTO watch (channel, every_s, due_at, lease_owner, lease_until,"
+                " failures, last_error, last_done, added_at) VALUES ('rusembchina', 900,"
+                " 1700000000.5, 'host:1:ab', 1700000100.0, 2, 'HTTP 500', 1699999000.0,"
+                " 1690000000.25)"
+            )
+            db.execute("INSERT INTO host_budget (host, next_at) VALUES ('t.me', 1700000000.75)")
         archive.duplicates()
         archive.update_events()
     return path
@@ -397,7 +406,7 @@ def test_the_command_prints_each_table_and_a_total_line(source, tmp_path):
         f"{name:<{width}}  {count:>10,}" for name, count in EXPECTED_ROWS.items()
     ]
     assert re.fullmatch(
-        rf"copied 22 post\(s\), 5 source\(s\), 554 row\(s\) in 26 table\(s\)"
+        rf"copied 22 post\(s\), 5 source\(s\), 556 row\(s\) in 28 table\(s\)"
         rf" from {re.escape(str(source))} to {re.escape(str(tmp_path / 'b.db'))} in \d+\.\d s",
         total,
     )

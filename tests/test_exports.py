@@ -14,15 +14,16 @@ from tgscope.errors import OptionError, TgscopeError
 from tgscope.exports import export_posts
 
 from .conftest import FIXTURES, SAMPLES
+from .engine_sql import more_archives
 
 PAGE = SAMPLES / "rusembchina_page.html"
 EXPORT = SAMPLES / "rusembchina_export.json"
 
 
 @pytest.fixture
-def full_archive(tmp_path, seed_path):
+def full_archive(archive_db, seed_path):
     """Posts from four kinds of source, two of them about the same posts."""
-    db = tmp_path / "full.db"
+    db = archive_db
     with Archive.open(db) as archive:
         archive.import_paths([seed_path], channel="mid_russia")
         archive.import_paths([PAGE, EXPORT, FIXTURES / "other" / "snscrape.jsonl"])
@@ -35,9 +36,9 @@ def run(*args: str) -> str:
     return result.output
 
 
-def test_jsonl_round_trip_is_byte_identical(full_archive, tmp_path):
+def test_jsonl_round_trip_is_byte_identical(full_archive, tmp_path, request):
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
-    fresh = tmp_path / "fresh.db"
+    fresh = more_archives(full_archive, tmp_path, request)("fresh")
     run("export", "--db", str(full_archive), "-o", str(first))
     imported = run("import", "--db", str(fresh), str(first))
     run("export", "--db", str(fresh), "-o", str(second))
@@ -128,10 +129,20 @@ FORMULAS = [
 
 
 @pytest.fixture
-def formula_archive(tmp_path):
+def formula_archive(archive_db):
+    """Posts whose texts a spreadsheet would run as formulas, on each engine."""
+    return _with_formulas(archive_db)
+
+
+@pytest.fixture
+def formula_file(tmp_path):
+    """The same in a SQLite file: for the tests of the output file, not of the archive."""
+    return _with_formulas(tmp_path / "formulas.db")
+
+
+def _with_formulas(db):
     from .helpers import post, source
 
-    db = tmp_path / "formulas.db"
     posts = [
         post(f"sheet/{n}", text, channel="sheet", channel_title="=TITLE()", views=5)
         for n, text in enumerate(FORMULAS, start=1)
@@ -191,12 +202,12 @@ def test_jsonl_and_parquet_keep_formulas_exact(formula_archive, tmp_path):
 
 
 @pytest.mark.parametrize("format_", ["jsonl", "csv", "parquet"])
-def test_export_replaces_a_symlink_and_leaves_its_target(formula_archive, tmp_path, format_):
+def test_export_replaces_a_symlink_and_leaves_its_target(formula_file, tmp_path, format_):
     target = tmp_path / "precious.txt"
     target.write_text("keep me", encoding="utf-8")
     link = tmp_path / f"posts.{format_}"
     link.symlink_to(target)
-    run("export", "--db", str(formula_archive), "--format", format_, "-o", str(link))
+    run("export", "--db", str(formula_file), "--format", format_, "-o", str(link))
     assert target.read_text(encoding="utf-8") == "keep me"
     assert not link.is_symlink() and link.stat().st_size > 100
     assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name) == []
@@ -221,7 +232,7 @@ def test_a_failed_export_leaves_the_file_as_it_was(tmp_path):
     assert out.stat().st_mode & 0o777 == 0o600  # a replaced file keeps its permissions
 
 
-def test_export_writes_into_a_pipe_and_names_of_devices(formula_archive, tmp_path):
+def test_export_writes_into_a_pipe_and_names_of_devices(formula_file, tmp_path):
     import os
     import threading
 
@@ -235,7 +246,7 @@ def test_export_writes_into_a_pipe_and_names_of_devices(formula_archive, tmp_pat
     for target in (fifo, link):
         reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
         reader.start()
-        run("export", "--db", str(formula_archive), "-o", str(target))
+        run("export", "--db", str(formula_file), "-o", str(target))
         reader.join(timeout=30)
     assert [data.count(b"\n") for data in received] == [len(FORMULAS) + 1] * 2
     assert link.is_symlink() and fifo.exists()

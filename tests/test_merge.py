@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +14,7 @@ from tgscope.errors import SourceError
 from tgscope.exports import export_posts
 
 from .conftest import SAMPLES
+from .engine_sql import more_archives, rows
 
 PAGE = SAMPLES / "rusembchina_page.html"
 EXPORT = SAMPLES / "rusembchina_export.json"
@@ -40,6 +40,12 @@ def sources(tmp_path):
     return page, export, dump
 
 
+@pytest.fixture
+def archives(archive_db, tmp_path, request):
+    """New archives on ``archive_db``'s engine, by name: for a test that compares two."""
+    return more_archives(archive_db, tmp_path, request)
+
+
 def imported(db_path, paths) -> dict:
     with Archive.open(db_path) as archive:
         for path in paths:
@@ -48,9 +54,9 @@ def imported(db_path, paths) -> dict:
         return {post.key: post for post in archive.posts()}
 
 
-def test_export_and_web_pages_become_one_record_each(db_path, sources):
+def test_export_and_web_pages_become_one_record_each(archive_db, sources):
     page, export, _ = sources
-    posts = imported(db_path, [page, export])
+    posts = imported(archive_db, [page, export])
     post = posts["rusembchina/500"]
     assert post.views == 12300  # the web preview's: the export has none
     assert post.entities[-1] == {  # the export's: the preview shows no custom emoji
@@ -79,36 +85,37 @@ def test_export_and_web_pages_become_one_record_each(db_path, sources):
     assert len(posts) == 8  # 4 from the page, 8 from the export, 4 of them the same posts
 
 
-def test_the_record_does_not_depend_on_the_order_of_import(tmp_path, sources):
+def test_the_record_does_not_depend_on_the_order_of_import(archives, sources):
     page, export, dump = sources
-    one = imported(tmp_path / "one.db", [page, export, dump])
-    other = imported(tmp_path / "other.db", [dump, export, page])
+    one = imported(archives("one"), [page, export, dump])
+    other = imported(archives("other"), [dump, export, page])
     assert {k: p.to_dict() for k, p in one.items()} == {k: p.to_dict() for k, p in other.items()}
 
 
-def test_a_text_dump_copy_is_merged_not_duplicated(tmp_path, sources):
+def test_a_text_dump_copy_is_merged_not_duplicated(archives, sources):
     page, _, dump = sources
     for order in ([page, dump], [dump, page]):
-        db_path = tmp_path / f"{order[0].suffix[1:]}.db"
+        db_path = archives(order[0].suffix[1:])
         posts = imported(db_path, order)
         merged = posts["rusembchina/500"]
         assert not [key for key in posts if "/dump-" in key and "Lavrov" in posts[key].text]
         assert [s["kind"] for s in merged.sources] == ["textdump", "web"]
         assert merged.views == 12300 and merged.reactions[0] == {"emoji": "👍", "count": 1200}
         assert merged.entities and merged.text.startswith("🇷🇺 Sergey Lavrov")
-        db = sqlite3.connect(db_path)
-        assert db.execute("SELECT count(*) FROM posts WHERE key LIKE '%/dump-%'").fetchone() == (
-            1,  # the channel's header line, which no other source has
-        )
+        assert rows(db_path, "SELECT count(*) FROM posts WHERE key LIKE '%/dump-%'") == [
+            (1,)  # the channel's header line, which no other source has
+        ]
         with Archive.open(db_path) as archive:
             found = archive.search("Lavrov")
         assert [r.post.key for r in found.results] == ["rusembchina/500"]
 
 
-def test_show_sources_says_who_said_what(db_path, sources):
+def test_show_sources_says_who_said_what(archive_db, sources):
     page, export, _ = sources
-    imported(db_path, [page, export])
-    result = CliRunner().invoke(cli, ["show", "--db", str(db_path), "--sources", "rusembchina/500"])
+    imported(archive_db, [page, export])
+    result = CliRunner().invoke(
+        cli, ["show", "--db", str(archive_db), "--sources", "rusembchina/500"]
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     at = lines.index("Sources:")
@@ -123,7 +130,7 @@ def test_show_sources_says_who_said_what(db_path, sources):
         == "    gave: date, forwarded_from.channel, forwarded_from.id, reactions, views"
     )
     as_json = CliRunner().invoke(
-        cli, ["show", "--db", str(db_path), "--sources", "--json", "rusembchina/500"]
+        cli, ["show", "--db", str(archive_db), "--sources", "--json", "rusembchina/500"]
     )
     provenance = json.loads(as_json.output)["provenance"]
     assert [p["kind"] for p in provenance] == ["desktop-json", "web"]
@@ -146,7 +153,7 @@ def import_all(db_path, *paths):
         return reports, {post.key: post for post in archive.posts()}
 
 
-def test_dump_copies_merge_only_into_one_unambiguous_post_of_the_same_author(tmp_path):
+def test_dump_copies_merge_only_into_one_unambiguous_post_of_the_same_author(tmp_path, archives):
     table = write(
         tmp_path / "posts.csv",
         f"id,text,channel\n100,{BRIEFING},mfarussia\n200,{BRIEFING},mfarussia\n"
@@ -160,14 +167,14 @@ def test_dump_copies_merge_only_into_one_unambiguous_post_of_the_same_author(tmp
         1_700_000_100,
     )
     for order in ((table, dump), (dump, table)):
-        db = tmp_path / f"{order[0].suffix[1:]}.db"
+        db = archives(order[0].suffix[1:])
         _, posts = import_all(db, *(str(p) for p in order))
         copies = [key for key in posts if "/dump-" in key]
         assert len(copies) == 3, order  # ambiguous (two posts say it) or another author
         assert posts["mfarussia/41"].forwarded_from is None
 
 
-def test_a_later_edit_takes_in_the_dump_copy_it_now_matches(tmp_path):
+def test_a_later_edit_takes_in_the_dump_copy_it_now_matches(tmp_path, archive_db):
     first = write(
         tmp_path / "v1.csv", "id,text\n300,Первая редакция заявления МИД\n", 1_700_000_000
     )
@@ -177,26 +184,24 @@ def test_a_later_edit_takes_in_the_dump_copy_it_now_matches(tmp_path):
     second = write(
         tmp_path / "v2.csv", "id,text\n300,Вторая редакция заявления МИД России\n", 1_700_000_100
     )
-    reports, posts = import_all(tmp_path / "a.db", first, dump, second)
+    reports, posts = import_all(archive_db, first, dump, second)
     assert list(posts) == ["mfarussia/300"]
     assert posts["mfarussia/300"].reactions == [{"emoji": "👍", "count": 9}]
     assert reports[2].merged == 1 and "1 copies without ids merged" in reports[2].summary()
-    db = sqlite3.connect(tmp_path / "a.db")
-    assert db.execute("SELECT text FROM post_versions").fetchall() == [
+    assert rows(archive_db, "SELECT text FROM post_versions") == [
         ("Первая редакция заявления МИД",)
     ]
 
 
-def test_an_older_text_imported_late_is_kept_as_a_version(tmp_path):
+def test_an_older_text_imported_late_is_kept_as_a_version(tmp_path, archive_db):
     older = write(tmp_path / "old.csv", "id,text\n300,Первая редакция\n", 1_700_000_000)
     newer = write(tmp_path / "new.csv", "id,text\n300,Вторая редакция\n", 1_700_000_100)
-    _, posts = import_all(tmp_path / "a.db", newer, older)
+    _, posts = import_all(archive_db, newer, older)
     assert posts["mfarussia/300"].text == "Вторая редакция"
-    db = sqlite3.connect(tmp_path / "a.db")
-    assert db.execute("SELECT text FROM post_versions").fetchall() == [("Первая редакция",)]
+    assert rows(archive_db, "SELECT text FROM post_versions") == [("Первая редакция",)]
 
 
-def test_a_forward_from_a_hidden_sender_is_kept_and_reimports_unchanged(tmp_path):
+def test_a_forward_from_a_hidden_sender_is_kept_and_reimports_unchanged(tmp_path, archive_db):
     export = tmp_path / "result.json"
     export.write_text(
         json.dumps(
@@ -217,7 +222,7 @@ def test_a_forward_from_a_hidden_sender_is_kept_and_reimports_unchanged(tmp_path
         ),
         encoding="utf-8",
     )
-    with Archive.open(tmp_path / "a.db") as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_file(export, channel="chan_a")
         again = archive.import_file(export, channel="chan_a")
         post = archive.get("chan_a/1")
@@ -225,13 +230,15 @@ def test_a_forward_from_a_hidden_sender_is_kept_and_reimports_unchanged(tmp_path
     assert post.forwarded_from == {"title": None, "channel": None, "id": None}
 
 
-def test_an_export_is_matched_by_title_only_to_a_channel_without_another_id(tmp_path, sources):
+def test_an_export_is_matched_by_title_only_to_a_channel_without_another_id(
+    tmp_path, archive_db, sources
+):
     _, export, _ = sources
     other = json.loads(export.read_text(encoding="utf-8"))
     other["id"] = 999999
     other_path = tmp_path / "other.json"
     other_path.write_text(json.dumps(other, ensure_ascii=False), encoding="utf-8")
-    with Archive.open(tmp_path / "a.db") as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_file(export, channel="rusembchina")
         with pytest.raises(SourceError, match="does not give the channel's username"):
             archive.import_file(other_path)
@@ -239,9 +246,9 @@ def test_an_export_is_matched_by_title_only_to_a_channel_without_another_id(tmp_
     assert channels == [("rusembchina", 1234567890)]
 
 
-def test_a_restored_archive_keeps_what_each_source_gave(tmp_path, sources):
+def test_a_restored_archive_keeps_what_each_source_gave(tmp_path, archives, sources):
     page, export, _ = sources
-    original, restored = tmp_path / "original.db", tmp_path / "restored.db"
+    original, restored = archives("original"), archives("restored")
     imported(original, [export, page])
     jsonl = tmp_path / "all.jsonl"
     with Archive.open(original) as archive:
@@ -265,37 +272,37 @@ def test_a_restored_archive_keeps_what_each_source_gave(tmp_path, sources):
     assert report.updated == 0
 
 
-def test_a_merged_dump_imported_again_adds_nothing(tmp_path):
+def test_a_merged_dump_imported_again_adds_nothing(tmp_path, archives):
     table = write(tmp_path / "posts.csv", f"id,text\n100,{BRIEFING}\n", 1_700_000_000)
     dump = write(tmp_path / "dump.txt", f"{BRIEFING}\n👍50\n", 1_700_000_100)
     for order in ((table, dump, dump), (dump, table, dump)):
-        db = tmp_path / f"again-{order[0].suffix[1:]}.db"
+        db = archives(f"again-{order[0].suffix[1:]}")
         reports, posts = import_all(db, *order)
         assert list(posts) == ["mfarussia/100"], order
         assert (reports[2].added, reports[2].updated) == (0, 0)
 
 
-def test_two_copies_in_one_dump_never_become_one_post(tmp_path):
+def test_two_copies_in_one_dump_never_become_one_post(tmp_path, archives):
     dump = write(tmp_path / "dump.txt", f"{BRIEFING}\n👍50\n{BRIEFING}\n👍70\n", 1_700_000_000)
     table = write(tmp_path / "posts.csv", f"id,text\n9,{BRIEFING}\n", 1_700_000_100)
     for order in ((table, dump), (dump, table)):
-        _, posts = import_all(tmp_path / f"two-{order[0].suffix[1:]}.db", *order)
+        _, posts = import_all(archives(f"two-{order[0].suffix[1:]}"), *order)
         reactions = sorted(p.reactions[0]["count"] for p in posts.values() if p.reactions)
         assert (len(posts), reactions) == (2, [50, 70]), order
 
 
-def test_a_copy_and_its_post_in_one_batch_still_meet(tmp_path):
+def test_a_copy_and_its_post_in_one_batch_still_meet(tmp_path, archive_db):
     first = write(
         tmp_path / "one.csv", f"id,text\n,{BRIEFING}\n7,Другое заявление\n", 1_700_000_000
     )
     second = write(tmp_path / "two.csv", f"id,text\n8,{BRIEFING}\n", 1_700_000_100)
-    reports, posts = import_all(tmp_path / "a.db", first, second)
+    reports, posts = import_all(archive_db, first, second)
     assert sorted(posts) == ["mfarussia/7", "mfarussia/8"]
     assert reports[1].merged == 1
 
 
-def test_another_writer_between_imports_is_seen(tmp_path):
-    db = tmp_path / "a.db"
+def test_another_writer_between_imports_is_seen(tmp_path, archive_db):
+    db = archive_db
     d1 = write(tmp_path / "d1.txt", "Первое сообщение посольства о визите\n👍1\n", 1_700_000_000)
     table = write(tmp_path / "posts.csv", f"id,text\n9,{BRIEFING}\n", 1_700_000_050)
     d2 = write(tmp_path / "d2.txt", f"{BRIEFING}\n👍3\n", 1_700_000_100)

@@ -19,8 +19,8 @@ from .helpers import POSTS, post, source
 
 
 @pytest.fixture
-def archive(db_path):
-    with Archive.open(db_path) as opened:
+def archive(archive_db):
+    with Archive.open(archive_db) as opened:
         opened.ingest(POSTS, source())
         yield opened
 
@@ -105,14 +105,14 @@ def test_two_terms_phrase_or_and_exclusion(archive):
         ('"Indian counterpart', ["indian"]),
     ],
 )
-def test_punctuation_is_text_not_syntax(db_path, query, expected):
+def test_punctuation_is_text_not_syntax(archive_db, query, expected):
     posts = [
         post("c/lavrov_s", "Lavrov's remarks"),
         post("c/g20", "At the G20: talks"),
         post("c/time", "Briefing at 12:00 today"),
         post("c/indian", "Met his Indian counterpart"),
     ]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(posts, source())
         found = archive.search(query, order="oldest")
     assert sorted(r.post.key.removeprefix("c/") for r in found.results) == sorted(expected)
@@ -151,14 +151,14 @@ def test_an_empty_query_lists_every_post(archive):
     assert archive.search("   ", limit=100).total == len(POSTS)
 
 
-def test_until_a_time_includes_that_second_in_search_and_export(db_path):
+def test_until_a_time_includes_that_second_in_search_and_export(archive_db):
     posts = [
         post("c/1", "Лавров", date="2022-11-15T09:12:00+00:00"),
         post("c/2", "Лавров", date="2022-11-15T09:12:00.500000+00:00"),
         post("c/3", "Лавров", date="2022-11-15T09:12:01+00:00"),
         post("c/4", "Лавров", date="2022-11-15T09:11:59+00:00"),
     ]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(posts, source())
         for since, until, expected in [
             (None, "2022-11-15T09:12:00", ["c/1", "c/2", "c/4"]),

@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (registers the commands)
     media,
     reading,
     serving,
+    working,
 )
 from .base import cli, main
 

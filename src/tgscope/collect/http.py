@@ -69,6 +69,18 @@ class FetchPolicy:
     max_wait: float = 60.0  # longest single wait, Retry-After included
     delay: float = 1.0  # between two requests that succeeded
     jitter: float = 0.5  # up to this fraction of the delay, added at random
+    #: shared with other collectors: spaces every request to a host (the delay is then its)
+    pacer: Pacer | None = None
+
+
+class Pacer(Protocol):
+    """A politeness budget several collectors share (see :mod:`tgscope.collect.worker`)."""
+
+    def wait(self, host: str) -> float:
+        """Take the next slot for a request to ``host``: the seconds to wait for it."""
+
+    def hold_off(self, host: str, seconds: float) -> None:
+        """Nobody asks ``host`` for ``seconds`` (it said so with a 429)."""
 
 
 class Sink(Protocol):
@@ -155,6 +167,8 @@ def fetch(
                 on_wait(wait)
             sleep(wait.seconds)
         asked = None
+        if policy.pacer is not None:
+            sleep(policy.pacer.wait(_host(client, path)))
         try:
             response = _get(client, path, policy, into)
         except _Overrun as error:
@@ -167,6 +181,8 @@ def fetch(
             continue
         if response.status_code == 429:
             problem, asked = "429 Too Many Requests", _retry_after(response)
+            if policy.pacer is not None:  # every collector holds off, not just this one
+                policy.pacer.hold_off(_host(client, path), asked or policy.backoff)
             if asked is not None and asked > policy.max_wait:
                 raise FetchError(
                     f"{_url(client, path)}: 429 Too Many Requests: the server asks to wait"
@@ -180,7 +196,7 @@ def fetch(
         if response.status_code < 400 and not complete(response):
             problem = "the page arrived incomplete"
             continue
-        if policy.delay:
+        if policy.delay and policy.pacer is None:  # a pacer spaces the next request itself
             sleep(policy.delay * (1 + random.random() * policy.jitter))
         return response
     raise FetchError(
@@ -193,6 +209,11 @@ def _wait(url: str, attempt: int, problem: str, asked: float | None, policy: Fet
         return Wait(url, asked, problem, "Retry-After")
     backoff = min(policy.max_wait, policy.backoff * 2 ** (attempt - 1))
     return Wait(url, backoff, problem, f"retry {attempt} of {policy.retries}")
+
+
+def _host(client: httpx.Client, path: str) -> str:
+    """The host ``path`` is asked of (its own, when it is a whole URL)."""
+    return httpx.URL(path).host or client.base_url.host
 
 
 def _url(client: httpx.Client, path: str) -> str:

@@ -50,6 +50,7 @@ def sync_channel(
     on_wait: Callable[[Wait], None] | None = None,
     lock: Lock | None = None,
     stop: Event | None = None,
+    on_save: Callable[[Store], None] | None = None,
 ) -> SyncReport:
     """Archive a channel's public posts from its web preview; resumable and incremental.
 
@@ -58,7 +59,9 @@ def sync_channel(
     posts from there back to ``since`` (or the first post).  Channels may sync side by side
     in threads sharing one archive: ``lock`` serializes their use of it, and setting ``stop``
     ends the walk after the page in hand is saved.  ``on_page`` is called after each page is
-    saved, ``on_wait`` before each long wait (see :func:`tgscope.collect.http.fetch`).
+    saved, ``on_wait`` before each long wait (see :func:`tgscope.collect.http.fetch`), and
+    ``on_save`` inside each transaction that saves a page or the walk's state, before it
+    commits (a worker renews its lease there: raising rolls the page back).
 
     Each page is committed to the store with its cursor; the search index is committed every
     :data:`INDEX_EVERY_PAGES` pages or :data:`INDEX_EVERY_SECONDS` and at the end (after a
@@ -84,6 +87,7 @@ def sync_channel(
         on_wait=on_wait,
         lock=lock or Lock(),
         stop=stop,
+        on_save=on_save,
     )
     try:
         _walk_all(walk, all_pages)
@@ -204,6 +208,7 @@ class _Walk:
     on_wait: Callable[[Wait], None] | None
     lock: Lock
     stop: Event | None = None
+    on_save: Callable[[Store], None] | None = None
     unindexed: int = 0  # pages saved since the index was last committed
     indexed_at: float = field(default_factory=time.monotonic)
 
@@ -244,6 +249,8 @@ class _Walk:
     def save_state(self, state: SyncState) -> None:
         with self.lock, self.archive.store.transaction():
             self.archive.store.save_sync_state(self.report.channel, state)
+            if self.on_save is not None:
+                self.on_save(self.archive.store)
 
     def run(self, cursor: int | None, target: int | None) -> None:
         """Pages from ``?before=cursor`` (or the newest page) down to post ``target``.
@@ -324,6 +331,8 @@ class _Walk:
                 self.report.deleted += gone
             if self.keep_raw:
                 store.save_raw_page(url, now, digest, body)
+            if self.on_save is not None:
+                self.on_save(store)
 
         items = [page.channel] if page.channel is not None and page.channel.username else []
         with self.lock:

@@ -20,6 +20,7 @@ from ..record import MEDIA_TYPES, Channel, Post, Reaction
 
 if TYPE_CHECKING:
     from ..search.query import Hits
+    from .dbapi import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,10 @@ class Store(Protocol):
 
     def text_search(self) -> StoreSearch | None:
         """The search the store does itself; None: a tantivy index beside the archive does."""
+
+    def another_connection(self) -> Connection:
+        """A connection of its own to the same archive, for short transactions beside the
+        store's (a worker's queue and politeness budget)."""
 
     def transaction(self) -> AbstractContextManager[int]:
         """All writes inside happen at once or not at all; yields the write's sequence number."""

@@ -48,6 +48,13 @@ class Dialect:
     indexed_by_template: str
     #: whether inserts leave NULLs out instead of binding them (see store.bind)
     omit_nulls: bool
+    #: an expression: the database's clock now, in seconds since 1970 (a float)
+    now_epoch: str
+    #: the larger of two values (a scalar function)
+    greatest: str
+    #: what a queue's ``SELECT … LIMIT 1`` adds to take a row no other worker holds ("" where
+    #: the write transaction is the whole database's lock)
+    skip_locked: str
 
     def epoch(self, value: str) -> str:
         return self.epoch_template.format(value)
@@ -82,6 +89,9 @@ SQLITE = Dialect(
     like_ci="LIKE",  # SQLite's LIKE ignores ASCII case
     indexed_by_template="{0} INDEXED BY {1}",
     omit_nulls=True,
+    now_epoch="((julianday('now') - 2440587.5) * 86400.0)",
+    greatest="max",
+    skip_locked="",
 )
 
 POSTGRES = Dialect(
@@ -109,4 +119,7 @@ POSTGRES = Dialect(
     like_ci="ILIKE",  # under COLLATE "C" it folds ASCII only, like SQLite's LIKE
     indexed_by_template="{0}",
     omit_nulls=False,
+    now_epoch="CAST(extract(epoch FROM clock_timestamp()) AS double precision)",
+    greatest="greatest",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
 )

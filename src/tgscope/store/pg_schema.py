@@ -304,7 +304,27 @@ _VIEWS = [
 
 #: the migrations after the baseline, one string each (one or more statements, no
 #: parameters): the first is version 12.  Add one with each SQLite migration.
-MIGRATIONS_AFTER_BASELINE: list[str] = []
+MIGRATIONS_AFTER_BASELINE: list[str] = [
+    # 12: the collectors' queue and the politeness budget they share
+    f"""
+    CREATE TABLE watch (
+        channel {_T} PRIMARY KEY,
+        every_s double precision NOT NULL,
+        due_at double precision NOT NULL,
+        lease_owner {_T},
+        lease_until double precision,
+        failures bigint NOT NULL DEFAULT 0,
+        last_error {_T},
+        last_done double precision,
+        added_at double precision NOT NULL
+    );
+    CREATE INDEX watch_due ON watch (due_at);
+    CREATE TABLE host_budget (
+        host {_T} PRIMARY KEY,
+        next_at double precision NOT NULL
+    );
+    """,
+]
 #: the SQLite schema version that :data:`BASELINE` is (11, for good)
 BASELINE_VERSION = SCHEMA_VERSION - len(MIGRATIONS_AFTER_BASELINE)
 

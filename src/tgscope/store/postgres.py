@@ -41,6 +41,7 @@ class PostgresStore(SQLStore):
 
     def __init__(self, url: str, *, create: bool = True):
         db = PgConnection(url)
+        self._url = url  # for more connections; never shown (``location`` is)
         self.location = db.location
         try:
             if not create and not is_archive(db):
@@ -88,6 +89,9 @@ class PostgresStore(SQLStore):
         self.fingerprints.forget()
         self.writer.forget()
         self.sources.forget()
+
+    def another_connection(self) -> PgConnection:
+        return PgConnection(self._url)
 
     def last_seq(self) -> int:
         """The horizon: every write numbered up to it has ended (see the module's docstring)."""

@@ -338,6 +338,26 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX media_fetches_sha256 ON media_fetches(sha256) WHERE sha256 IS NOT NULL;
     """,
+    # 12: the collectors' queue (tgscope watch, tgscope worker) and the politeness budget
+    # they share; times are seconds since 1970 from the database's clock
+    """
+    CREATE TABLE watch (
+        channel TEXT PRIMARY KEY,
+        every_s REAL NOT NULL,  -- how often it is synced
+        due_at REAL NOT NULL,  -- when it is next to be synced
+        lease_owner TEXT,  -- the worker syncing it now
+        lease_until REAL,  -- when that worker's claim ends unless it renews it
+        failures INTEGER NOT NULL DEFAULT 0,  -- syncs failed in a row
+        last_error TEXT,
+        last_done REAL,  -- when a sync of it last finished
+        added_at REAL NOT NULL
+    );
+    CREATE INDEX watch_due ON watch(due_at);
+    CREATE TABLE host_budget (
+        host TEXT PRIMARY KEY,
+        next_at REAL NOT NULL  -- the earliest time the next request to the host may start
+    );
+    """,
 ]
 
 

@@ -107,6 +107,11 @@ class SQLiteStore(SQLStore):
         self.writer.forget()
         self.sources.forget()
 
+    def another_connection(self) -> SQLiteConnection:
+        return sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, factory=SQLiteConnection
+        )
+
     def last_seq(self) -> int:
         row = self.db.execute("SELECT value FROM meta WHERE name = 'seq'").fetchone()
         return int(row[0]) if row else 0

@@ -1,0 +1,138 @@
+"""``tgscope watch`` and ``tgscope worker``: channels on a schedule, collectors that take them."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import OptionError
+from .base import cli, console, db_option, err_console, reports_errors, safe_text, seconds_option
+from .collecting import DEFAULT_BASE_URL
+
+if TYPE_CHECKING:
+    from ..collect.report import SyncReport
+
+
+@cli.command()
+@db_option
+@click.argument("channels", nargs=-1)
+@click.option("--every", default="1h", show_default=True, help="How often: 30m, 6h, 1d...")
+@click.option("--remove", is_flag=True, help="Take the channels off the schedule instead.")
+@click.option("--list", "listing", is_flag=True, help="Show the schedule.")
+@reports_errors
+def watch(db, channels, every, remove, listing):
+    """Put channels on a schedule that tgscope worker processes follow.
+
+    CHANNELS are usernames or links, as for sync.  They are due at once, then every
+    --every; a channel already watched gets the new period.  The schedule is kept in the
+    archive, so workers on other machines see it.
+    """
+    from ..archive import Archive
+    from ..collect.worker import parse_every, unwatch, watch, watched
+
+    if not channels and not listing:
+        raise OptionError("name the channels to watch, or --list to show the schedule")
+    with Archive.open(db) as archive:
+        if remove:
+            count = unwatch(archive, channels)
+            console.print(f"{count} channel(s) taken off the schedule")
+        elif channels:
+            period = parse_every(every)
+            new = watch(archive, channels, period)
+            console.print(
+                f"{len(channels)} channel(s) watched ({new} new), every {_period(period)}"
+            )
+        if listing:
+            _print_schedule(watched(archive), archive.store)
+
+
+def _print_schedule(rows, store) -> None:
+    from ..store.queue import WatchQueue
+
+    now = WatchQueue(store.db).now()
+    for row in rows:
+        due = "now" if row.due_at <= now else f"in {_period(row.due_at - now)}"
+        held = f", held by {row.lease_owner}" if row.lease_owner else ""
+        failed = f", failed {row.failures}× ({row.last_error})" if row.failures else ""
+        console.print(
+            safe_text(f"{row.channel}: every {_period(row.every_s)}, due {due}{held}{failed}")
+        )
+
+
+def _period(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--base-url",
+    envvar="TGSCOPE_BASE_URL",
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="Host that serves the t.me/s pages (a mirror or a replay server).",
+)
+@seconds_option(
+    "--delay", 1.0, "Seconds between two requests to the host, by all workers together."
+)
+@seconds_option("--max-wait", 60.0, "Longest single wait in seconds (backoff, Retry-After).")
+@seconds_option("--lease", 120.0, "Seconds a claimed channel stays this worker's unless renewed.")
+@seconds_option("--poll", 5.0, "Seconds between looks at the schedule when nothing is due.")
+@click.option("--exit-when-idle", is_flag=True, help="Stop once no channel is due.")
+@click.option("--name", help="This worker's name in the schedule (default: host:pid:random).")
+@reports_errors
+def worker(db, base_url, delay, max_wait, lease, poll, exit_when_idle, name):
+    """Sync the watched channels that are due, one at a time, until stopped.
+
+    Run any number of workers, on any number of machines, on one archive (a PostgreSQL
+    archive for several machines): each channel is synced by one worker at a time, and
+    all of them share one politeness budget per host (--delay).  A worker killed at any
+    moment loses nothing: another one resumes its channel once its lease runs out.
+    """
+    from ..archive import Archive
+    from ..collect.http import FetchPolicy, make_client
+    from ..collect.worker import run_worker
+
+    if lease <= 0:
+        raise OptionError("--lease: must be more than 0 seconds")
+    policy = FetchPolicy(delay=delay, max_wait=max_wait)
+    try:
+        client = make_client(base_url, policy=policy)
+    except OptionError as error:
+        raise OptionError(f"--base-url: {error}") from error
+    try:
+        with client, Archive.open(db) as archive:
+            report = run_worker(
+                archive,
+                client=client,
+                policy=policy,
+                owner=name,
+                lease_s=lease,
+                poll_s=poll,
+                exit_when_idle=exit_when_idle,
+                on_channel=_show,
+            )
+    except KeyboardInterrupt:
+        err_console.print("interrupted: the channel in hand is given back; its saved pages stay")
+        sys.exit(130)
+    console.print(
+        f"{report.owner}: {len(report.synced)} channel(s) synced, {len(report.failed)} failed"
+    )
+    if report.failed:
+        sys.exit(1)
+
+
+def _show(channel: str, report: SyncReport | None, error: str | None) -> None:
+    if report is not None:
+        console.print(
+            safe_text(
+                f"{channel}: {report.pages} page(s), {report.added} added, {report.updated} updated"
+            )
+        )
+    else:
+        err_console.print(safe_text(f"{channel}: {error}"))
