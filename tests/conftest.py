@@ -46,20 +46,33 @@ def pg_server() -> Iterator:
 
 
 @pytest.fixture
-def pg_url(pg_server) -> Iterator[str]:
-    """The URL of a new, empty archive in PostgreSQL (a copy of the migrated template, with
-    its own archive id); dropped after the test."""
+def pg_url_factory(pg_server) -> Iterator:
+    """``make()``: the URL of a new, empty archive in PostgreSQL (a copy of the migrated
+    template, with its own archive id); each is dropped after the test."""
     import psycopg
 
-    name = f"t{next(_DATABASES)}"
     base = pg_server.dsn.rsplit("/", 1)[0]
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"t{next(_DATABASES)}"
+        with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+        made.append(name)
+        with psycopg.connect(f"{base}/{name}", autocommit=True) as db:
+            db.execute("UPDATE meta SET value = md5(random()::text) WHERE name = 'archive_id'")
+        return f"{base}/{name}"
+
+    yield make
     with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
-    with psycopg.connect(f"{base}/{name}", autocommit=True) as db:
-        db.execute("UPDATE meta SET value = md5(random()::text) WHERE name = 'archive_id'")
-    yield f"{base}/{name}"
-    with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        for name in made:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_url(pg_url_factory) -> str:
+    """The URL of a new, empty archive in PostgreSQL, dropped after the test."""
+    return pg_url_factory()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])

@@ -49,28 +49,5 @@ def more_archives(archive_db: str, tmp_path: Path, request: Any) -> Callable[[st
     migrated template with an id of its own, dropped after the test, as ``pg_url`` does)."""
     if not is_postgres(archive_db):
         return lambda name: str(tmp_path / f"{name}.db")
-    import psycopg
-
-    from .conftest import _DATABASES, TEMPLATE
-
-    base = archive_db.rsplit("/", 1)[0]
-    made: list[str] = []
-
-    def make(name: str) -> str:
-        database = f"t{next(_DATABASES)}"
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
-        made.append(database)
-        rows(
-            f"{base}/{database}",
-            "UPDATE meta SET value = md5(random()::text) WHERE name = 'archive_id'",
-        )
-        return f"{base}/{database}"
-
-    def drop() -> None:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            for database in made:
-                admin.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-
-    request.addfinalizer(drop)
-    return make
+    make = request.getfixturevalue("pg_url_factory")
+    return lambda name: make()

@@ -20,6 +20,8 @@ from tgscope.cli import cli
 from tgscope.errors import OptionError, QueryError
 from tgscope.store import SourceInfo
 
+from .engines import execute, rows, sibling
+
 # Texts on the same topics, as the ministry and embassies write them.
 LAVROV_WANG = (
     "🇷🇺🇨🇳 Сергей Лавров провёл переговоры с Министром иностранных дел КНР Ван И в Пекине.\n"
@@ -132,8 +134,8 @@ EXPECTED = [
 
 
 @pytest.fixture
-def archive(db_path):
-    with Archive.open(db_path) as opened:
+def archive(archive_db):
+    with Archive.open(archive_db) as opened:
         opened.ingest(POSTS, source())
         yield opened
 
@@ -199,21 +201,20 @@ def test_bad_options_are_one_line_errors(archive):
         archive.duplicates(threshold=0.5)
 
 
-def test_a_lower_threshold_after_a_rebuild(archive):
+def test_a_lower_threshold_after_a_rebuild(archive_db, archive):
     archive.duplicates()
     loose = archive.duplicates(threshold=0.5, rebuild=True)
     assert [c.size for c in loose] == [3, 5]
     assert archive.duplicates(threshold=0.6).to_arrow().num_rows == 2  # answered: floor 0.5
-    db = sqlite3.connect(archive.path)
-    assert dict(db.execute("SELECT name, value FROM nearcopy_state"))["floor"] == "0.5"
+    assert dict(rows(archive_db, "SELECT name, value FROM nearcopy_state"))["floor"] == "0.5"
 
 
-def test_the_cli_formats(db_path, archive):
+def test_the_cli_formats(archive_db, archive):
     runner = CliRunner()
-    lines = runner.invoke(cli, ["duplicates", "--db", str(db_path), "--format", "jsonl"])
+    lines = runner.invoke(cli, ["duplicates", "--db", archive_db, "--format", "jsonl"])
     assert lines.exit_code == 0, lines.output
     assert [json.loads(line) for line in lines.output.splitlines()] == EXPECTED
-    csv = runner.invoke(cli, ["duplicates", "--db", str(db_path), "--format", "csv"])
+    csv = runner.invoke(cli, ["duplicates", "--db", archive_db, "--format", "csv"])
     rows = csv.output.splitlines()
     assert rows[0] == "cluster,size,similarity,key,channel,date,forwarded"
     assert rows[1] == f"1,3,{one_word_changed(BRICS)},mfarussia/2,mfarussia,{DAY}08:00:00+00:00,0"
@@ -222,7 +223,7 @@ def test_the_cli_formats(db_path, archive):
         == f"2,5,{one_word_changed(LAVROV_WANG)},rusemb_india/41,rusemb_india,{DAY}09:05:00+00:00,1"
     )
     assert len(rows) == 9
-    table = runner.invoke(cli, ["duplicates", "--db", str(db_path), "--channel", "rusemb_kz"])
+    table = runner.invoke(cli, ["duplicates", "--db", archive_db, "--channel", "rusemb_kz"])
     assert table.exit_code == 0
     assert table.output.splitlines()[:3] == [
         "1 cluster(s), 5 post(s)",
@@ -242,8 +243,8 @@ def test_the_cli_formats(db_path, archive):
         (["--since", "soon"], "Error: not a date: 'soon'"),
     ],
 )
-def test_the_cli_says_what_is_wrong_in_one_line(db_path, archive, args, message):
-    result = CliRunner().invoke(cli, ["duplicates", "--db", str(db_path), *args])
+def test_the_cli_says_what_is_wrong_in_one_line(archive_db, archive, args, message):
+    result = CliRunner().invoke(cli, ["duplicates", "--db", archive_db, *args])
     assert result.exit_code == 1
     assert result.output.startswith(message) and result.output.count("\n") == 1
     if "below" in message:
@@ -268,19 +269,20 @@ def signed(monkeypatch) -> list[int]:
     return counts
 
 
-def index_rows(path) -> dict[str, int]:
-    db = sqlite3.connect(path)
+def index_rows(target: str) -> dict[str, int]:
     tables = ("nearcopy_texts", "nearcopy_posts", "nearcopy_buckets", "nearcopy_pairs")
-    found = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
-    found["pairs"] = db.execute("SELECT a, b, jaccard FROM nearcopy_pairs ORDER BY 1, 2").fetchall()
-    found["texts"] = db.execute("SELECT id, signature FROM nearcopy_texts ORDER BY 1").fetchall()
-    db.close()
+    found = {t: rows(target, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+    found["pairs"] = rows(target, "SELECT a, b, jaccard FROM nearcopy_pairs ORDER BY 1, 2")
+    found["texts"] = rows(target, "SELECT id, signature FROM nearcopy_texts ORDER BY 1")
     return found
 
 
-def test_new_posts_alone_get_signatures_and_the_clusters_equal_a_rebuild(tmp_path, monkeypatch):
+def test_new_posts_alone_get_signatures_and_the_clusters_equal_a_rebuild(
+    archive_db, request, monkeypatch
+):
     counts = signed(monkeypatch)
-    with Archive.open(tmp_path / "step.db") as archive:
+    whole_db = sibling(request, archive_db, "whole")
+    with Archive.open(archive_db) as archive:
         archive.ingest(POSTS[:8], source("test://one"))
         archive.duplicates()
         assert sum(counts) == 4  # each text and its edit (copies of one text: one signature)
@@ -289,14 +291,15 @@ def test_new_posts_alone_get_signatures_and_the_clusters_equal_a_rebuild(tmp_pat
         stepped = records(archive.duplicates())
         assert sum(counts) == 4  # the four new texts long enough (the short ones are left out)
         assert archive.duplicates() and sum(counts) == 4  # nothing new: nothing read
-    with Archive.open(tmp_path / "whole.db") as whole:
+    with Archive.open(whole_db) as whole:
         whole.ingest(POSTS, source())
         assert records(whole.duplicates()) == stepped == EXPECTED
-    assert index_rows(tmp_path / "step.db") == index_rows(tmp_path / "whole.db")
+    assert index_rows(archive_db) == index_rows(whole_db)
 
 
-def test_a_changed_text_gets_a_new_signature_and_the_old_one_goes(tmp_path):
-    with Archive.open(tmp_path / "edit.db") as archive:
+def test_a_changed_text_gets_a_new_signature_and_the_old_one_goes(archive_db, request):
+    whole_db = sibling(request, archive_db, "whole")
+    with Archive.open(archive_db) as archive:
         archive.ingest(POSTS, source())
         archive.duplicates()
         edited = post(
@@ -311,17 +314,18 @@ def test_a_changed_text_gets_a_new_signature_and_the_old_one_goes(tmp_path):
             ["rusembchina/11", "mid_russia/2"],
         ]
         assert found[1]["similarity"] == 1.0  # the edited copy left this cluster
-    with Archive.open(tmp_path / "whole.db") as whole:
+    with Archive.open(whole_db) as whole:
         whole.ingest([*POSTS[:2], edited, *POSTS[3:]], source())
         assert records(whole.duplicates()) == found
-    assert index_rows(tmp_path / "edit.db") == index_rows(tmp_path / "whole.db")
+    assert index_rows(archive_db) == index_rows(whole_db)
 
 
-def test_a_post_merged_away_leaves_its_cluster(tmp_path):
+def test_a_post_merged_away_leaves_its_cluster(archive_db, request):
     """A text dump's copy (no id) is merged into the post with an id when that arrives:
     the copy's pk is removed, and the index drops it."""
     dump_copy = post("rusemb_uk/dump-1", SCO, channel="rusemb_uk", date=DAY + "18:30:00+00:00")
-    with Archive.open(tmp_path / "merge.db") as archive:
+    whole_db = sibling(request, archive_db, "whole")
+    with Archive.open(archive_db) as archive:
         archive.ingest([*POSTS, dump_copy], source())
         before = records(archive.duplicates())
         assert before[-1]["posts"] == ["sco_secretariat/6", "rusemb_uk/dump-1"]
@@ -330,10 +334,10 @@ def test_a_post_merged_away_leaves_its_cluster(tmp_path):
         assert report.merged == 1
         after = records(archive.duplicates())
         assert after[-1]["posts"] == ["sco_secretariat/6", "rusemb_uk/7"]
-    with Archive.open(tmp_path / "whole.db") as whole:
+    with Archive.open(whole_db) as whole:
         whole.ingest([*POSTS, with_id], source())
         assert records(whole.duplicates()) == after
-    assert index_rows(tmp_path / "merge.db") == index_rows(tmp_path / "whole.db")
+    assert index_rows(archive_db) == index_rows(whole_db)
 
 
 # -- against exact all pairs ------------------------------------------------------------------
@@ -419,12 +423,38 @@ def test_precision_and_recall_against_exact_all_pairs(db_path):
     db.close()
 
 
-def test_an_index_of_another_method_is_built_again(archive, monkeypatch):
+def test_an_index_of_another_method_is_built_again(archive_db, archive, monkeypatch):
     archive.duplicates()
-    db = sqlite3.connect(archive.path)
-    with db:
-        db.execute("UPDATE nearcopy_state SET value = '0' WHERE name = 'version'")
-    db.close()
+    execute(archive_db, "UPDATE nearcopy_state SET value = '0' WHERE name = 'version'")
     counts = signed(monkeypatch)
     assert records(archive.duplicates()) == EXPECTED
     assert sum(counts) == 8  # every text long enough, signed again
+
+
+@pytest.mark.pg
+def test_posts_committed_while_an_older_writer_is_open_are_read_once(pg_url, monkeypatch):
+    """PostgreSQL: B commits, and the near-copy index catches up, while A, which began
+    writing before, is still open; the catch-up goes only up to the write horizon (just
+    before A), and the next one, after A commits, reads A's post and B's: each once."""
+    from tgscope.analysis.duplicates import NearCopyIndex
+
+    read: list[int] = []
+    catch_up = NearCopyIndex.catch_up
+
+    def counted(self, **options):
+        read.append(catch_up(self, **options))
+        return read[-1]
+
+    monkeypatch.setattr(NearCopyIndex, "catch_up", counted)
+    alpha = post("mid_russia/1", LAVROV_WANG, channel="mid_russia", date=DAY + "09:00:00+00:00")
+    beta = post("rusemb_kz/31", LAVROV_WANG, channel="rusemb_kz", date=DAY + "12:00:00+00:00")
+    with Archive.open(pg_url) as first, Archive.open(pg_url) as second:
+
+        def meanwhile(store) -> None:
+            second.ingest([beta], source("test://beta"))
+            second.duplicates()
+
+        first.ingest([alpha], source("test://alpha"), before_commit=meanwhile)
+        found = [cluster.to_dict()["posts"] for cluster in first.duplicates()]
+    assert found == [["mid_russia/1", "rusemb_kz/31"]]
+    assert sum(read) == 2

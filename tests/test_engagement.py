@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 
 import pytest
 from click.testing import CliRunner
@@ -15,11 +14,14 @@ from tgscope.cli import cli
 from tgscope.errors import OptionError, QueryError
 
 from .analysis_archives import AGRO, build_engagement_archive
+from .engines import ENGINES, engine_archive
 
 
-@pytest.fixture(scope="module")
-def archive_path(tmp_path_factory) -> Path:
-    return build_engagement_archive(tmp_path_factory.mktemp("engagement") / "e.db")
+@pytest.fixture(scope="module", params=ENGINES)
+def archive_path(request, tmp_path_factory) -> Iterator[str]:
+    """The planted archive, once per module on each engine."""
+    with engine_archive(request, tmp_path_factory.mktemp("engagement"), "e.db") as target:
+        yield str(build_engagement_archive(target))
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def archive(archive_path):
         yield opened
 
 
-def run(archive_path: Path, *args: str, expect: int = 0) -> str:
+def run(archive_path: str, *args: str, expect: int = 0) -> str:
     result = CliRunner().invoke(cli, ["engagement", "--db", str(archive_path), *args])
     assert result.exit_code == expect, result.output
     return result.output

@@ -19,6 +19,7 @@ from tgscope.events.lexicon import DATA_FILES, load_folder
 from tgscope.store.events import EventFilter
 
 from .conftest import SHARED
+from .engines import sibling
 from .helpers import post, source
 
 SEED = SHARED / "seed" / "russia_china_dump.txt"
@@ -70,10 +71,10 @@ def keys_by_start(archive: Archive) -> dict[str, str]:
 
 
 @pytest.fixture
-def seed_db(tmp_path) -> Path:
+def seed_db(archive_db) -> str:
     if not SEED.exists():
         pytest.skip(f"{SEED} is absent")
-    db = tmp_path / "seed.db"
+    db = archive_db
     with Archive.open(db) as archive:
         report = archive.import_paths([SEED], channel=SEED_CHANNEL)
         assert (report.total("added"), report.failures) == (5, [])
@@ -431,7 +432,7 @@ def record(number: int, text: str, day: str = "2023-04-03T10:00:00+00:00") -> di
     return {"key": f"demo/{number}", "channel": "demo", "id": number, "text": text, "date": day}
 
 
-def test_an_edited_post_is_extracted_again_and_its_old_events_are_gone(db_path, tmp_path):
+def test_an_edited_post_is_extracted_again_and_its_old_events_are_gone(archive_db, tmp_path):
     first = jsonl(
         tmp_path / "first.jsonl",
         record(1, "Sergey Lavrov held talks with Wang Yi in Moscow."),
@@ -441,7 +442,7 @@ def test_an_edited_post_is_extracted_again_and_its_old_events_are_gone(db_path, 
         tmp_path / "edited.jsonl",
         record(1, "Sergey Lavrov had a telephone conversation with Antony Blinken."),
     )
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_paths([first], format="tgscope-jsonl")
         before = [(e["post"], e["mode"], e["actors"][1]["name"]) for e in records(archive)]
         report = archive.import_paths([edited], format="tgscope-jsonl")
@@ -452,10 +453,10 @@ def test_an_edited_post_is_extracted_again_and_its_old_events_are_gone(db_path, 
     assert after == [("demo/1", ["phone"], "Antony Blinken"), ("demo/2", ["phone"], "Wang Yi")]
 
 
-def test_an_edit_that_leaves_no_event_leaves_no_event(db_path, tmp_path):
+def test_an_edit_that_leaves_no_event_leaves_no_event(archive_db, tmp_path):
     first = jsonl(tmp_path / "a.jsonl", record(1, "Sergey Lavrov held talks with Wang Yi."))
     edited = jsonl(tmp_path / "b.jsonl", record(1, "A photo of the day: spring in Moscow."))
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.import_paths([first], format="tgscope-jsonl")
         assert len(records(archive)) == 1
         archive.import_file(edited, format="tgscope-jsonl")  # no catch-up of its own
@@ -465,9 +466,9 @@ def test_an_edit_that_leaves_no_event_leaves_no_event(db_path, tmp_path):
         assert records(archive) == []
 
 
-def test_a_copy_merged_into_its_post_takes_its_events_along(db_path):
+def test_a_copy_merged_into_its_post_takes_its_events_along(archive_db):
     text = "Sergey Lavrov held talks with Wang Yi in Moscow."
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest([post("demo/dump-1", text, channel="demo")], source("dump"))
         assert [e["post"] for e in records(archive)] == ["demo/dump-1"]
         dated = post("demo/9", text, channel="demo", date="2023-04-03T10:00:00+00:00")
@@ -493,7 +494,7 @@ def changed_lexicon(tmp_path: Path):
     return load_folder(folder)
 
 
-def test_a_changed_dictionary_extracts_everything_again(db_path, tmp_path):
+def test_a_changed_dictionary_extracts_everything_again(archive_db, tmp_path):
     posts = [
         post(f"demo/{n}", text, channel="demo", date=f"2023-04-0{n}T10:00:00+00:00")
         for n, text in enumerate(
@@ -506,7 +507,7 @@ def test_a_changed_dictionary_extracts_everything_again(db_path, tmp_path):
         )
     ]
     lexicon = changed_lexicon(tmp_path)
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(posts, source())
         shipped = EventIndex(tables(archive))
         assert lexicon.version != shipped.lexicon.version
@@ -521,10 +522,10 @@ def test_a_changed_dictionary_extracts_everything_again(db_path, tmp_path):
         assert records(archive) == before  # nothing twice
 
 
-def test_a_changed_rules_version_extracts_everything_again(db_path, monkeypatch):
+def test_a_changed_rules_version_extracts_everything_again(archive_db, monkeypatch):
     from tgscope.events import lexicon as lexicon_module
 
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest([post("demo/1", "Sergey Lavrov met Wang Yi.", channel="demo")], source())
         assert archive.update_events() == 1
         assert archive.update_events() == 0
@@ -553,8 +554,10 @@ def _interrupted_posts():
     return [post(key, text, channel="demo", date=day) for key, text, day in INTERRUPTED]
 
 
-def test_an_interrupted_catch_up_keeps_its_batches_and_the_next_one_finishes(tmp_path, monkeypatch):
-    whole = tmp_path / "whole.db"
+def test_an_interrupted_catch_up_keeps_its_batches_and_the_next_one_finishes(
+    archive_db, request, monkeypatch
+):
+    whole = sibling(request, archive_db, "whole")
     with Archive.open(whole) as archive:
         archive.ingest(_interrupted_posts(), source())
         expected = records(archive)
@@ -567,7 +570,7 @@ def test_an_interrupted_catch_up_keeps_its_batches_and_the_next_one_finishes(tmp
         read.append(key)
         return extract_events(key, text, day, lexicon)
 
-    stopped = tmp_path / "stopped.db"
+    stopped = archive_db
     with Archive.open(stopped) as archive:
         archive.ingest(_interrupted_posts(), source())
         monkeypatch.setattr(index_module, "extract_events", stops_at_the_sixth)
@@ -645,7 +648,7 @@ def test_neighbour_bounds_without_dated_posts_are_open():
     assert list(neighbour_bounds([(1, "2020-01-01", None)])) == []
 
 
-def dump_events(db: Path, texts: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+def dump_events(db: str, texts: list[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
     """Posts without dates ingested in this order; ``(date, date_min, date_max)`` of each
     post's first event, by the post's number in the list."""
     posts = [post(f"demo/dump-{n}", text, channel="demo") for n, text in enumerate(texts, 1)]
@@ -658,11 +661,11 @@ def dump_events(db: Path, texts: list[str]) -> dict[str, tuple[str | None, str |
 
 
 @pytest.mark.parametrize("order", ["ascending", "descending"])
-def test_an_undated_dumps_days_come_from_its_datelines(tmp_path, order):
+def test_an_undated_dumps_days_come_from_its_datelines(archive_db, order):
     texts = [TALKS_DEC, CALL_JAN_9, CALL, TALKS_FEB]
     if order == "descending":
         texts.reverse()
-    found = dump_events(tmp_path / "dump.db", texts)
+    found = dump_events(archive_db, texts)
     by_text = {text: found[f"demo/dump-{n}"] for n, text in enumerate(texts, 1)}
     assert by_text == {
         TALKS_DEC: ("2019-12-10", "2019-12-10", "2019-12-10"),
@@ -672,13 +675,13 @@ def test_an_undated_dumps_days_come_from_its_datelines(tmp_path, order):
     }
 
 
-def test_an_undated_post_between_dated_posts_is_bounded_by_them(db_path):
+def test_an_undated_post_between_dated_posts_is_bounded_by_them(archive_db):
     posts = [
         post("demo/1", "A photo of the day.", channel="demo", date="2019-12-10T10:00:00+00:00"),
         post("demo/dump-1", CALL, channel="demo"),
         post("demo/2", "A photo of the day.", channel="demo", date="2020-02-20T10:00:00+00:00"),
     ]
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest(posts, source())
         (event,) = archive.events()
     assert (event.post, event.date, event.date_min, event.date_max) == (
@@ -689,18 +692,18 @@ def test_an_undated_post_between_dated_posts_is_bounded_by_them(db_path):
     )
 
 
-def test_an_undated_post_without_dated_neighbours_is_bounded_by_the_terms(db_path):
-    with Archive.open(db_path) as archive:
+def test_an_undated_post_without_dated_neighbours_is_bounded_by_the_terms(archive_db):
+    with Archive.open(archive_db) as archive:
         archive.ingest([post("demo/dump-1", CALL, channel="demo")], source())
         (event,) = archive.events()
     # Pompeo was Secretary of State from 2018-04-26 to 2021-01-20; Lavrov throughout
     assert (event.date, event.date_min, event.date_max) == (None, "2018-04-26", "2021-01-20")
 
 
-def test_a_new_dated_neighbour_narrows_the_bounds(db_path):
+def test_a_new_dated_neighbour_narrows_the_bounds(archive_db):
     """Neighbours are the posts of the same file, in its order (a dump read again with more
     posts, a file of mixed dated and undated posts)."""
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("file"))
         archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("file"))
         (_, before) = archive.events()
@@ -718,15 +721,15 @@ def test_a_new_dated_neighbour_narrows_the_bounds(db_path):
     )
 
 
-def test_a_new_dated_post_without_events_narrows_the_bounds_too(tmp_path):
+def test_a_new_dated_post_without_events_narrows_the_bounds_too(archive_db, request):
     photo = "A photo of the day: spring in Moscow."
-    with Archive.open(tmp_path / "step.db") as archive:
+    with Archive.open(archive_db) as archive:
         archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("file"))
         archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("file"))
         archive.update_events()
         archive.ingest([post("demo/2", photo, channel="demo", date="2020-02-20")], source("file"))
         stepwise = records(archive)
-    with Archive.open(tmp_path / "fresh.db") as archive:
+    with Archive.open(sibling(request, archive_db, "fresh")) as archive:
         archive.ingest([post("demo/1", TALKS_DEC, channel="demo")], source("file"))
         archive.ingest([post("demo/dump-1", CALL, channel="demo")], source("file"))
         archive.ingest([post("demo/2", photo, channel="demo", date="2020-02-20")], source("file"))
@@ -735,10 +738,10 @@ def test_a_new_dated_post_without_events_narrows_the_bounds_too(tmp_path):
     assert stepwise == fresh
 
 
-def test_posts_of_another_file_do_not_bound_a_dump(db_path):
+def test_posts_of_another_file_do_not_bound_a_dump(archive_db):
     """A channel synced first (dated posts) and a dump of it imported after: the dump's
     posts are bounded by the dump alone, whose order says nothing of the sync's posts."""
-    with Archive.open(db_path) as archive:
+    with Archive.open(archive_db) as archive:
         late = post("demo/9", "A photo of the day.", channel="demo", date="2025-06-01")
         archive.ingest([late], source("sync"))
         archive.ingest(
@@ -749,18 +752,18 @@ def test_posts_of_another_file_do_not_bound_a_dump(db_path):
     assert [(e.date_min, e.date_max) for e in alone] == [("2019-12-10", "2021-01-20")]
 
 
-def test_a_day_without_a_year_is_placed_by_the_neighbours_when_terms_are_open(db_path):
+def test_a_day_without_a_year_is_placed_by_the_neighbours_when_terms_are_open(archive_db):
     texts = [
         "🇷🇺🇮🇳 Sergey Lavrov held talks with Subrahmanyam Jaishankar\n📍Moscow, November 15, 2022",
         "🇷🇺🇮🇳📞 On January 9, Sergey Lavrov spoke over the phone with Subrahmanyam Jaishankar.",
         "🇷🇺🇮🇳 Sergey Lavrov held talks with Subrahmanyam Jaishankar\n📍New Delhi, March 2, 2023",
     ]
-    found = dump_events(db_path, texts)
+    found = dump_events(archive_db, texts)
     assert found["demo/dump-2"] == ("2023-01-09", "2023-01-09", "2023-01-09")
 
 
 @needs_seed
-def test_an_import_is_not_failed_by_a_busy_events_pass(tmp_path, monkeypatch):
+def test_an_import_is_not_failed_by_a_busy_events_pass(archive_db, monkeypatch):
     """The files are in; if another process holds the archive when the events pass
     starts, the import still reports them imported and a later run catches up."""
     from tgscope.errors import StoreError
@@ -769,6 +772,30 @@ def test_an_import_is_not_failed_by_a_busy_events_pass(tmp_path, monkeypatch):
         raise StoreError("archive.db: the archive is locked by another process")
 
     monkeypatch.setattr(Archive, "update_events", busy)
-    with Archive.open(tmp_path / "busy.db") as archive:
+    with Archive.open(archive_db) as archive:
         report = archive.import_paths([SEED], channel="russia_china_demo")
     assert report.total("added") == 5 and not report.failures
+
+
+@pytest.mark.pg
+def test_posts_committed_while_an_older_writer_is_open_are_extracted_once(pg_url, monkeypatch):
+    """PostgreSQL: B commits, and the events catch up, while A, which began writing
+    before, is still open; the catch-up goes only up to the write horizon (just before A),
+    and the next one, after A commits, reads A's post and B's: each post once, none missed."""
+    read: list[str] = []
+    monkeypatch.setattr(index_module, "extract_events", _counting(read))
+    alpha = post("alpha/1", "Sergey Lavrov held talks with Wang Yi in Moscow.", channel="alpha")
+    beta = post(
+        "beta/1", "Sergey Lavrov had a telephone conversation with Wang Yi.", channel="beta"
+    )
+    with Archive.open(pg_url) as first, Archive.open(pg_url) as second:
+
+        def meanwhile(store) -> None:
+            second.ingest([beta], source("test://beta"))
+            second.update_events()
+
+        first.ingest([alpha], source("test://alpha"), before_commit=meanwhile)
+        first.update_events()
+        found = [(e["post"], e["mode"]) for e in records(first)]
+    assert sorted(found) == [("alpha/1", ["visit"]), ("beta/1", ["phone"])]
+    assert sorted(read) == ["alpha/1", "beta/1"]

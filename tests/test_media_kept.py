@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +16,9 @@ from tgscope.cli import cli
 from tgscope.collect.http import FetchPolicy, make_client
 from tgscope.collect.media import fetch_media
 from tgscope.errors import OptionError
+from tgscope.store.pgdb import is_url
 
+from .engines import ENGINES, engine_archive
 from .helpers import post, source
 from .media_server import MediaServer
 from .web_media_archive import jpeg, picture, png
@@ -47,9 +49,18 @@ def sha(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("kept") / "archive.db"
+@pytest.fixture(scope="module", params=ENGINES)
+def db(request, tmp_path_factory) -> Iterator[str]:
+    """The archive, once per module on each engine (on PostgreSQL its media files go to the
+    folder ``$TGSCOPE_MEDIA`` names)."""
+    folder = tmp_path_factory.mktemp("kept")
+    with engine_archive(request, folder) as path, pytest.MonkeyPatch.context() as patch:
+        if is_url(path):
+            patch.setenv("TGSCOPE_MEDIA", str(folder / "media"))
+        yield fetched_into(path)
+
+
+def fetched_into(path: str) -> str:
     with MediaServer() as server, Archive.open(path) as archive:
         posts = []
         for key, carried in CARRIED.items():

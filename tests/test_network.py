@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +17,7 @@ from tgscope.cli import cli
 from tgscope.errors import OptionError, QueryError
 
 from .analysis_archives import build_network_archive
+from .engines import ENGINES, engine_archive, nowhere
 
 ROOT = Path(__file__).parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -46,9 +48,11 @@ rusembchina,news_agg,1,2023-03-01T09:30:00+00:00,2023-03-01T09:30:00+00:00,1800
 """
 
 
-@pytest.fixture(scope="module")
-def archive_path(tmp_path_factory) -> Path:
-    return build_network_archive(tmp_path_factory.mktemp("network") / "a.db")
+@pytest.fixture(scope="module", params=ENGINES)
+def archive_path(request, tmp_path_factory) -> Iterator[str]:
+    """The planted archive, once per module on each engine."""
+    with engine_archive(request, tmp_path_factory.mktemp("network"), "a.db") as target:
+        yield str(build_network_archive(target))
 
 
 @pytest.fixture
@@ -57,7 +61,7 @@ def archive(archive_path):
         yield opened
 
 
-def run(archive_path: Path, *args: str, expect: int = 0) -> str:
+def run(archive_path: str | Path, *args: str, expect: int = 0) -> str:
     result = CliRunner().invoke(cli, ["network", "--db", str(archive_path), *args])
     assert result.exit_code == expect, result.output
     return result.output
@@ -143,7 +147,7 @@ def test_bad_options_are_one_line_errors(archive, archive_path):
     ]
     assert "Invalid value for '--format'" in run(archive_path, "--format", "xml", expect=2)
     assert "--format table prints" in run(archive_path, "-o", "x.txt", expect=2)
-    missing = run(archive_path.with_name("none.db"), expect=1)
+    missing = run(nowhere(archive_path), expect=1)
     assert missing.startswith("Error: ") and len(missing.strip().splitlines()) == 1
 
 
@@ -239,11 +243,11 @@ def test_to_arrow_and_to_networkx(archive):
     assert empty.to_arrow().num_rows == 0 and empty.to_networkx().number_of_nodes() == 0
 
 
-def test_network_of_the_bundled_samples_opens_from_gexf(tmp_path):
+def test_network_of_the_bundled_samples_opens_from_gexf(archive_db, tmp_path):
     """samples/: rusembchina's web page forwards mfarussia/ 1 post (2022-11-15) and its
     export a post of the hidden user "Hidden Reader"; russia_china_dump.txt's five posts are
     all "Forwarded from Russian MFA 🇷🇺" (a title, no username); mid_ru_dump.txt has none."""
-    db = tmp_path / "s.db"
+    db = archive_db
     with Archive.open(db) as archive:
         report = archive.import_paths(
             [
@@ -296,14 +300,14 @@ def test_network_of_the_real_corpus_opens_from_gexf(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_graph_files_hold_titles_with_control_characters(tmp_path):
+def test_graph_files_hold_titles_with_control_characters(archive_db, tmp_path):
     import networkx as nx
 
     from tgscope.record import Channel, Post
 
     from .helpers import source
 
-    db = tmp_path / "hostile.db"
+    db = archive_db
     forward = {"title": "Bad\x0b\x00title", "channel": None, "id": None}
     with Archive.open(db) as archive:
         archive.ingest(

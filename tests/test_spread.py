@@ -96,8 +96,8 @@ CASCADE = [
 
 
 @pytest.fixture
-def archive(db_path):
-    with Archive.open(db_path) as opened:
+def archive(archive_db):
+    with Archive.open(archive_db) as opened:
         opened.ingest(POSTS, source())
         yield opened
 
@@ -177,29 +177,29 @@ def test_an_unknown_key_or_a_bad_threshold(archive):
         archive.spread("mid_russia/1", threshold=2.0)
 
 
-def test_the_cli(db_path, archive):
+def test_the_cli(archive_db, archive):
     runner = CliRunner()
-    result = runner.invoke(cli, ["spread", "--db", str(db_path), "mid_russia/1", "--json"])
+    result = runner.invoke(cli, ["spread", "--db", archive_db, "mid_russia/1", "--json"])
     assert result.exit_code == 0, result.output
     record = json.loads(result.output)
     assert record["original"] == "mid_russia/1" and record["caveat"] == CAVEAT
     assert [p["key"] for p in record["posts"]] == [p.key for p in CASCADE]
     wide = {"COLUMNS": "160"}
-    table = runner.invoke(cli, ["spread", "--db", str(db_path), "rusemb_uk/8"], env=wide)
+    table = runner.invoke(cli, ["spread", "--db", archive_db, "rusemb_uk/8"], env=wide)
     assert table.exit_code == 0, table.output
     lines = table.output.splitlines()
     assert lines[0] == "original mid_russia/1: 6 post(s)"
     assert any("+1 h 30 min" in line and "rusembchina/11" in line for line in lines)
     assert any("-1 h 00 min" in line and "rusemb_kz/31" in line for line in lines)
     assert lines[-1] == f"note: {CAVEAT}"
-    missing = runner.invoke(cli, ["spread", "--db", str(db_path), "nobody/1"])
+    missing = runner.invoke(cli, ["spread", "--db", archive_db, "nobody/1"])
     assert missing.exit_code == 1
-    assert missing.output == f"Error: {db_path}: no post with key 'nobody/1'\n"
+    assert missing.output == f"Error: {archive_db}: no post with key 'nobody/1'\n"
 
 
-def test_a_threshold_below_the_index_says_how_to_build_it(db_path, archive):
+def test_a_threshold_below_the_index_says_how_to_build_it(archive_db, archive):
     result = CliRunner().invoke(
-        cli, ["spread", "--db", str(db_path), "mid_russia/1", "--threshold", "0.5"]
+        cli, ["spread", "--db", archive_db, "mid_russia/1", "--threshold", "0.5"]
     )
     assert result.exit_code == 1
     assert result.output == (

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 
+import pytest
 from starlette.testclient import TestClient
 
 from tgscope.archive import Archive
@@ -13,15 +15,37 @@ from tgscope.exports import CSV_COLUMNS
 from tgscope.record import Channel
 from tgscope.store import SourceInfo
 from tgscope.web.app import create_app
+from tgscope.web.data import WebArchive
 
 from .helpers import post
 from .web_archives import WEB, build_archive, get_html, get_json, keys
 
+
+@pytest.fixture(autouse=True)
+def _connections_closed(monkeypatch) -> Iterator[None]:
+    """Close, after each test, the PostgreSQL connections the app's request threads opened:
+    these tests never shut the app down (which closes them), and psycopg warns of a
+    connection collected while open (a warning raised then in whichever test runs)."""
+    opened: list = []
+    connect = WebArchive._connect
+
+    def kept(self, **options):
+        db = connect(self, **options)
+        if self.url is not None:
+            opened.append(db)
+        return db
+
+    monkeypatch.setattr(WebArchive, "_connect", kept)
+    yield
+    for db in opened:
+        db.close()
+
+
 # -- a writer alongside, and archives that lack parts ---------------------------------------
 
 
-def test_posts_another_writer_saves_show_up_in_the_next_request(tmp_path):
-    path = build_archive(tmp_path / "archive.db")
+def test_posts_another_writer_saves_show_up_in_the_next_request(archive_db):
+    path = build_archive(archive_db)
     client = TestClient(create_app(path), raise_server_exceptions=False)
     assert keys(get_json(client, "/channels/news.json")["posts"])[0] == "news/10"
     assert get_json(client, "/search.json?q=sunflower")["total"] == 0
@@ -77,9 +101,9 @@ def test_an_archive_without_a_search_index_still_serves_its_channels(tmp_path):
     assert get_html(client, "/search", 503)
 
 
-def test_a_channel_first_archived_while_serving_is_found_at_once(tmp_path):
+def test_a_channel_first_archived_while_serving_is_found_at_once(archive_db):
     """A 404 for a channel is not remembered: a sync may bring it a moment later."""
-    path = build_archive(tmp_path / "archive.db")
+    path = build_archive(archive_db)
     client = TestClient(create_app(path), raise_server_exceptions=False)
     get_json(client, "/channels/fresh.json", 404)
     with Archive.open(path) as writer:
@@ -91,8 +115,8 @@ def test_a_channel_first_archived_while_serving_is_found_at_once(tmp_path):
     assert data["channel"]["title"] == "Fresh" and keys(data["posts"]) == ["fresh/1"]
 
 
-def test_an_empty_archive_serves_every_page(tmp_path):
-    path = tmp_path / "empty.db"
+def test_an_empty_archive_serves_every_page(archive_db):
+    path = archive_db
     with Archive.open(path) as archive:
         archive.ingest([], WEB)
     client = TestClient(create_app(path), raise_server_exceptions=False)
@@ -109,8 +133,8 @@ def mark_first_deleted(store) -> None:
     store.mark_missing("news", 1, 2, {2}, "2026-11-28T08:00:00+00:00")
 
 
-def test_a_post_a_sync_found_deleted_says_so(tmp_path):
-    path = tmp_path / "deleted.db"
+def test_a_post_a_sync_found_deleted_says_so(archive_db):
+    path = archive_db
     with Archive.open(path) as archive:
         archive.ingest(
             [post("news/1", "gone soon", channel="news"), post("news/2", "kept", channel="news")],

@@ -549,6 +549,7 @@ class Archive:
         since: str | None = None,
         until: str | None = None,
         rebuild: bool = False,
+        dask: str | None = None,
     ) -> Clusters:
         """Copy-paste clusters: posts whose texts are the same or nearly (Jaccard of word
         shingles at least ``threshold``, after normalising), in date order, numbered by their
@@ -557,7 +558,9 @@ class Archive:
         several): clusters with a post there; ``since``/``until``: only posts dated so.  A
         ``threshold`` below the index's floor (0.7) raises
         :class:`~tgscope.analysis.duplicates.ThresholdBelowIndex` unless ``rebuild``, which
-        builds the index again for it.  Definitions: :mod:`tgscope.analysis.duplicates`."""
+        builds the index again for it.  ``dask`` (``local:N`` or a scheduler's
+        ``tcp://`` address; an archive in PostgreSQL) builds the index from scratch on that
+        Dask cluster.  Definitions: :mod:`tgscope.analysis.duplicates`."""
         from .analysis.duplicates import check_options, find_clusters
         from .dates import day_bounds
 
@@ -565,7 +568,10 @@ class Archive:
         day_bounds(since, until)  # a bad date: one line before any work
         names = [channel] if isinstance(channel, str) else list(channel or [])
         store: Any = self.store  # the SQLite store's near-copy tables
-        self._near_copies(threshold, rebuild=rebuild)
+        if dask is not None:
+            self._near_copies_on_dask(threshold, dask)
+        else:
+            self._near_copies(threshold, rebuild=rebuild)
         return find_clusters(
             store.nearcopies,
             threshold=threshold,
@@ -600,6 +606,16 @@ class Archive:
             raise ThresholdBelowIndex(threshold, floor)
         return index.catch_up()
 
+    def _near_copies_on_dask(self, threshold: float, spec: str) -> int:
+        """Build the near-copy index from scratch on a Dask cluster."""
+        from .analysis.dask_jobs import build_near_copies
+        from .analysis.distributed import cluster, require_postgres
+        from .analysis.duplicates import DEFAULT_FLOOR
+
+        require_postgres(self)  # before a cluster starts
+        with cluster(spec) as client:
+            return build_near_copies(self, client, floor=min(threshold, DEFAULT_FLOOR))
+
     # diplomatic events
 
     def events(self, filters: EventFilter | None = None, **given: Any) -> list[Event]:
@@ -621,6 +637,24 @@ class Archive:
             with contextlib.suppress(StoreError):  # another process writes: read as it is
                 index.catch_up()
         return list(index.select(chosen, **page))
+
+    def rebuild_events(self, *, dask: str | None = None) -> int:
+        """Extract every post's events again (after a change of the rules, say); on a Dask
+        cluster with ``dask`` (as for :meth:`duplicates`).  Returns how many events."""
+        from .events.index import EventIndex
+
+        store: Any = self.store
+        if dask is None:
+            index = EventIndex(store.events)
+            with index.tables.writing():
+                index.tables.clear()
+            return index.catch_up().events
+        from .analysis.dask_jobs import extract_all_events
+        from .analysis.distributed import cluster, require_postgres
+
+        require_postgres(self)
+        with cluster(dask) as client:
+            return extract_all_events(self, client).events
 
     def update_events(self) -> int:
         """Extract the events of the posts written since the last time (all of them when

@@ -217,12 +217,14 @@ class NearCopyIndex:
                     seq = 0
                 else:
                     return 0
-            read = self._apply(seq, wanted)
+            read = self._apply(seq, wanted, last)
             self.tables.save_state({"seq": last, **wanted.as_state()})
         return read
 
-    def _apply(self, held: int, params: IndexParams) -> int:
-        """Read the posts written after ``held``.  From scratch (``held`` 0) the buckets are
+    def _apply(self, held: int, params: IndexParams, upto: int) -> int:
+        """Read the posts written after ``held`` and up to ``upto`` (the write horizon the
+        state will hold: a later post is read by the next catch-up, once, and none is
+        missed however writers commit).  From scratch (``held`` 0) the buckets are
         compared once at the end, all in memory, and written in order; otherwise each batch
         is compared with itself and with the buckets stored."""
         touched = self._drop_removed(held)
@@ -231,7 +233,7 @@ class NearCopyIndex:
         all_keys: list[np.ndarray] = []
         all_ids: list[np.ndarray] = []
         read = 0
-        rows = self.tables.written_since(held)
+        rows = self.tables.written_since(held, upto)
         while chunk := list(islice(rows, _BATCH)):
             read += len(chunk)
             batch = _Batch()

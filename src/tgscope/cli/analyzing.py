@@ -218,8 +218,14 @@ def _duration(seconds: int | None, *, signed: bool = False) -> str:
 @click.option(
     "--rebuild", is_flag=True, help="Build the near-copy index again (for a lower --threshold)."
 )
+@click.option(
+    "--dask",
+    metavar="SPEC",
+    help="Build the index from scratch on a Dask cluster: local:N (N worker processes) or"
+    " tcp://scheduler:8786 (an archive in PostgreSQL).",
+)
 @reports_errors
-def duplicates(db, threshold, min_size, channels, since, until, format_, rebuild):
+def duplicates(db, threshold, min_size, channels, since, until, format_, rebuild, dask):
     """Copy-paste clusters: posts whose texts are the same or nearly, in any channels.
 
     Texts are compared after normalising case, punctuation, emoji and a trailing subscribe
@@ -237,6 +243,7 @@ def duplicates(db, threshold, min_size, channels, since, until, format_, rebuild
                 since=since,
                 until=until,
                 rebuild=rebuild,
+                dask=dask,
             )
         except ThresholdBelowIndex as error:
             raise click.ClickException(

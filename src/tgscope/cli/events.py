@@ -42,8 +42,17 @@ from .base import cli, console, db_option, err_console, reports_errors, safe_tex
     default="table",
     show_default=True,
 )
+@click.option("--rebuild", is_flag=True, help="Extract every post's events again first.")
+@click.option(
+    "--dask",
+    metavar="SPEC",
+    help="With --rebuild: on a Dask cluster, local:N or tcp://scheduler:8786 (an archive in"
+    " PostgreSQL).",
+)
 @reports_errors
-def events(db, channel, since, until, type_, actor, country, dyad, mode, modality, format_):
+def events(
+    db, channel, since, until, type_, actor, country, dyad, mode, modality, format_, rebuild, dask
+):
     """Diplomatic events: who met, called, visited, invited, praised or accused whom, where
     and when, each with the words of the post that say it.
 
@@ -64,7 +73,12 @@ def events(db, channel, since, until, type_, actor, country, dyad, mode, modalit
         mode=mode,
         modality=modality,
     )
+    if dask and not rebuild:
+        raise click.UsageError("--dask goes with --rebuild (a full pass on the cluster)")
     with Archive.open(db, create=False) as archive:
+        if rebuild:
+            count = archive.rebuild_events(dask=dask)
+            err_console.print(f"{count} event(s) extracted again from every post")
         found = archive.events(chosen)
     if format_ == "jsonl":
         for event in found:

@@ -63,7 +63,7 @@ class EventIndex:
             if resuming:
                 target = int(state["target"])
             self.tables.drop_posts(self.tables.removed_since(done))
-            pending = [pk for pk in self.tables.written_since(done) if pk > cursor]
+            pending = [pk for pk in self.tables.written_since(done, target) if pk > cursor]
             self.tables.forget_cursor()
             self.tables.save_state({"version": self.lexicon.version, "target": target})
         # resumed: the channels the stopped run wrote to are not known, so all are bounded
@@ -91,6 +91,16 @@ class EventIndex:
             self.tables.forget_target()
             self.tables.save_state({"seq": target, "version": self.lexicon.version})
         return CatchUp(posts, events, rebuilt)
+
+    def finish_rebuild(self, target: int, channels: set[int], posts: int, events: int) -> CatchUp:
+        """End a full pass whose events another process extracted (a Dask cluster's:
+        :mod:`tgscope.analysis.dask_jobs`), inside its transaction: the undated posts of
+        ``channels`` bounded, the state at ``target`` as :meth:`catch_up` leaves it."""
+        self._bound_undated(channels)
+        self.tables.forget_cursor()
+        self.tables.forget_target()
+        self.tables.save_state({"seq": target, "version": self.lexicon.version})
+        return CatchUp(posts, events, rebuilt=True)
 
     def _bound_undated(self, channels: set[int]) -> None:
         """Twice: a day placed by the first pass ("January 9" between November and March:

@@ -70,12 +70,17 @@ class EventTables:
             pk for (pk,) in self.db.execute("SELECT pk FROM removed_posts WHERE seq > ?", (seq,))
         ]
 
-    def written_since(self, seq: int) -> list[int]:
-        """The posts written after ``seq`` (all of them for 0), by pk."""
+    def written_since(self, seq: int, upto: int | None = None) -> list[int]:
+        """The posts written after ``seq`` (all of them for 0), by pk; only those up to
+        ``upto`` when given (the last write :meth:`writing` gave: on PostgreSQL a later
+        write may commit before an older one, so it waits for the next catch-up)."""
+        bound, args = ("", ()) if upto is None else (" AND seq <= ?", (upto,))
         if seq == 0:
-            return [pk for (pk,) in self.db.execute("SELECT pk FROM posts ORDER BY pk")]
+            where = " WHERE seq <= ?" if upto is not None else ""
+            query = f"SELECT pk FROM posts{where} ORDER BY pk"
+            return [pk for (pk,) in self.db.execute(query, args)]
         posts = self.dialect.indexed_by("posts", "posts_seq")
-        rows = self.db.execute(f"SELECT pk FROM {posts} WHERE seq > ?", (seq,))
+        rows = self.db.execute(f"SELECT pk FROM {posts} WHERE seq > ?{bound}", (seq, *args))
         return sorted(pk for (pk,) in rows)
 
     def written_after(self, seq: int) -> bool:

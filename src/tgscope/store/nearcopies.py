@@ -47,12 +47,16 @@ class NearCopyTables:
         rows = self.db.execute("SELECT pk FROM removed_posts WHERE seq > ?", (seq,))
         return [pk for (pk,) in rows]
 
-    def written_since(self, seq: int) -> Iterator[tuple[int, str, int]]:
-        """``(pk, text, seq)`` of each post written after ``seq``."""
+    def written_since(self, seq: int, upto: int | None = None) -> Iterator[tuple[int, str, int]]:
+        """``(pk, text, seq)`` of each post written after ``seq``; only those up to ``upto``
+        when given (the last write :meth:`writing` gave: on PostgreSQL a later write may
+        commit before an older one, so it waits for the next catch-up)."""
+        bound, args = ("", ()) if upto is None else (" AND seq <= ?", (upto,))
         return iter(
             # in the order of posts_seq: ORDER BY pk alone would scan every post
             self.db.execute(
-                "SELECT pk, text, seq FROM posts WHERE seq > ? ORDER BY seq, pk", (seq,)
+                f"SELECT pk, text, seq FROM posts WHERE seq > ?{bound} ORDER BY seq, pk",
+                (seq, *args),
             )
         )
 

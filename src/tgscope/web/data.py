@@ -76,6 +76,7 @@ class WebArchive:
         self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tgscope-cache")
         self._index: SearchIndex | None = None
         self._index_lock = threading.Lock()
+        self._servers_connections: list[Connection] = []  # PostgreSQL's, to close at the end
         with self.read() as reader:  # fail now, with one line, if it cannot be read
             _check_schema(reader.db, self.location)
 
@@ -97,9 +98,15 @@ class WebArchive:
             raise StoreError(f"{self.location}: no media folder ($TGSCOPE_MEDIA) is set")
         return MediaStore(folder)
 
-    def _connect(self, *, shared: bool = False) -> Connection:
+    def _connect(self, *, shared: bool = False, kept: bool = True) -> Connection:
+        """A connection; ``kept``: a thread's own, which a PostgreSQL archive's
+        :meth:`close` closes (the server's threads outlive the requests)."""
         if self.url is not None:
-            return _connect_postgres(self.url)
+            db = _connect_postgres(self.url)
+            if kept:
+                with self._locks_lock:
+                    self._servers_connections.append(db)
+            return db
         assert self.path is not None
         return _connect(self.path, shared=shared)
 
@@ -114,8 +121,13 @@ class WebArchive:
             yield reader
 
     def close(self) -> None:
-        """Stop the background thread (the connections close with their threads)."""
+        """Stop the background thread, and close the connections to a PostgreSQL server
+        (SQLite's close with their threads)."""
         self._refresher.shutdown(wait=False, cancel_futures=True)
+        with self._locks_lock:
+            opened, self._servers_connections = self._servers_connections, []
+        for db in opened:
+            db.close()
 
     def warm_up(self) -> None:
         """Make the overview's aggregates in the background, before anyone asks for them."""
@@ -133,7 +145,7 @@ class WebArchive:
     @contextmanager
     def streaming(self) -> Iterator[Reader]:
         """A reader of its own, for a response streamed over many threads' turns."""
-        db = self._connect(shared=True)
+        db = self._connect(shared=True, kept=False)
         try:
             with Reader(db).snapshot() as reader:
                 yield reader
