@@ -45,28 +45,40 @@ def pg_server() -> Iterator:
         yield server
 
 
-@pytest.fixture
-def pg_url_factory(pg_server) -> Iterator:
-    """``make()``: the URL of a new, empty archive in PostgreSQL (a copy of the migrated
-    template, with its own archive id); each is dropped after the test."""
+def create_database(base: str) -> str:
+    """A new archive database on the server at ``base`` (a URL without the database): a copy
+    of the migrated template, with an archive id of its own; its URL."""
     import psycopg
 
-    base = pg_server.dsn.rsplit("/", 1)[0]
+    name = f"t{next(_DATABASES)}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+    with psycopg.connect(f"{base}/{name}", autocommit=True) as db:
+        db.execute("UPDATE meta SET value = md5(random()::text) WHERE name = 'archive_id'")
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_url_factory(pg_server) -> Iterator:
+    """``make()``: the URL of a new, empty archive in PostgreSQL (:func:`create_database`);
+    each is dropped after the test."""
     made: list[str] = []
 
     def make() -> str:
-        name = f"t{next(_DATABASES)}"
-        with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
-        made.append(name)
-        with psycopg.connect(f"{base}/{name}", autocommit=True) as db:
-            db.execute("UPDATE meta SET value = md5(random()::text) WHERE name = 'archive_id'")
-        return f"{base}/{name}"
+        made.append(create_database(pg_server.dsn.rsplit("/", 1)[0]))
+        return made[-1]
 
     yield make
-    with psycopg.connect(pg_server.dsn, autocommit=True) as admin:
-        for name in made:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    for url in made:
+        drop_database(url)
 
 
 @pytest.fixture

@@ -1,36 +1,70 @@
-"""Tests on both engines (issue 13): reading an archive's rows through its own store, and
-more archives on the engine a test runs on, beside ``archive_db`` or for a whole module."""
+"""Tests on both engines (issue 13): reading an archive's rows on its own engine, outside
+tgscope, and more archives on the engine a test runs on, beside ``archive_db`` or for a whole
+module."""
 
 from __future__ import annotations
 
 import contextlib
-import uuid
-from collections.abc import Iterator, Sequence
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tgscope.archive import Archive
 from tgscope.store.pgdb import is_url
 
-from .conftest import TEMPLATE
+from .conftest import create_database, drop_database
 
 #: the ``params`` of a fixture that makes an archive on each engine (as ``archive_db``)
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.pg)]
 
 
-def rows(target: str | Path, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-    """The rows of ``sql`` (``?`` marks) on a connection of its own to the archive at
-    ``target``, a SQLite file or a PostgreSQL URL."""
-    with Archive.open(target, create=False) as archive:
-        return archive.store.db.execute(sql, params).fetchall()
+def rows(where: str | os.PathLike, sql: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+    """The rows of ``sql`` (``?`` marks; committed) on a connection of its own to the
+    archive at ``where``, a SQLite file or a PostgreSQL URL, outside tgscope."""
+    if is_url(os.fspath(where)):
+        import psycopg
+
+        with psycopg.connect(os.fspath(where), autocommit=True) as pg:
+            cursor = pg.execute(sql.replace("?", "%s"), tuple(parameters) or None)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    db = sqlite3.connect(where)
+    try:
+        with db:
+            return db.execute(sql, tuple(parameters)).fetchall()
+    finally:
+        db.close()
 
 
-def execute(target: str | Path, sql: str, params: Sequence[Any] = ()) -> None:
-    """Run a statement that returns no rows, on a connection of its own, committed."""
-    with Archive.open(target, create=False) as archive:
-        archive.store.db.execute(sql, params)
+def execute(where: str | os.PathLike, sql: str, parameters: Sequence[Any] = ()) -> None:
+    """Run a statement that returns no rows (committed)."""
+    rows(where, sql, parameters)
+
+
+def is_postgres(where: str | os.PathLike) -> bool:
+    """Whether ``where`` (an ``archive_db`` value) is a PostgreSQL URL."""
+    return is_url(os.fspath(where))
+
+
+def table_counts(where: str | os.PathLike) -> dict[str, int]:
+    """The number of rows of every table of the archive."""
+    names = rows(where, _TABLES["postgres" if is_postgres(where) else "sqlite"])
+    return {name: rows(where, f"SELECT count(*) FROM {name}")[0][0] for (name,) in names}
+
+
+def more_archives(archive_db: str, tmp_path: Path, request: Any) -> Callable[[str], str]:
+    """For a test that needs several archives on ``archive_db``'s engine: ``make(name)``
+    gives a new, empty one (a file beside it, or a database dropped after the test)."""
+    return lambda name: sibling(request, archive_db, name)
+
+
+_TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "postgres": "SELECT table_name FROM information_schema.tables"
+    " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+}
 
 
 def sibling(request: pytest.FixtureRequest, target: str, name: str) -> str:
@@ -59,20 +93,13 @@ def engine_archive(
 
 @contextlib.contextmanager
 def pg_database(base: str) -> Iterator[str]:
-    """A new archive database (a copy of the migrated template, its own archive id) on the
-    server at ``base`` (a URL without the database), dropped afterwards."""
-    import psycopg
-
-    name = "x" + uuid.uuid4().hex[:12]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
-    with psycopg.connect(f"{base}/{name}", autocommit=True) as db:
-        db.execute("UPDATE meta SET value = md5(random()::text) WHERE name = 'archive_id'")
+    """A new archive database on the server at ``base`` (a URL without the database),
+    dropped afterwards."""
+    url = create_database(base)
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(url)
 
 
 def nowhere(target: str) -> str:

@@ -12,7 +12,7 @@ from tgscope.archive import Archive
 from tgscope.errors import OptionError, ParseError, SourceError, StoreError, UnknownFormat
 from tgscope.record import Post
 
-from .engine_sql import rows, table_counts
+from .engines import rows, table_counts
 from .helpers import POSTS, post, source
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from tgscope.cli import cli
 
-from .engine_sql import is_postgres, rows
+from .engines import is_postgres, rows
 
 
 def _runner(db):

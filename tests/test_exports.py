@@ -14,7 +14,7 @@ from tgscope.errors import OptionError, TgscopeError
 from tgscope.exports import export_posts
 
 from .conftest import FIXTURES, SAMPLES
-from .engine_sql import more_archives
+from .engines import more_archives
 
 PAGE = SAMPLES / "rusembchina_page.html"
 EXPORT = SAMPLES / "rusembchina_export.json"

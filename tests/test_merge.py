@@ -14,7 +14,7 @@ from tgscope.errors import SourceError
 from tgscope.exports import export_posts
 
 from .conftest import SAMPLES
-from .engine_sql import more_archives, rows
+from .engines import more_archives, rows
 
 PAGE = SAMPLES / "rusembchina_page.html"
 EXPORT = SAMPLES / "rusembchina_export.json"
