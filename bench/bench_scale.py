@@ -21,8 +21,13 @@ removed at the end.  Prints:
    post is stored once.  All workers share one politeness budget of ``--delay`` seconds per
    request: it bounds what more workers can gain.
 
-The last figure of the issue (near-duplicates on one process against a Dask LocalCluster) is
-added with the Dask jobs.
+4. **near-duplicates**: the near-copy index of the PostgreSQL archive built from scratch by
+   one process, then by a Dask ``LocalCluster`` of ``--dask-workers`` processes (the clusters
+   found must be equal), with where the cluster's time goes: the tasks (which more workers
+   shorten) and the client's writes (which they do not), for a crossover estimate.
+
+``--only workers`` or ``--only dask`` runs just that part (the latter imports the posts into
+PostgreSQL alone first).
 """
 
 from __future__ import annotations
@@ -134,7 +139,8 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=30, help="channels the workers sync")
     parser.add_argument("--latency", type=float, default=0.03, help="seconds per answer")
     parser.add_argument("--delay", type=float, default=0.02, help="the workers' budget gap")
-    parser.add_argument("--skip-import", action="store_true", help="only the workers' table")
+    parser.add_argument("--only", choices=["workers", "dask"], help="run just this part")
+    parser.add_argument("--dask-workers", type=int, default=2)
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     sqlite_db = OUT / f"scale-{args.posts}.db"
@@ -147,8 +153,13 @@ def main() -> None:
             leftover.unlink()
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgres(args.pg))
-        if args.skip_import:
+        if args.only == "workers":
             workers_table(pg_url, args.channels, args.latency, args.delay)
+            return
+        if args.only == "dask":
+            seconds = ingest(pg_url, args.posts, args.batch)
+            print(f"{args.posts:,} posts imported into PostgreSQL in {seconds:.0f} s")
+            near_copies_table(pg_url, args.dask_workers)
             return
         print(f"import of {args.posts:,} generated posts, {args.batch:,} per transaction")
         header = (
@@ -172,6 +183,7 @@ def main() -> None:
         print(" post_words with its GIN index, which is part of it)")
         search_table(str(sqlite_db), pg_url, args.queries)
         workers_table(pg_url, args.channels, args.latency, args.delay)
+        near_copies_table(pg_url, args.dask_workers)
 
 
 def search_table(sqlite_db: str, pg_url: str, repeats: int) -> None:
@@ -238,6 +250,42 @@ def workers_table(pg_url: str, channels: int, latency: float, delay: float) -> N
     print(
         f"(the budget allows at most {1 / delay:.0f} requests/s to the host, whatever the workers)"
     )
+
+
+def near_copies_table(pg_url: str, workers: int) -> None:
+    """The near-copy index built from scratch by one process, then on a LocalCluster."""
+    from tgscope.analysis.dask_jobs import build_near_copies
+    from tgscope.analysis.distributed import cluster
+
+    print(f"\nnear-copy index from scratch, on one process and on a LocalCluster({workers})")
+    with Archive.open(pg_url, create=False) as archive:
+        start = time.perf_counter()
+        alone = [c.to_dict() for c in archive.duplicates(rebuild=True)]
+        single = time.perf_counter() - start
+        phases: dict[str, float] = {}
+        start = time.perf_counter()
+        with cluster(f"local:{workers}") as client:
+            started = time.perf_counter() - start
+            read = build_near_copies(archive, client, floor=0.7, phases=phases)
+        spread = time.perf_counter() - start
+        together = [c.to_dict() for c in archive.duplicates()]
+    same = "yes" if together == alone else "NO"
+    print(f"{'run':<22} {'seconds':>8}")
+    print("-" * 31)
+    print(f"{'one process':<22} {single:>8.1f}")
+    print(
+        f"{f'LocalCluster({workers})':<22} {spread:>8.1f}   ({read:,} posts, same clusters: {same})"
+    )
+    tasks = phases.get("sign", 0) + phases.get("verify", 0)
+    client_side = phases.get("write", 0) + phases.get("buckets", 0)
+    print(
+        f"  of which: cluster start {started:.1f} s, waiting for tasks {tasks:.1f} s"
+        f" (sign {phases.get('sign', 0):.1f}, verify {phases.get('verify', 0):.1f}),"
+        f" the client's writes {client_side:.1f} s"
+    )
+    work = tasks * workers  # the tasks' time on one worker
+    for cores in (4, 8, 16, 32):
+        print(f"  estimate on {cores} workers: {started + work / cores + client_side:.0f} s")
 
 
 def _new_database(pg_url: str, name: str) -> str:

@@ -458,3 +458,25 @@ def test_posts_committed_while_an_older_writer_is_open_are_read_once(pg_url, mon
         found = [cluster.to_dict()["posts"] for cluster in first.duplicates()]
     assert found == [["mid_russia/1", "rusemb_kz/31"]]
     assert sum(read) == 2
+
+
+def test_rows_of_a_build_from_scratch_are_written_as_new_ones_each_once(archive_db):
+    """A build from scratch into empty tables writes its rows as new (COPY on PostgreSQL);
+    a bucket row that two bands of one text hash to is written once, as an insert would."""
+    with Archive.open(archive_db) as archive:
+        tables = archive.store.nearcopies
+        assert tables.is_empty()
+        with tables.writing():
+            tables.save_texts([(1, b"\x00" * 8, 3), (2, b"\x01" * 8, 4)], new=True)
+            tables.save_posts([(10, 1, 5), (11, 2, 5)], new=True)
+            tables.save_buckets([(-7, 1), (-7, 2), (-7, 1), (3, 1), (3, 1)], new=True)
+        assert not tables.is_empty()
+    assert rows(archive_db, "SELECT bucket, text_id FROM nearcopy_buckets ORDER BY 1, 2") == [
+        (-7, 1),
+        (-7, 2),
+        (3, 1),
+    ]
+    assert rows(archive_db, "SELECT post_pk, text_id FROM nearcopy_posts ORDER BY 1") == [
+        (10, 1),
+        (11, 2),
+    ]

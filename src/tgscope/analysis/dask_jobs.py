@@ -10,6 +10,7 @@ same calls as :class:`~tgscope.analysis.duplicates.NearCopyIndex` and
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -117,8 +118,13 @@ def verify_pairs(
     return kept
 
 
-def build_near_copies(archive: Archive, client: Client, *, floor: float) -> int:
-    """Build the near-copy index from scratch on the cluster; returns the posts read."""
+def build_near_copies(
+    archive: Archive, client: Client, *, floor: float, phases: dict[str, float] | None = None
+) -> int:
+    """Build the near-copy index from scratch on the cluster; returns the posts read.
+    ``phases`` receives the seconds each part took: ``sign`` and ``verify``, waiting for
+    the tasks (the part more workers shorten); ``write`` and ``buckets``, the client's own
+    work (the part they do not)."""
     from .duplicates import IndexParams, _bucket_rows, _shared_buckets
 
     store: Any = archive.store
@@ -135,31 +141,55 @@ def build_near_copies(archive: Archive, client: Client, *, floor: float) -> int:
             ]
             first_pk: dict[int, int] = {}
             keys_parts, ids_parts = [], []
-            for part in gathered(client, signing):
+            clock = _Clock(phases)
+            for part in clock.timed("sign", gathered(client, signing)):
                 read += part.read
-                tables.save_posts(part.posts)
                 new = [i for i, text_id in enumerate(part.ids) if text_id not in first_pk]
                 for i in new:
                     first_pk[part.ids[i]] = part.first_pks[i]
-                tables.save_texts((part.ids[i], part.signatures[i], part.sizes[i]) for i in new)
+                tables.save_posts(part.posts, new=True)  # into the tables just cleared
+                tables.save_texts(
+                    ((part.ids[i], part.signatures[i], part.sizes[i]) for i in new), new=True
+                )
                 if new:
                     keys_parts.append(part.keys[new])
                     ids_parts.append(np.array([part.ids[i] for i in new], dtype=np.int64))
+            clock.lap("write")
             if keys_parts:
                 keys, ids = np.concatenate(keys_parts), np.concatenate(ids_parts)
-                tables.save_buckets(_bucket_rows(keys, ids))
+                tables.save_buckets(_bucket_rows(keys, ids), new=True)
                 candidates = [
                     (a, b, first_pk[a], first_pk[b]) for a, b in sorted(_shared_buckets(keys, ids))
                 ]
+                clock.lap("buckets")  # written, and the candidate pairs found, by the client
                 verifying = [
                     client.submit(verify_pairs, snapshot, candidates[i : i + PAIRS_PER_TASK],
                                   params.floor, pure=False)
                     for i in range(0, len(candidates), PAIRS_PER_TASK)
                 ]  # fmt: skip
-                for kept in gathered(client, verifying):
+                for kept in clock.timed("verify", gathered(client, verifying)):
                     tables.save_pairs(kept)
+            clock.lap("write")
         tables.save_state({"seq": last, **params.as_state()})
     return read
+
+
+class _Clock:
+    """Seconds spent by phase: the waits for tasks, and the client's own work between."""
+
+    def __init__(self, phases: dict[str, float] | None):
+        self.phases = phases if phases is not None else {}
+        self.mark = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self.mark
+        self.mark = now
+
+    def timed(self, phase: str, results: list) -> list:
+        """``results`` gathered (already): the time so far was spent waiting for them."""
+        self.lap(phase)
+        return results
 
 
 def extract_range(snapshot: Snapshot, low: int, high: int) -> list[tuple[int, list, int | None]]:

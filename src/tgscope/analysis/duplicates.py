@@ -190,6 +190,7 @@ class NearCopyIndex:
         self.tables = tables
         self.hasher = Hasher()
         self.signer = Signer(NUM_PERM)
+        self._fresh = False  # a build from scratch into empty tables: rows written as new
 
     def params(self) -> IndexParams | None:
         """What the index was built for (None: never built)."""
@@ -229,6 +230,7 @@ class NearCopyIndex:
         is compared with itself and with the buckets stored."""
         touched = self._drop_removed(held)
         bulk = held == 0
+        self._fresh = bulk and self.tables.is_empty()  # every row written is new
         seen: set[int] = set()
         all_keys: list[np.ndarray] = []
         all_ids: list[np.ndarray] = []
@@ -251,7 +253,7 @@ class NearCopyIndex:
         if all_keys:
             keys, ids = np.concatenate(all_keys), np.concatenate(all_ids)
             del all_keys, all_ids
-            self.tables.save_buckets(_bucket_rows(keys, ids))
+            self.tables.save_buckets(_bucket_rows(keys, ids), new=self._fresh)
             self._verify(_shared_buckets(keys, ids), {}, params.floor)
         self._forget_orphans(touched, params)
         return read
@@ -280,7 +282,7 @@ class NearCopyIndex:
             if text_id not in seen:
                 new[text_id] = tokens
         self.tables.drop_posts(drop)
-        self.tables.save_posts(keep)
+        self.tables.save_posts(keep, new=self._fresh)
         now = {pk: text_id for pk, text_id, _ in keep}
         known = self.tables.known_texts(new)
         for text_id, tokens in new.items():
@@ -294,8 +296,11 @@ class NearCopyIndex:
         """Sign the batch's texts and store them; return their band keys and ids."""
         signatures = self.signer.sign(batch.sets)
         self.tables.save_texts(
-            (text_id, signatures[i].tobytes(), int(batch.sets[i].size))
-            for i, text_id in enumerate(batch.ids)
+            (
+                (text_id, signatures[i].tobytes(), int(batch.sets[i].size))
+                for i, text_id in enumerate(batch.ids)
+            ),
+            new=self._fresh,
         )
         return minhash.band_keys(signatures, params.rows), np.array(batch.ids, dtype=np.int64)
 
