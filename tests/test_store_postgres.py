@@ -170,3 +170,23 @@ def test_threads_writing_different_channels_do_not_wait_for_each_other(pg_url, s
     with Archive.open(pg_url) as archive:
         counts = {name: count for name, _, count in archive.stats().channels}
     assert set(counts) == {"chan0", "chan1", "chan2"} and len(set(counts.values())) == 1
+
+
+def test_a_tantivy_index_kept_beside_postgresql_follows_the_horizon(
+    pg_url, tmp_path, monkeypatch, seed_path
+):
+    """$TGSCOPE_INDEX keeps a tantivy index for a PostgreSQL archive (for broad queries
+    ranked interactively): it is fed up to the horizon, never with a write's own number."""
+    monkeypatch.setenv("TGSCOPE_INDEX", str(tmp_path / "index"))
+    with Archive.open(pg_url) as archive:
+        assert archive.index_path == tmp_path / "index"
+        archive.import_file(seed_path, channel="russia_china_demo")
+        found = archive.search("Lavrov", limit=50)
+        assert found.total > 0
+        held = archive.index.written_up_to()
+        assert held == archive.store.last_seq()  # the horizon, not a transaction's own id
+    monkeypatch.delenv("TGSCOPE_INDEX")
+    with Archive.open(pg_url) as archive:  # the store's own search finds the same posts
+        own = archive.search("Lavrov", limit=50)
+    assert own.total == found.total
+    assert {r.post.key for r in own.results} == {r.post.key for r in found.results}

@@ -236,3 +236,14 @@ def test_three_workers_one_killed_sync_thirty_channels_and_store_every_post_once
     rate = (len(times) - 1) / (times[-1] - times[0])
     assert rate <= 1 / 0.02 * 1.1, f"{rate:.1f} requests/s"
     assert elapsed < 240
+
+
+def test_workers_behind_different_addresses_have_a_budget_each(archive_db, side):
+    from tgscope.collect.worker import DbPacer
+
+    with Archive.open(archive_db) as archive:
+        first, second, third = (
+            DbPacer(HostBudget(side(archive)), 0.5, 0.0, egress) for egress in ("a", "b", "a")
+        )
+        assert [first.wait("t.me"), second.wait("t.me")] == [0.0, 0.0]
+        assert 0.45 <= third.wait("t.me") <= 0.55  # after the first, its address's

@@ -47,16 +47,26 @@ _BATCH = 1000
 class Archive:
     """A tgscope archive: ``<db>`` (SQLite, the record) and ``<db>.index/`` (search)."""
 
-    def __init__(self, store: Store, path: Path | None, *, location: str | None = None):
+    def __init__(
+        self,
+        store: Store,
+        path: Path | None,
+        *,
+        location: str | None = None,
+        index_path: Path | None = None,
+    ):
         self.store = store
         #: the archive's file; None for an archive in a database server (PostgreSQL)
         self.path = path
         #: where the archive is, for messages: its file, or its URL without the password
         self.location = location or str(path)
-        self.index_path = path.with_name(path.name + ".index") if path is not None else None
+        if index_path is None and path is not None:
+            index_path = path.with_name(path.name + ".index")
+        #: the tantivy index: beside a file; for PostgreSQL only where $TGSCOPE_INDEX says
+        self.index_path = index_path
         self._index: SearchIndex | None = None
-        #: the search the store does itself (PostgreSQL's), instead of a tantivy index
-        self._text = store.text_search()
+        #: the search the store does itself (PostgreSQL's), when no tantivy index is kept
+        self._text = store.text_search() if index_path is None else None
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> Archive:
@@ -70,7 +80,9 @@ class Archive:
             from .store.postgres import PostgresStore
 
             store = PostgresStore(target, create=create)
-            return cls(store, None, location=store.location)
+            kept = os.environ.get("TGSCOPE_INDEX")  # a tantivy index beside PostgreSQL's own
+            index = Path(kept) if kept else None
+            return cls(store, None, location=store.location, index_path=index)
         db = Path(target)
         if db.is_dir():
             raise StoreError(f"{db}: is a directory, not an archive file")
@@ -326,7 +338,10 @@ class Archive:
         whenever it is next opened, after a crash too.
         """
         report = report or FileReport(source.ref, source.kind)
-        if defer_index or self._text is not None:  # the store's own search is written with it
+        # the store's own search is written with the posts; a tantivy index beside a server
+        # follows the horizon (Archive.flush_index, or the next search), never a write's own
+        # number, since older writes may still be running
+        if defer_index or self.path is None:
             with self.store.transaction():
                 source_pk = self.store.add_source(source)
                 for batch in _batches(items, _BATCH):

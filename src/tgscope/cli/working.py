@@ -85,8 +85,15 @@ def _period(seconds: float) -> str:
 @seconds_option("--poll", 5.0, "Seconds between looks at the schedule when nothing is due.")
 @click.option("--exit-when-idle", is_flag=True, help="Stop once no channel is due.")
 @click.option("--name", help="This worker's name in the schedule (default: host:pid:random).")
+@click.option(
+    "--egress",
+    default="",
+    metavar="NAME",
+    help="The address this worker reaches Telegram from, when workers use several: each"
+    " address has a budget of its own.",
+)
 @reports_errors
-def worker(db, base_url, delay, max_wait, lease, poll, exit_when_idle, name):
+def worker(db, base_url, delay, max_wait, lease, poll, exit_when_idle, name, egress):
     """Sync the watched channels that are due, one at a time, until stopped.
 
     Run any number of workers, on any number of machines, on one archive (a PostgreSQL
@@ -115,6 +122,7 @@ def worker(db, base_url, delay, max_wait, lease, poll, exit_when_idle, name):
                 lease_s=lease,
                 poll_s=poll,
                 exit_when_idle=exit_when_idle,
+                egress=egress,
                 on_channel=_show,
             )
     except KeyboardInterrupt:

@@ -79,16 +79,20 @@ def watched(archive: Archive) -> list[Watched]:
 
 
 class DbPacer:
-    """The budget of :class:`~tgscope.store.queue.HostBudget` as an HTTP pacer."""
+    """The budget of :class:`~tgscope.store.queue.HostBudget` as an HTTP pacer.  Workers
+    that reach the host from different addresses (``egress``: a name for the address) have
+    a budget each, since a host limits each address."""
 
-    def __init__(self, budget: HostBudget, delay: float, jitter: float):
+    def __init__(self, budget: HostBudget, delay: float, jitter: float, egress: str = ""):
         self.budget, self.delay, self.jitter = budget, delay, jitter
+        self.suffix = f"@{egress}" if egress else ""
 
     def wait(self, host: str) -> float:
-        return self.budget.take(host, self.delay * (1 + random.random() * self.jitter))
+        gap = self.delay * (1 + random.random() * self.jitter)
+        return self.budget.take(host + self.suffix, gap)
 
     def hold_off(self, host: str, seconds: float) -> None:
-        self.budget.hold_off(host, seconds)
+        self.budget.hold_off(host + self.suffix, seconds)
 
 
 @dataclass
@@ -115,18 +119,22 @@ def run_worker(
     lease_s: float = 120.0,
     poll_s: float = 5.0,
     exit_when_idle: bool = False,
+    egress: str = "",
     stop: threading.Event | None = None,
     on_channel: Callable[[str, SyncReport | None, str | None], None] | None = None,
 ) -> WorkerReport:
     """Claim due channels and sync them, one at a time, until ``stop`` is set (or, with
     ``exit_when_idle``, until no channel is due: every one done for now, including those
-    other workers hold).  ``on_channel(channel, report, error)`` follows each channel."""
+    other workers hold).  ``egress`` names the address this worker reaches the host from,
+    when workers use several (each has its own budget).  ``on_channel(channel, report,
+    error)`` follows each channel."""
     policy = policy or FetchPolicy()
     report = WorkerReport(owner or default_owner())
     side = archive.store.another_connection()  # the queue's and the budget's own transactions
     try:
         queue = WatchQueue(side)
-        paced = replace(policy, pacer=DbPacer(HostBudget(side), policy.delay, policy.jitter))
+        pacer = DbPacer(HostBudget(side), policy.delay, policy.jitter, egress)
+        paced = replace(policy, pacer=pacer)
         while stop is None or not stop.is_set():
             channel = queue.claim(report.owner, lease_s)
             if channel is None:

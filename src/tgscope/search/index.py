@@ -205,7 +205,7 @@ class SearchIndex:
             return 0
         count = 0
         batch: list[IndexDoc] = []
-        for doc in store.iter_index_docs(self.seq):
+        for doc in store.iter_index_docs(self.seq, last):  # up to the horizon, exactly
             batch.append(doc)
             if len(batch) == 1000:
                 self.stage(batch)

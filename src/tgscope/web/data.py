@@ -65,8 +65,11 @@ class WebArchive:
         self.path = None if is_url(target) else Path(target)
         self.url = target if self.path is None else None
         self.location = str(self.path) if self.path is not None else redacted(target)
+        kept = os.environ.get("TGSCOPE_INDEX")  # a tantivy index kept beside PostgreSQL's
         self.index_path = (
-            self.path.with_name(self.path.name + ".index") if self.path is not None else None
+            self.path.with_name(self.path.name + ".index")
+            if self.path is not None
+            else (Path(kept) if kept else None)
         )
         self._local = threading.local()
         self._cache: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()  # key: (seq, value)
