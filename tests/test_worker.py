@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -247,3 +248,27 @@ def test_workers_behind_different_addresses_have_a_budget_each(archive_db, side)
         )
         assert [first.wait("t.me"), second.wait("t.me")] == [0.0, 0.0]
         assert 0.45 <= third.wait("t.me") <= 0.55  # after the first, its address's
+
+
+def test_a_429_one_worker_meets_holds_the_others_off_and_a_long_hold_fails_at_once(
+    archive_db, side
+):
+    from tgscope.collect.http import fetch
+    from tgscope.collect.worker import DbPacer
+    from tgscope.errors import FetchError
+
+    site = [Channel("heldoff", 5)]
+    server = ReplayServer(site, fault_rate=1.0, fault_kinds=("429",), retry_after="30")
+    with (
+        server,
+        Archive.open(archive_db) as archive,
+        make_client(server.url, policy=FAST) as client,
+    ):
+        budget = HostBudget(side(archive))
+        first = replace(FAST, retries=0, max_wait=60, pacer=DbPacer(budget, 0.0, 0.0))
+        with pytest.raises(FetchError, match="gave up after 1 attempts"):
+            fetch(client, "/s/heldoff", policy=first, sleep=lambda s: None)
+        other = replace(FAST, max_wait=5, pacer=DbPacer(HostBudget(side(archive)), 0.0, 0.0))
+        with pytest.raises(FetchError, match=r"held off this host for (29|30) s more"):
+            fetch(client, "/s/heldoff", policy=other, sleep=lambda s: None)
+    assert len(server.requests) == 1  # the second never asked

@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,9 +87,10 @@ def require_postgres(archive: Archive) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What a task needs to read the archive as the client sees it."""
+    """What a task needs to read the archive as the client sees it (its URL, which may hold
+    a password, is left out of its repr: Dask logs a failed task's arguments)."""
 
-    url: str
+    url: str = field(repr=False)
     snapshot: str
     upto: int
 

@@ -38,6 +38,7 @@ from ..errors import FetchError, OptionError, TooLarge
 DEFAULT_BASE_URL = "https://t.me"
 USER_AGENT = f"tgscope/{__version__} (archiving public Telegram channels)"
 ANNOUNCED_WAIT = 2.0  # seconds: waits at least this long are passed to ``on_wait``
+LONGEST_HOLD = 3600.0  # seconds: the most a 429 holds every collector off a host
 _DROPPED_HEADERS = {"content-encoding", "content-length", "transfer-encoding"}
 _WBITS = {  # the content codings tgscope asks for and decodes itself, under the cap
     "identity": None,
@@ -168,7 +169,7 @@ def fetch(
             sleep(wait.seconds)
         asked = None
         if policy.pacer is not None:
-            sleep(policy.pacer.wait(_host(client, path)))
+            sleep(_paced(client, path, policy, policy.pacer))
         try:
             response = _get(client, path, policy, into)
         except _Overrun as error:
@@ -182,7 +183,8 @@ def fetch(
         if response.status_code == 429:
             problem, asked = "429 Too Many Requests", _retry_after(response)
             if policy.pacer is not None:  # every collector holds off, not just this one
-                policy.pacer.hold_off(_host(client, path), asked or policy.backoff)
+                held = min(asked if asked is not None else policy.backoff, LONGEST_HOLD)
+                policy.pacer.hold_off(_host(client, path), held)
             if asked is not None and asked > policy.max_wait:
                 raise FetchError(
                     f"{_url(client, path)}: 429 Too Many Requests: the server asks to wait"
@@ -209,6 +211,19 @@ def _wait(url: str, attempt: int, problem: str, asked: float | None, policy: Fet
         return Wait(url, asked, problem, "Retry-After")
     backoff = min(policy.max_wait, policy.backoff * 2 ** (attempt - 1))
     return Wait(url, backoff, problem, f"retry {attempt} of {policy.retries}")
+
+
+def _paced(client: httpx.Client, path: str, policy: FetchPolicy, pacer: Pacer) -> float:
+    """The wait for this request's slot; a wait past ``max_wait`` (a host holding every
+    collector off after a 429) fails at once, as a long ``Retry-After`` does."""
+    wait = pacer.wait(_host(client, path))
+    if wait > policy.max_wait:
+        raise FetchError(
+            f"{_url(client, path)}: every collector is held off this host for {wait:.0f} s"
+            f" more (it answered 429), longer than the {policy.max_wait:.0f} s allowed;"
+            " try again later"
+        )
+    return wait
 
 
 def _host(client: httpx.Client, path: str) -> str:

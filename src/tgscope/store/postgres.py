@@ -26,8 +26,9 @@ from ..errors import StoreError
 from ..record import Post
 from . import SaveResult
 from .base import SQLStore
+from .dialect import POSTGRES
 from .pg_schema import migrate
-from .pgdb import POSTGRES, PgConnection
+from .pgdb import PgConnection
 
 if TYPE_CHECKING:
     from ..search.pg import PgTextSearch
