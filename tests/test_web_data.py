@@ -22,23 +22,20 @@ from .web_archives import WEB, build_archive, get_html, get_json, keys
 
 
 @pytest.fixture(autouse=True)
-def _connections_closed(monkeypatch) -> Iterator[None]:
-    """Close, after each test, the PostgreSQL connections the app's request threads opened:
-    these tests never shut the app down (which closes them), and psycopg warns of a
-    connection collected while open (a warning raised then in whichever test runs)."""
-    opened: list = []
-    connect = WebArchive._connect
+def _archives_closed(monkeypatch) -> Iterator[None]:
+    """Close, after each test, the archives the apps opened: these tests never shut an app
+    down (which closes its archive, and a PostgreSQL archive's pool of connections)."""
+    opened: list[WebArchive] = []
+    init = WebArchive.__init__
 
-    def kept(self, **options):
-        db = connect(self, **options)
-        if self.url is not None:
-            opened.append(db)
-        return db
+    def kept(self, *args, **options):
+        init(self, *args, **options)
+        opened.append(self)
 
-    monkeypatch.setattr(WebArchive, "_connect", kept)
+    monkeypatch.setattr(WebArchive, "__init__", kept)
     yield
-    for db in opened:
-        db.close()
+    for archive in opened:
+        archive.close()
 
 
 # -- a writer alongside, and archives that lack parts ---------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -76,23 +77,19 @@ class PgConnection:
 
     dialect = POSTGRES
 
-    def __init__(self, url: str, *, connect_timeout: int = 10):
+    def __init__(self, url: str, *, connect_timeout: int = 10, raw: Any = None):
+        """Connect to ``url``, or speak over ``raw``, a psycopg connection made with
+        :func:`connect_options` (a pool's)."""
         import psycopg
 
         self._psycopg = psycopg
         self.url = url
         self.location = redacted(url)
+        if raw is not None:
+            self._db = raw
+            return
         try:
-            self._db = psycopg.connect(
-                url,
-                autocommit=True,
-                cursor_factory=psycopg.ClientCursor,
-                connect_timeout=connect_timeout,
-                options=(
-                    f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT}"
-                    " -c TimeZone=UTC"
-                ),
-            )
+            self._db = psycopg.connect(url, **connect_options(connect_timeout))
         except psycopg.Error as error:
             raise StoreError(f"{self.location}: cannot connect: {_first_line(error)}") from error
         _register_adapters(self._db)
@@ -162,6 +159,70 @@ class PgConnection:
                 " run it again"
             )
         return StoreError(f"{self.location}: {_first_line(error)}")
+
+
+def connect_options(connect_timeout: int = 10) -> dict[str, Any]:
+    """How the store's connections are made (see the module's docstring)."""
+    import psycopg
+
+    return {
+        "autocommit": True,
+        "cursor_factory": psycopg.ClientCursor,
+        "connect_timeout": connect_timeout,
+        "options": (
+            f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT} -c TimeZone=UTC"
+        ),
+    }
+
+
+class PgPool:
+    """A pool of connections (psycopg_pool) for a process with threads: the web app.  Each
+    :meth:`connection` is checked out for one block and given back; ``read_only``: every
+    transaction on them is read-only."""
+
+    def __init__(self, url: str, *, max_size: int = 16, read_only: bool = False):
+        from psycopg_pool import ConnectionPool
+
+        def configure(raw: Any) -> None:
+            _register_adapters(raw)
+            if read_only:
+                raw.execute("SET default_transaction_read_only = on")
+
+        self.url, self.location = url, redacted(url)
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs=connect_options(),
+            configure=configure,
+            open=False,
+            name="tgscope",
+        )
+        try:
+            self._pool.open(wait=True, timeout=15)
+        except Exception as error:  # psycopg_pool.PoolTimeout: the server cannot be reached
+            self._pool.close()
+            raise StoreError(f"{self.location}: cannot connect: {error}") from error
+
+    @contextmanager
+    def connection(self) -> Iterator[PgConnection]:
+        from psycopg_pool import PoolTimeout
+
+        try:
+            checked_out = self._pool.connection(timeout=30)
+            raw = checked_out.__enter__()
+        except PoolTimeout as error:
+            raise StoreError(f"{self.location}: every connection is busy: {error}") from error
+        try:
+            yield PgConnection(self.url, raw=raw)
+        except BaseException as error:
+            checked_out.__exit__(type(error), error, error.__traceback__)
+            raise
+        else:
+            checked_out.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def _first_line(error: BaseException) -> str:

@@ -34,6 +34,10 @@ from ..store.views import ArchiveViews
 
 if TYPE_CHECKING:
     from ..media.files import MediaStore
+    from ..search.pg import PgTextSearch
+    from ..search.query import Hits
+    from ..store import PostFilter
+    from ..store.pgdb import PgPool
 
 T = TypeVar("T")
 _CACHED = 512  # values kept, least recently used dropped first (the overview's never)
@@ -79,7 +83,12 @@ class WebArchive:
         self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tgscope-cache")
         self._index: SearchIndex | None = None
         self._index_lock = threading.Lock()
-        self._servers_connections: list[Connection] = []  # PostgreSQL's, to close at the end
+        #: an archive in PostgreSQL is read through a pool of read-only connections
+        self._pool: PgPool | None = None
+        if self.url is not None:
+            from ..store.pgdb import PgPool
+
+            self._pool = PgPool(self.url, read_only=True)
         with self.read() as reader:  # fail now, with one line, if it cannot be read
             _check_schema(reader.db, self.location)
 
@@ -101,36 +110,28 @@ class WebArchive:
             raise StoreError(f"{self.location}: no media folder ($TGSCOPE_MEDIA) is set")
         return MediaStore(folder)
 
-    def _connect(self, *, shared: bool = False, kept: bool = True) -> Connection:
-        """A connection; ``kept``: a thread's own, which a PostgreSQL archive's
-        :meth:`close` closes (the server's threads outlive the requests)."""
-        if self.url is not None:
-            db = _connect_postgres(self.url)
-            if kept:
-                with self._locks_lock:
-                    self._servers_connections.append(db)
-            return db
-        assert self.path is not None
-        return _connect(self.path, shared=shared)
-
     @contextmanager
     def read(self) -> Iterator[Reader]:
-        """This thread's reader, in one read transaction."""
+        """A reader in one read transaction: this thread's own on a file, a pooled
+        connection's on PostgreSQL (given back at the end of the block)."""
+        if self._pool is not None:
+            with self._pool.connection() as db, Reader(db).snapshot() as pooled:
+                yield pooled
+            return
         reader = getattr(self._local, "reader", None)
         if reader is None:
-            reader = Reader(self._connect())
+            assert self.path is not None
+            reader = Reader(_connect(self.path))
             self._local.reader = reader
         with reader.snapshot():
             yield reader
 
     def close(self) -> None:
-        """Stop the background thread, and close the connections to a PostgreSQL server
-        (SQLite's close with their threads)."""
+        """Stop the background thread, and a PostgreSQL archive's pool (a file's connections
+        close with their threads)."""
         self._refresher.shutdown(wait=False, cancel_futures=True)
-        with self._locks_lock:
-            opened, self._servers_connections = self._servers_connections, []
-        for db in opened:
-            db.close()
+        if self._pool is not None:
+            self._pool.close()
 
     def warm_up(self) -> None:
         """Make the overview's aggregates in the background, before anyone asks for them."""
@@ -148,7 +149,12 @@ class WebArchive:
     @contextmanager
     def streaming(self) -> Iterator[Reader]:
         """A reader of its own, for a response streamed over many threads' turns."""
-        db = self._connect(shared=True, kept=False)
+        if self._pool is not None:
+            with self.read() as reader:  # a pooled connection, held until the stream ends
+                yield reader
+            return
+        assert self.path is not None
+        db = _connect(self.path, shared=True)
         try:
             with Reader(db).snapshot() as reader:
                 yield reader
@@ -158,12 +164,10 @@ class WebArchive:
     @property
     def index(self) -> SearchIndex | TextSearch:
         """The search index, opened read-only on first use (StoreError when there is none);
-        for an archive in PostgreSQL, its own search on this thread's connection."""
-        if self.index_path is None:
-            from ..search.pg import PgTextSearch
-
-            with self.read() as reader:
-                return PgTextSearch(reader.db)
+        for an archive in PostgreSQL, its own search, each call on a pooled connection."""
+        if self._pool is not None and self.index_path is None:
+            return PooledSearch(self._pool)
+        assert self.index_path is not None
         with self._index_lock:
             if self._index is None:
                 self._index = SearchIndex.read_only(self.index_path)
@@ -284,13 +288,30 @@ def _connect(path: Path, *, shared: bool = False) -> sqlite3.Connection:
     return db
 
 
-def _connect_postgres(url: str) -> Connection:
-    """A connection whose transactions are read-only."""
-    from ..store.pgdb import PgConnection
+class PooledSearch:
+    """PostgreSQL's own search (:class:`~tgscope.search.pg.PgTextSearch`), each call on a
+    connection of the pool, given back when it returns."""
 
-    db = PgConnection(url)
-    db.execute("SET default_transaction_read_only = on")
-    return db
+    def __init__(self, pool: PgPool):
+        self.pool = pool
+
+    def search(self, query: str, filters: PostFilter, **options: Any) -> Hits:
+        with self.pool.connection() as db:
+            return _searcher(db).search(query, filters, **options)
+
+    def channel_counts(self, query: str, filters: PostFilter, *, size: int = 50) -> dict[str, int]:
+        with self.pool.connection() as db:
+            return _searcher(db).channel_counts(query, filters, size=size)
+
+    def matching_pks(self, query: str, filters: PostFilter) -> set[int]:
+        with self.pool.connection() as db:
+            return _searcher(db).matching_pks(query, filters)
+
+
+def _searcher(db: Connection) -> PgTextSearch:
+    from ..search.pg import PgTextSearch
+
+    return PgTextSearch(db)
 
 
 def _check_schema(db: Connection, path: str) -> None:
