@@ -30,6 +30,20 @@ def test_a_url_is_told_from_a_file_and_shown_without_its_password():
         "postgresql://ann:***@db.example:5433/arch"
     )
     assert redacted("postgresql://ann@h/arch") == "postgresql://ann@h/arch"
+    assert redacted("postgresql://ann@h:1/arch?sslmode=require&password=s3cret&x=1") == (
+        "postgresql://ann@h:1/arch?sslmode=require&password=***&x=1"
+    )
+    assert redacted("postgresql://ann:s3cret@h:notaport/arch") == (
+        "postgresql://ann:***@h:notaport/arch"
+    )
+
+
+def test_a_url_that_cannot_be_read_is_one_line_without_its_password(tmp_path):
+    for url in ("postgresql://ann:s3cret@127.0.0.1:notaport/arch",
+                "postgresql://127.0.0.1:1/arch?password=s3cret&connect_timeout=2"):  # fmt: skip
+        with pytest.raises(StoreError) as raised:
+            Archive.open(url)
+        assert "s3cret" not in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_values_come_back_as_sqlite_gives_them(pg_url):

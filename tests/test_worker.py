@@ -65,7 +65,7 @@ def test_watched_channels_are_due_at_once_and_watching_again_changes_the_period(
         assert set(rows) == {"mfarussia", "rusembchina"}
         assert rows["mfarussia"].every_s == 3600 and rows["rusembchina"].every_s == 900
         assert all(row.due_at <= now and row.lease_owner is None for row in rows.values())
-        assert unwatch(archive, ["@MFARussia", "nosuch"]) == 1
+        assert unwatch(archive, ["@MFARussia", "nosuch"]) == ["mfarussia"]
         assert [row.channel for row in watched(archive)] == ["rusembchina"]
 
 
@@ -272,3 +272,31 @@ def test_a_429_one_worker_meets_holds_the_others_off_and_a_long_hold_fails_at_on
         with pytest.raises(FetchError, match=r"held off this host for (29|30) s more"):
             fetch(client, "/s/heldoff", policy=other, sleep=lambda s: None)
     assert len(server.requests) == 1  # the second never asked
+
+
+def test_the_watch_command_says_what_it_did_and_shows_the_schedule(tmp_path):
+    from click.testing import CliRunner
+
+    from tgscope.cli import cli
+
+    db = str(tmp_path / "w.db")
+    run = CliRunner().invoke
+    missing = run(cli, ["watch", "--db", db, "--list"])
+    assert missing.exit_code == 1 and "no archive here yet" in missing.output
+    assert not (tmp_path / "w.db").exists()  # a listing creates nothing
+    added = run(cli, ["watch", "--db", db, "mfarussia", "@RusEmbChina", "--every", "15m"])
+    assert added.output == "2 channel(s) watched (2 new), every 15 min\n"
+    listed = run(cli, ["watch", "--db", db, "--list"]).output.splitlines()
+    assert listed == ["mfarussia: every 15 min, due now", "rusembchina: every 15 min, due now"]
+    with Archive.open(db) as archive, contextlib.closing(archive.store.another_connection()) as c:
+        queue = WatchQueue(c)
+        queue.claim("w1", 60)
+        queue.done("mfarussia", "w1")
+    listed = run(cli, ["watch", "--db", db, "--list"]).output.splitlines()
+    assert listed[-1] == "mfarussia: every 15 min, due in 15 min"
+    removed = run(cli, ["watch", "--db", db, "--remove", "mfarussia", "nosuchchan"])
+    assert removed.exit_code == 0
+    assert removed.stdout == "1 channel(s) taken off the schedule\n"
+    assert "nosuchchan: not on the schedule" in removed.stderr
+    nothing = run(cli, ["watch", "--db", db, "--remove"])
+    assert nothing.exit_code == 1 and "--remove: name the channels" in nothing.output

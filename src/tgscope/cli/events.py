@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import OptionError
 from .base import cli, console, db_option, err_console, reports_errors, safe_text
 
 
@@ -74,7 +75,7 @@ def events(
         modality=modality,
     )
     if dask and not rebuild:
-        raise click.UsageError("--dask goes with --rebuild (a full pass on the cluster)")
+        raise OptionError("--dask goes with --rebuild (a full pass on the cluster)")
     with Archive.open(db, create=False) as archive:
         if rebuild:
             count = archive.rebuild_events(dask=dask)

@@ -98,7 +98,7 @@ def show(db, key, as_json, with_sources, with_history):
     with Archive.open(db, create=False) as archive:
         post = archive.get(key)
         if post is None:
-            raise click.ClickException(f"{archive.path}: no post with key {key!r}")
+            raise click.ClickException(f"{archive.location}: no post with key {key!r}")
         provenance = archive.provenance(key) if with_sources else []
         history = archive.history(key) if with_history else []
         (record,) = archive.media.annotated([post], check=True)

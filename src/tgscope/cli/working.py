@@ -32,12 +32,16 @@ def watch(db, channels, every, remove, listing):
     from ..archive import Archive
     from ..collect.worker import parse_every, unwatch, watch, watched
 
+    if remove and not channels:
+        raise OptionError("--remove: name the channels to take off the schedule")
     if not channels and not listing:
         raise OptionError("name the channels to watch, or --list to show the schedule")
-    with Archive.open(db) as archive:
+    with Archive.open(db, create=bool(channels) and not remove) as archive:
         if remove:
-            count = unwatch(archive, channels)
-            console.print(f"{count} channel(s) taken off the schedule")
+            gone = unwatch(archive, channels)
+            console.print(f"{len(gone)} channel(s) taken off the schedule")
+            for name in sorted(set(_names(channels)) - set(gone)):
+                err_console.print(safe_text(f"{name}: not on the schedule"))
         elif channels:
             period = parse_every(every)
             new = watch(archive, channels, period)
@@ -45,7 +49,15 @@ def watch(db, channels, every, remove, listing):
                 f"{len(channels)} channel(s) watched ({new} new), every {_period(period)}"
             )
         if listing:
-            _print_schedule(watched(archive), archive.store)
+            rows = watched(archive)
+            if rows:
+                _print_schedule(rows, archive.store)
+            else:
+                console.print("nothing watched")
+
+
+def _names(channels) -> list[str]:
+    return [channel.strip().lstrip("@").lower() for channel in channels]
 
 
 def _print_schedule(rows, store) -> None:
@@ -62,8 +74,12 @@ def _print_schedule(rows, store) -> None:
 
 
 def _period(seconds: float) -> str:
+    """``900`` → ``15 min``; a time that is no whole number of units is rounded to one."""
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:.0f} {unit}"
+    for unit, size, past in (("d", 86400, 2), ("h", 3600, 2), ("min", 60, 1.5)):
+        if seconds >= size * past:
             return f"{seconds / size:.0f} {unit}"
     return f"{seconds:.0f} s"
 

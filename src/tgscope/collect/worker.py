@@ -68,8 +68,8 @@ def watch(archive: Archive, channels: Iterable[str], every_s: float) -> int:
     return WatchQueue(_db(archive)).add([name for name in names if name], every_s)
 
 
-def unwatch(archive: Archive, channels: Iterable[str]) -> int:
-    """Take channels off the schedule (what was archived stays); how many were on it."""
+def unwatch(archive: Archive, channels: Iterable[str]) -> list[str]:
+    """Take channels off the schedule (what was archived stays); those that were on it."""
     return WatchQueue(_db(archive)).remove([c.strip().lstrip("@").lower() for c in channels])
 
 

@@ -343,7 +343,7 @@ PG_ONLY_TABLES = frozenset({"post_words"})
 #: indexes that stand for a SQLite constraint rather than one of its named indexes
 PG_ONLY_INDEXES = frozenset({"post_versions_text_md5"})
 
-_NOT_OURS = "a PostgreSQL database that is not a tgscope archive; it was left as it is"
+NOT_AN_ARCHIVE = "a PostgreSQL database that is not a tgscope archive; it was left as it is"
 
 
 class Executor(Protocol):
@@ -401,5 +401,5 @@ def _version(db: Executor) -> int:
     if shaped == 2:
         row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
     if row is None or not str(row[0]).isdigit():
-        raise RuntimeError(_NOT_OURS)
+        raise RuntimeError(NOT_AN_ARCHIVE)
     return int(row[0])

@@ -25,7 +25,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import RecordRejected, StoreError
 from .dialect import POSTGRES
@@ -42,15 +41,20 @@ def is_url(target: object) -> bool:
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL without its password (``user:secret@`` or ``?password=secret``), for
+    messages; it never raises, whatever the URL holds."""
+    scheme, _, rest = url.partition("://")
+    address, slash, tail = rest.partition("/")
+    if "@" in address:
+        login, _, host = address.rpartition("@")
+        user, colon, _ = login.partition(":")
+        address = f"{user}:***@{host}" if colon else f"{login}@{host}"
+    tail = _SECRET_PARAMETER.sub(lambda found: found[1] + "***", tail)
+    return f"{scheme}://{address}{slash}{tail}"
+
+
+#: a password given as a parameter of the URL (``?password=…``, ``&sslpassword=…``)
+_SECRET_PARAMETER = re.compile(r"((?:^|[?&])(?:ssl)?password=)[^&#]*", re.IGNORECASE)
 
 
 _CURSORS = itertools.count(1)  # server-side cursors' names: several may be open at once
@@ -189,6 +193,7 @@ class PgPool:
                 raw.execute("SET default_transaction_read_only = on")
 
         self.url, self.location = url, redacted(url)
+        PgConnection(url).close()  # one line naming the cause, before the pool retries
         self._pool = ConnectionPool(
             url,
             min_size=1,

@@ -27,7 +27,7 @@ from ..record import Post
 from . import SaveResult
 from .base import SQLStore
 from .dialect import POSTGRES
-from .pg_schema import migrate
+from .pg_schema import NOT_AN_ARCHIVE, migrate
 from .pgdb import PgConnection
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ class PostgresStore(SQLStore):
         self.location = db.location
         try:
             if not create and not is_archive(db):
+                if holds_tables(db):
+                    raise RuntimeError(NOT_AN_ARCHIVE)
                 raise StoreError(
                     f"{db.location}: no archive here yet (create one with tgscope migrate or"
                     " tgscope import)"
@@ -130,6 +132,12 @@ class PostgresStore(SQLStore):
 
             self._text = PgTextSearch(self.db)
         return self._text
+
+
+def holds_tables(db: PgConnection) -> bool:
+    """Whether the database's schema holds tables or views (someone else's, if no archive)."""
+    query = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() LIMIT 1"
+    return db.execute(query).fetchone() is not None
 
 
 def is_archive(db: PgConnection) -> bool:

@@ -65,13 +65,16 @@ class WatchQueue:
             )
         return self.count() - before
 
-    def remove(self, channels: Iterable[str]) -> int:
-        """Take channels off the schedule (what was archived stays); how many were on it."""
-        removed = 0
+    def remove(self, channels: Iterable[str]) -> list[str]:
+        """Take channels off the schedule (what was archived stays); those that were on it."""
+        removed = []
         for channel in channels:
-            removed += len(
-                self._write("DELETE FROM watch WHERE channel = ? RETURNING channel", (channel,))
-            )
+            removed += [
+                name
+                for (name,) in self._write(
+                    "DELETE FROM watch WHERE channel = ? RETURNING channel", (channel,)
+                )
+            ]
         return removed
 
     def count(self) -> int:

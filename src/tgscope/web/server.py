@@ -34,6 +34,8 @@ def prepare(db: str | os.PathLike, say: Callable[[str], None]) -> None:
     target = os.fspath(db)
     if not is_url(target) and not Path(target).is_file():
         raise StoreError(f"{target}: no archive here (create one with tgscope import)")
+    if is_url(target):  # a database that cannot be reached or holds no archive: say so now
+        Archive.open(target, create=False).close()
     try:
         with Archive.open(target, create=False) as archive:
             archive.flush_index()
