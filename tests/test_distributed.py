@@ -158,3 +158,34 @@ def test_nothing_imports_dask_unless_asked(tmp_path: Path):
         timeout=120,
     )
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_clients_transactions_outlive_the_idle_limit_while_tasks_run(pg_url, monkeypatch):
+    """The store ends a transaction left idle (10 min); the client's, and the one that
+    exported the snapshot, wait for the tasks however long they take."""
+    import time
+
+    from tgscope.analysis.distributed import (
+        exported_snapshot,
+        keep_open_while_waiting,
+        release_connections,
+        rows_in,
+    )
+    from tgscope.errors import StoreError
+    from tgscope.store import pgdb
+
+    monkeypatch.setattr(pgdb, "IDLE_IN_TRANSACTION_TIMEOUT", "300ms")
+    with Archive.open(pg_url) as archive:
+        tables = archive.store.nearcopies
+        with tables.writing() as last:
+            keep_open_while_waiting(archive.store.db)
+            with exported_snapshot(archive, last) as snapshot:
+                time.sleep(0.8)
+                try:  # a task's read, here in the test's own process
+                    assert rows_in(snapshot, "SELECT count(*) FROM posts WHERE seq <= ?", (last,))
+                finally:
+                    release_connections()
+            tables.save_state({"probe": 1})
+        with pytest.raises(StoreError), tables.writing():  # without it: ended by the server
+            time.sleep(0.8)
+            tables.save_state({"probe": 2})

@@ -300,3 +300,59 @@ def test_the_watch_command_says_what_it_did_and_shows_the_schedule(tmp_path):
     assert "nosuchchan: not on the schedule" in removed.stderr
     nothing = run(cli, ["watch", "--db", db, "--remove"])
     assert nothing.exit_code == 1 and "--remove: name the channels" in nothing.output
+
+
+def test_a_host_holding_every_worker_off_is_a_pause_not_a_failure_of_each_channel(archive_db):
+    """The channel whose request met the 429 fails (it was asked to wait too long); the
+    others go back to the schedule untouched, and the worker waits instead of asking."""
+    site = [Channel(f"held{n}", 5) for n in range(4)]
+    stop = threading.Event()
+    server = ReplayServer(site, fault_rate=1.0, fault_kinds=("429",), retry_after="600")
+    with server, make_client(server.url, policy=FAST) as client, Archive.open(archive_db) as a:
+        watch(a, [c.name for c in site], 3600)
+        threading.Timer(1.5, stop.set).start()
+        run_worker(a, client=client, policy=FAST, owner="w", poll_s=0.05, stop=stop)
+        rows = watched(a)
+    assert len(server.requests) == 1
+    assert sorted(row.failures for row in rows) == [0, 0, 0, 1]
+    assert all(row.lease_owner is None for row in rows)
+
+
+@pytest.mark.pg
+def test_a_worker_that_loses_the_database_stops_and_charges_no_channel(pg_url):
+    from tgscope.errors import StoreError
+
+    with (
+        ReplayServer([Channel("lostdb", 50)]) as server,
+        make_client(server.url, policy=FAST) as client,
+        Archive.open(pg_url) as archive,
+    ):
+        watch(archive, ["lostdb", "another"], 3600)
+        (pid,) = archive.store.db.execute("SELECT pg_backend_pid()").fetchone()
+        with Archive.open(pg_url) as admin:
+            admin.store.db.execute("SELECT pg_terminate_backend(?)", (pid,))
+        with pytest.raises(StoreError):
+            run_worker(archive, client=client, policy=FAST, owner="w", exit_when_idle=True)
+    with Archive.open(pg_url) as archive:
+        rows = watched(archive)
+    assert all(row.failures == 0 and row.lease_owner is None for row in rows)
+
+
+@pytest.mark.slow
+def test_a_worker_stopped_by_sigterm_gives_its_channel_back(tmp_path: Path):
+    db = str(tmp_path / "w.db")
+    with ReplayServer([Channel("sigterm", 400)], latency=0.05) as server:
+        with Archive.open(db) as archive:
+            watch(archive, ["sigterm"], 3600)
+        process = _worker(db, server.url, "w1")
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted: the channel in hand is given back" in stderr
+    with Archive.open(db) as archive:
+        (row,) = watched(archive)
+    assert row.lease_owner is None and row.failures == 0

@@ -11,6 +11,7 @@ same calls as :class:`~tgscope.analysis.duplicates.NearCopyIndex` and
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from .distributed import (
     Snapshot,
     exported_snapshot,
     gathered,
+    keep_open_while_waiting,
     pk_ranges,
     rows_in,
     workers_of,
@@ -132,6 +134,7 @@ def build_near_copies(
     params = IndexParams.for_floor(floor)
     read = 0
     with tables.writing() as last:
+        keep_open_while_waiting(store.db)
         tables.clear()
         with exported_snapshot(archive, last) as snapshot:
             ranges = pk_ranges(archive, last, workers_of(client))
@@ -186,10 +189,19 @@ class _Clock:
         self.phases[phase] = self.phases.get(phase, 0.0) + now - self.mark
         self.mark = now
 
-    def timed(self, phase: str, results: list) -> list:
-        """``results`` gathered (already): the time so far was spent waiting for them."""
-        self.lap(phase)
-        return results
+    def timed(self, phase: str, results: Iterable[Any]) -> Iterator[Any]:
+        """``results`` as they come: the waits for them count to ``phase``, the client's
+        work between them to ``write``."""
+        iterator = iter(results)
+        while True:
+            self.lap("write")
+            try:
+                item = next(iterator)
+            except StopIteration:
+                self.lap(phase)
+                return
+            self.lap(phase)
+            yield item
 
 
 def extract_range(snapshot: Snapshot, low: int, high: int) -> list[tuple[int, list, int | None]]:
@@ -217,6 +229,7 @@ def extract_all_events(archive: Archive, client: Client) -> CatchUp:
     posts = events = 0
     channels: set[int] = set()
     with tables.writing() as target:
+        keep_open_while_waiting(store.db)
         tables.clear()
         with exported_snapshot(archive, target) as snapshot:
             ranges = pk_ranges(archive, target, workers_of(client))

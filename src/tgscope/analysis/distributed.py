@@ -102,6 +102,7 @@ def exported_snapshot(archive: Archive, upto: int) -> Iterator[Snapshot]:
     db = archive.store.another_connection()
     try:
         db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        keep_open_while_waiting(db)
         (name,) = db.execute("SELECT pg_export_snapshot()").fetchone()
         yield Snapshot(url, name, upto)
     finally:
@@ -173,14 +174,27 @@ def release_connections() -> None:
             db.close()
 
 
-def gathered(client: Client, futures: list) -> list:
-    """The futures' results in order; a worker's error as a one-line StoreError."""
-    try:
-        return client.gather(futures)
-    except (StoreError, OptionError):
-        raise
-    except Exception as error:
-        raise StoreError(f"a Dask task failed: {type(error).__name__}: {error}") from error
+def keep_open_while_waiting(db: Any) -> None:
+    """The running transaction may sit idle for as long as the tasks take (the store ends
+    idle transactions after 10 minutes otherwise, and with them the snapshot)."""
+    db.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+
+
+def gathered(client: Client, futures: list) -> Iterator[Any]:
+    """The futures' results in order, each as soon as it and those before it are done, and
+    let go of once taken (the client never holds them all); a task's error as a one-line
+    StoreError."""
+    del client  # the futures know theirs
+    for index in range(len(futures)):
+        future, futures[index] = futures[index], None
+        try:
+            result = future.result()
+        except (StoreError, OptionError):
+            raise
+        except Exception as error:
+            raise StoreError(f"a Dask task failed: {type(error).__name__}: {error}") from error
+        del future
+        yield result
 
 
 def workers_of(client: Client) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,7 @@ def worker(db, base_url, delay, max_wait, lease, poll, exit_when_idle, name, egr
         client = make_client(base_url, policy=policy)
     except OptionError as error:
         raise OptionError(f"--base-url: {error}") from error
+    signal.signal(signal.SIGTERM, _stopped)  # systemctl stop: give the channel back, as Ctrl-C
     try:
         with client, Archive.open(db) as archive:
             report = run_worker(
@@ -149,6 +151,10 @@ def worker(db, base_url, delay, max_wait, lease, poll, exit_when_idle, name, egr
     )
     if report.failed:
         sys.exit(1)
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _show(channel: str, report: SyncReport | None, error: str | None) -> None:

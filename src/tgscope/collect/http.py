@@ -77,6 +77,9 @@ class FetchPolicy:
 class Pacer(Protocol):
     """A politeness budget several collectors share (see :mod:`tgscope.collect.worker`)."""
 
+    def ahead(self, host: str) -> float:
+        """The seconds until ``host``'s next free slot, without taking it."""
+
     def wait(self, host: str) -> float:
         """Take the next slot for a request to ``host``: the seconds to wait for it."""
 
@@ -213,17 +216,28 @@ def _wait(url: str, attempt: int, problem: str, asked: float | None, policy: Fet
     return Wait(url, backoff, problem, f"retry {attempt} of {policy.retries}")
 
 
+class HeldOff(FetchError):
+    """Every collector is held off the host for longer than one may wait (it answered 429):
+    the request was not made, and no slot of the budget was taken."""
+
+    def __init__(self, message: str, seconds: float):
+        super().__init__(message)
+        self.seconds = seconds
+
+
 def _paced(client: httpx.Client, path: str, policy: FetchPolicy, pacer: Pacer) -> float:
-    """The wait for this request's slot; a wait past ``max_wait`` (a host holding every
-    collector off after a 429) fails at once, as a long ``Retry-After`` does."""
-    wait = pacer.wait(_host(client, path))
-    if wait > policy.max_wait:
-        raise FetchError(
-            f"{_url(client, path)}: every collector is held off this host for {wait:.0f} s"
+    """The wait for this request's slot; when the next free slot lies past ``max_wait`` (a
+    host holding every collector off after a 429) :class:`HeldOff`, at once, taking none."""
+    host = _host(client, path)
+    ahead = pacer.ahead(host)
+    if ahead > policy.max_wait:
+        raise HeldOff(
+            f"{_url(client, path)}: every collector is held off this host for {ahead:.0f} s"
             f" more (it answered 429), longer than the {policy.max_wait:.0f} s allowed;"
-            " try again later"
+            " try again later",
+            ahead,
         )
-    return wait
+    return pacer.wait(host)
 
 
 def _host(client: httpx.Client, path: str) -> str:

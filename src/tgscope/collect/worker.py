@@ -17,6 +17,7 @@ any number of workers, on any number of machines, share them through the databas
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -30,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..errors import OptionError, TgscopeError
+from ..errors import OptionError, SourceError, TgscopeError
 from ..store.queue import HostBudget, LeaseLost, Watched, WatchQueue
-from .http import FetchPolicy
+from .http import FetchPolicy, HeldOff
 from .report import SyncReport
 from .web_sync import sync_channel
 
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 #: how long a failed channel waits before its first retry (doubled for each failure in a row)
 RETRY_AFTER_FAILURE = 60.0
+#: the longest a worker sleeps at once when the host holds every collector off
+MOST_HELD_PAUSE = 60.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 
@@ -86,6 +89,9 @@ class DbPacer:
     def __init__(self, budget: HostBudget, delay: float, jitter: float, egress: str = ""):
         self.budget, self.delay, self.jitter = budget, delay, jitter
         self.suffix = f"@{egress}" if egress else ""
+
+    def ahead(self, host: str) -> float:
+        return self.budget.ahead(host + self.suffix)
 
     def wait(self, host: str) -> float:
         gap = self.delay * (1 + random.random() * self.jitter)
@@ -142,9 +148,14 @@ def run_worker(
                     break
                 _pause(poll_s, stop)
                 continue
-            synced, error = _sync_claimed(
-                archive, queue, channel, client, paced, lease_s, report, stop
-            )
+            try:
+                synced, error = _sync_claimed(
+                    archive, queue, channel, client, paced, lease_s, report, stop
+                )
+            except HeldOff as held:  # not the channel's fault: back to the queue, and wait
+                queue.give_back(channel, report.owner)
+                _pause(min(held.seconds, MOST_HELD_PAUSE), stop)
+                continue
             if on_channel is not None:
                 on_channel(channel, synced, error)
     finally:
@@ -174,13 +185,16 @@ def _sync_claimed(
     except LeaseLost as error:
         report.lost.append(channel)  # the other worker goes on from the last saved page
         return None, str(error)
-    except KeyboardInterrupt:
-        queue.give_back(channel, report.owner)
+    except HeldOff:
         raise
-    except TgscopeError as error:
+    except SourceError as error:  # the channel's pages: tried again later, with backoff
         queue.failed(channel, report.owner, str(error), RETRY_AFTER_FAILURE)
         report.failed.append((channel, str(error)))
         return None, str(error)
+    except BaseException:  # Ctrl-C, or the archive itself (a lost connection): not the
+        with contextlib.suppress(TgscopeError):  # channel's fault; it is free for another
+            queue.give_back(channel, report.owner)
+        raise
     queue.done(channel, report.owner)
     report.synced.append(synced)
     return synced, None

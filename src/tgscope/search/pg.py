@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import QueryError
 from ..store import IndexDoc, PostFilter, Store
-from ..store.dbapi import Connection
+from ..store.dbapi import Connection, roll_back
 from ..store.reader import filter_sql
 from ..words import index_text
 from .query import Clause, Hit, Hits, ParsedQuery, parse_query
@@ -119,7 +119,7 @@ class PgTextSearch:
             count = self.write(docs)
         except BaseException:
             if own:
-                self.db.execute("ROLLBACK")
+                roll_back(self.db)
             raise
         if own:
             self.db.execute("COMMIT")

@@ -9,10 +9,12 @@ as the web app's read-only one: a connection without a dialect is SQLite's.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
+from ..errors import StoreError
 from .dialect import SQLITE, Dialect
 
 #: what a connection raises of its own beside tgscope's errors: sqlite3's (PostgreSQL's
@@ -64,3 +66,11 @@ def streamed(db: Connection, sql: str, parameters: Any = (), /) -> Iterable[Any]
     reads as it goes; PostgreSQL's connection reads through a server-side cursor."""
     stream = getattr(db, "stream", None)
     return stream(sql, parameters) if stream is not None else db.execute(sql, parameters)
+
+
+def roll_back(db: Connection) -> None:
+    """End the running transaction after an error, quietly: a lost connection has ended it
+    already, and the error that is being raised says why (a second one would hide it)."""
+    if db.in_transaction:
+        with contextlib.suppress(*DATABASE_ERRORS, StoreError):
+            db.execute("ROLLBACK")

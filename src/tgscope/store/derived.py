@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import StoreError
-from .dbapi import Connection, dialect_of
+from .dbapi import Connection, dialect_of, roll_back
 
 
 @contextmanager
@@ -31,8 +31,7 @@ def derived_write(db: Connection) -> Iterator[int]:
         yield int(row[0]) if row else 0
         db.execute("COMMIT")
     except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
+        roll_back(db)
         raise
 
 

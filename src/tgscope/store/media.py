@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from ..errors import StoreError
-from .dbapi import Connection, dialect_of
+from .dbapi import Connection, dialect_of, roll_back
 from .derived import derived_write
 
 #: fetch outcomes that are final for their URL: tried again only when the post names
@@ -108,8 +108,7 @@ class MediaTables:
             yield
             self.db.execute("COMMIT")
         except BaseException:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
+            roll_back(self.db)
             raise
 
     # -- what to fetch ----------------------------------------------------------------------

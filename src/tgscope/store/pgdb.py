@@ -19,6 +19,7 @@ psycopg is imported only here, and only when a ``postgresql://`` archive is open
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -134,8 +135,9 @@ class PgConnection:
         except self._psycopg.Error as error:
             raise self._translated(error) from error
         finally:
-            if own and self.in_transaction:
-                self.execute("COMMIT")
+            if own and self.in_transaction:  # it only read: a lost connection ended it
+                with contextlib.suppress(StoreError):
+                    self.execute("COMMIT")
 
     def copy_rows(self, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> int:
         """Write rows with ``COPY`` (the fastest way in); returns how many."""
@@ -200,6 +202,7 @@ class PgPool:
             max_size=max_size,
             kwargs=connect_options(),
             configure=configure,
+            check=ConnectionPool.check_connection,  # one lost after a restart is replaced
             open=False,
             name="tgscope",
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .dbapi import Connection, dialect_of
+from .dbapi import Connection, dialect_of, roll_back
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +177,13 @@ class HostBudget:
         )
         return max(0.0, float(rows[0][0]))
 
+    def ahead(self, host: str) -> float:
+        """The seconds until ``host``'s next free slot (0: now), without taking it."""
+        row = self.db.execute(
+            f"SELECT next_at - {self.dialect.now_epoch} FROM host_budget WHERE host = ?", (host,)
+        ).fetchone()
+        return max(0.0, float(row[0])) if row else 0.0
+
     def hold_off(self, host: str, seconds: float) -> None:
         """Nobody asks ``host`` again for ``seconds`` (it answered 429)."""
         now, greatest = self.dialect.now_epoch, self.dialect.greatest
@@ -197,7 +204,6 @@ def written(db: Connection, sql: str, parameters: tuple = ()) -> list[tuple]:
         rows = cursor.fetchall() if " RETURNING " in sql else []
         db.execute("COMMIT")
     except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
+        roll_back(db)
         raise
     return rows

@@ -322,8 +322,10 @@ def _check_schema(db: Connection, path: str) -> None:
             row = db.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
             version = int(row[0]) if row else 0
         db.execute("SELECT 1 FROM posts LIMIT 1").fetchall()
-    except (sqlite3.Error, StoreError) as error:
+    except sqlite3.Error as error:
         raise StoreError(f"{path}: cannot read archive: {error}") from error
+    except StoreError as error:  # PostgreSQL's: it names the database already
+        raise StoreError(f"cannot read archive: {error}") from error
     if version != SCHEMA_VERSION:
         raise StoreError(
             f"{path}: archive schema version {version}, this tgscope reads {SCHEMA_VERSION}"
