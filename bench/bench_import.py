@@ -81,10 +81,10 @@ def old_document(doc: IndexDoc) -> tantivy.Document:
 
 def use_analyzer(name: str) -> None:
     """Index with the analyzer before index format 2 ("snowball") instead of the shipped one."""
-    if name == "snowball":
-        search.build_schema = old_schema
-        search.make_document = old_document
-        search.words_analyzer = old_text_analyzer
+    if name == "snowball":  # in the module that calls them
+        search.index.build_schema = old_schema
+        search.index.make_document = old_document
+        search.index.words_analyzer = old_text_analyzer
 
 
 def peak_rss_mb() -> float:

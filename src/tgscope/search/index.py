@@ -21,7 +21,6 @@ from pathlib import Path
 
 import tantivy
 
-from .. import search as package
 from ..dates import day_bounds, to_epoch
 from ..errors import QueryError, StoreError
 from ..store import IndexDoc, PostFilter, Store, fold_hashtag
@@ -163,7 +162,7 @@ class SearchIndex:
                 if not doc.new:
                     writer.delete_documents_by_term("pk", doc.pk)
                 if not doc.gone:
-                    writer.add_document(package.make_document(doc))
+                    writer.add_document(make_document(doc))
         except (OSError, ValueError) as error:  # tantivy's errors: a full disk, say
             raise StoreError(f"{self.path}: cannot write the search index: {error}") from error
 
@@ -392,14 +391,13 @@ def _any_clause(schema: tantivy.Schema, group: tuple[Clause, ...]) -> tantivy.Qu
 
 
 def _open_tantivy(path: Path) -> tantivy.Index:
-    """The index at ``path``.  The schema, the analyzer and (in :meth:`SearchIndex.stage`)
-    the documents are made by the functions of the package ``tgscope.search``, looked up
-    there at each call: bench/bench_import.py swaps them for the layout before format 2."""
+    """The index at ``path`` (bench/bench_import.py swaps this module's ``build_schema``,
+    ``words_analyzer`` and ``make_document`` for the layout before format 2)."""
     try:
-        index = tantivy.Index(package.build_schema(), path=str(path))
+        index = tantivy.Index(build_schema(), path=str(path))
     except OSError as error:
         raise StoreError(f"{path}: cannot open the search index: {error}") from error
-    index.register_tokenizer(TOKENIZER, package.words_analyzer())
+    index.register_tokenizer(TOKENIZER, words_analyzer())
     return index
 
 
