@@ -97,19 +97,10 @@ class Archive:
         return self.store.migrated_from, SCHEMA_VERSION
 
     def media_files(self) -> MediaStore:
-        """The folder of the archive's media files: ``<archive>.media`` beside a file; for an
-        archive in PostgreSQL, the folder ``$TGSCOPE_MEDIA`` names (shared by its machines)."""
+        """The folder of the archive's media files (:meth:`MediaStore.of_archive`)."""
         from .media.files import MediaStore
 
-        if self.path is not None:
-            return MediaStore.beside(self.path)
-        folder = os.environ.get("TGSCOPE_MEDIA")
-        if not folder:
-            raise OptionError(
-                f"{self.location}: an archive in PostgreSQL keeps its media files in the folder"
-                " that $TGSCOPE_MEDIA names; set it"
-            )
-        return MediaStore(folder)
+        return MediaStore.of_archive(self.path, self.location)
 
     @property
     def name(self) -> str:

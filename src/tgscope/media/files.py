@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ..errors import StoreError
+from ..errors import OptionError, StoreError
 
 _READ = 1 << 20
 _READ_ONLY = 0o444  # a stored file is evidence: not to be changed in place by mistake
@@ -49,6 +49,21 @@ class MediaStore:
     def beside(cls, archive_path: str | os.PathLike) -> MediaStore:
         """The folder of the archive at ``archive_path``: ``<archive>.media``."""
         return cls(os.path.abspath(f"{os.fspath(archive_path)}.media"))
+
+    @classmethod
+    def of_archive(cls, archive_path: Path | None, location: str) -> MediaStore:
+        """The media folder of an archive: ``<archive>.media`` beside a file; for an archive
+        in PostgreSQL (no file: ``archive_path`` None), the folder ``$TGSCOPE_MEDIA`` names,
+        shared by the machines that fetch and serve its files."""
+        if archive_path is not None:
+            return cls.beside(archive_path)
+        folder = os.environ.get("TGSCOPE_MEDIA")
+        if not folder:
+            raise OptionError(
+                f"{location}: an archive in PostgreSQL keeps its media files in the folder"
+                " that $TGSCOPE_MEDIA names; set it"
+            )
+        return cls(folder)
 
     def path_of(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256

@@ -100,15 +100,10 @@ class WebArchive:
         return self.location.rsplit("/", 1)[-1].split("?", 1)[0]
 
     def media_files(self) -> MediaStore:
-        """The folder of the media files (see :meth:`tgscope.archive.Archive.media_files`)."""
+        """The folder of the media files (:meth:`MediaStore.of_archive`)."""
         from ..media.files import MediaStore
 
-        if self.path is not None:
-            return MediaStore.beside(self.path)
-        folder = os.environ.get("TGSCOPE_MEDIA")
-        if not folder:
-            raise StoreError(f"{self.location}: no media folder ($TGSCOPE_MEDIA) is set")
-        return MediaStore(folder)
+        return MediaStore.of_archive(self.path, self.location)
 
     @contextmanager
     def read(self) -> Iterator[Reader]:

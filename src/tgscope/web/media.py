@@ -16,7 +16,6 @@ computed; an image not hashed yet is hashed here, in memory, to find its look-al
 from __future__ import annotations
 
 import mimetypes
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -26,6 +25,7 @@ from urllib.parse import quote, urlencode
 from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
 
+from ..errors import OptionError
 from ..media import images
 from ..media.files import MediaStore
 from ..media.kept import Carrier, ImageGroup
@@ -109,8 +109,10 @@ def _store_of(reader: Reader) -> MediaStore | None:
     """The media folder of the archive ``reader`` reads: beside its file, or for an archive in
     PostgreSQL the one ``$TGSCOPE_MEDIA`` names (None: none is set)."""
     if dialect_of(reader.db).name != "sqlite":
-        folder = os.environ.get("TGSCOPE_MEDIA")
-        return MediaStore(folder) if folder else None
+        try:
+            return MediaStore.of_archive(None, "")
+        except OptionError:  # none set: every stored file is shown as gone
+            return None
     (_, _, path) = reader.db.execute("PRAGMA database_list").fetchone()
     return MediaStore.beside(path)
 
