@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from ..errors import StoreError
 from . import Store
-from .dbapi import DATABASE_ERRORS, dialect_of
+from .dbapi import DATABASE_ERRORS, dialect_of, roll_back
 from .pgdb import is_url
 from .schema import migrate
 
@@ -263,9 +263,7 @@ def _snapshot(db: Any) -> Iterator[None]:
     try:
         yield
     finally:
-        if db.in_transaction:
-            with contextlib.suppress(*DATABASE_ERRORS, StoreError):  # the error above is the news
-                db.execute("ROLLBACK")  # it only read
+        roll_back(db)  # it only read
 
 
 def _check_columns(db: Any, plan: Iterable[Table], where: str) -> None:
