@@ -11,7 +11,8 @@ same calls as :class:`~tgscope.analysis.duplicates.NearCopyIndex` and
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -133,46 +134,42 @@ def build_near_copies(
     tables = store.nearcopies
     params = IndexParams.for_floor(floor)
     read = 0
-    with tables.writing() as last:
-        keep_open_while_waiting(store.db)
-        tables.clear()
-        with exported_snapshot(archive, last) as snapshot:
-            ranges = pk_ranges(archive, last, workers_of(client))
-            signing = [
-                client.submit(sign_range, snapshot, low, high, params.rows, pure=False)
-                for low, high in ranges
+    with _from_scratch(archive, tables, client, sign_range, params.rows) as (
+        last,
+        snapshot,
+        signing,
+    ):
+        first_pk: dict[int, int] = {}
+        keys_parts, ids_parts = [], []
+        clock = _Clock(phases)
+        for part in clock.timed("sign", gathered(signing)):
+            read += part.read
+            new = [i for i, text_id in enumerate(part.ids) if text_id not in first_pk]
+            for i in new:
+                first_pk[part.ids[i]] = part.first_pks[i]
+            tables.save_posts(part.posts, new=True)  # into the tables just cleared
+            tables.save_texts(
+                ((part.ids[i], part.signatures[i], part.sizes[i]) for i in new), new=True
+            )
+            if new:
+                keys_parts.append(part.keys[new])
+                ids_parts.append(np.array([part.ids[i] for i in new], dtype=np.int64))
+        clock.lap("write")
+        if keys_parts:
+            keys, ids = np.concatenate(keys_parts), np.concatenate(ids_parts)
+            tables.save_buckets(_bucket_rows(keys, ids), new=True)
+            candidates = [
+                (a, b, first_pk[a], first_pk[b]) for a, b in sorted(_shared_buckets(keys, ids))
             ]
-            first_pk: dict[int, int] = {}
-            keys_parts, ids_parts = [], []
-            clock = _Clock(phases)
-            for part in clock.timed("sign", gathered(client, signing)):
-                read += part.read
-                new = [i for i, text_id in enumerate(part.ids) if text_id not in first_pk]
-                for i in new:
-                    first_pk[part.ids[i]] = part.first_pks[i]
-                tables.save_posts(part.posts, new=True)  # into the tables just cleared
-                tables.save_texts(
-                    ((part.ids[i], part.signatures[i], part.sizes[i]) for i in new), new=True
-                )
-                if new:
-                    keys_parts.append(part.keys[new])
-                    ids_parts.append(np.array([part.ids[i] for i in new], dtype=np.int64))
-            clock.lap("write")
-            if keys_parts:
-                keys, ids = np.concatenate(keys_parts), np.concatenate(ids_parts)
-                tables.save_buckets(_bucket_rows(keys, ids), new=True)
-                candidates = [
-                    (a, b, first_pk[a], first_pk[b]) for a, b in sorted(_shared_buckets(keys, ids))
-                ]
-                clock.lap("buckets")  # written, and the candidate pairs found, by the client
-                verifying = [
-                    client.submit(verify_pairs, snapshot, candidates[i : i + PAIRS_PER_TASK],
-                                  params.floor, pure=False)
-                    for i in range(0, len(candidates), PAIRS_PER_TASK)
-                ]  # fmt: skip
-                for kept in clock.timed("verify", gathered(client, verifying)):
-                    tables.save_pairs(kept)
-            clock.lap("write")
+            clock.lap("buckets")  # written, and the candidate pairs found, by the client
+            verifying = [
+                client.submit(verify_pairs, snapshot, candidates[i : i + PAIRS_PER_TASK],
+                              params.floor, pure=False)
+                for i in range(0, len(candidates), PAIRS_PER_TASK)
+            ]  # fmt: skip
+            for kept in clock.timed("verify", gathered(verifying)):
+                tables.save_pairs(kept)
+        clock.lap("write")
         tables.save_state({"seq": last, **params.as_state()})
     return read
 
@@ -228,20 +225,31 @@ def extract_all_events(archive: Archive, client: Client) -> CatchUp:
     tables = index.tables
     posts = events = 0
     channels: set[int] = set()
-    with tables.writing() as target:
+    with _from_scratch(archive, tables, client, extract_range) as (target, _, futures):
+        for part in gathered(futures):
+            for pk, found, channel_pk in part:
+                tables.save(pk, found)
+                posts += 1
+                events += len(found)
+                if channel_pk is not None:
+                    channels.add(channel_pk)
+        return index.finish_rebuild(target, channels, posts, events)
+
+
+@contextmanager
+def _from_scratch(
+    archive: Archive, tables: Any, client: Client, task: Callable, *arguments: Any
+) -> Iterator[tuple[int, Snapshot, list]]:
+    """A derived table's full pass: its write transaction (cleared, and allowed to wait for
+    the tasks), the snapshot they read, and ``task(snapshot, low, high, *arguments)``
+    submitted for each pk range, in pk order; yields ``(last write, snapshot, futures)``."""
+    store: Any = archive.store
+    with tables.writing() as last:
         keep_open_while_waiting(store.db)
         tables.clear()
-        with exported_snapshot(archive, target) as snapshot:
-            ranges = pk_ranges(archive, target, workers_of(client))
+        with exported_snapshot(archive, last) as snapshot:
             futures = [
-                client.submit(extract_range, snapshot, low, high, pure=False)
-                for low, high in ranges
+                client.submit(task, snapshot, low, high, *arguments, pure=False)
+                for low, high in pk_ranges(archive, last, workers_of(client))
             ]
-            for part in gathered(client, futures):
-                for pk, found, channel_pk in part:
-                    tables.save(pk, found)
-                    posts += 1
-                    events += len(found)
-                    if channel_pk is not None:
-                        channels.add(channel_pk)
-        return index.finish_rebuild(target, channels, posts, events)
+            yield last, snapshot, futures

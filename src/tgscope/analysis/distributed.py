@@ -180,11 +180,10 @@ def keep_open_while_waiting(db: Any) -> None:
     db.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
 
 
-def gathered(client: Client, futures: list) -> Iterator[Any]:
+def gathered(futures: list) -> Iterator[Any]:
     """The futures' results in order, each as soon as it and those before it are done, and
     let go of once taken (the client never holds them all); a task's error as a one-line
     StoreError."""
-    del client  # the futures know theirs
     for index in range(len(futures)):
         future, futures[index] = futures[index], None
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -22,10 +22,33 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from ..collect.http import Wait
+    import httpx
+
+    from ..collect.http import FetchPolicy, Wait
     from ..collect.report import SyncReport
 
 DEFAULT_BASE_URL = "https://t.me"  # tgscope.collect.http.DEFAULT_BASE_URL (a test keeps them equal)
+
+
+def base_url_option(command: Callable) -> Callable:
+    """``--base-url`` (or ``$TGSCOPE_BASE_URL``): the host of the t.me/s pages."""
+    return click.option(
+        "--base-url",
+        envvar="TGSCOPE_BASE_URL",
+        default=DEFAULT_BASE_URL,
+        show_default=True,
+        help="Host that serves the t.me/s pages (a mirror or a replay server).",
+    )(command)
+
+
+def web_client(base_url: str, policy: FetchPolicy) -> httpx.Client:
+    """The HTTP client of ``--base-url`` (a bad address: one line naming the option)."""
+    from ..collect.http import make_client
+
+    try:
+        return make_client(base_url, policy=policy)
+    except OptionError as error:
+        raise OptionError(f"--base-url: {error}") from error
 
 
 INTERRUPTED = "interrupted: each saved page is kept; run the same command again to resume"
@@ -38,13 +61,7 @@ INTERRUPTED = "interrupted: each saved page is kept; run the same command again 
 @click.option("--since", metavar="DATE", help="Stop at posts older than DATE (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only posts up to DATE: seek there first.")
 @click.option("--keep-raw", is_flag=True, help="Keep every fetched page (compressed) as evidence.")
-@click.option(
-    "--base-url",
-    envvar="TGSCOPE_BASE_URL",
-    default=DEFAULT_BASE_URL,
-    show_default=True,
-    help="Host that serves the t.me/s pages (a mirror or a replay server).",
-)
+@base_url_option
 @seconds_option("--delay", 1.0, "Seconds between requests, plus up to half as much at random.")
 @seconds_option(
     "--max-wait",
@@ -121,14 +138,11 @@ def sync(
 
 def _sync_web(db, channels, base_url, delay, max_wait, jobs, gaps, options) -> bool:
     from ..archive import Archive
-    from ..collect.http import FetchPolicy, make_client
+    from ..collect.http import FetchPolicy
     from ..collect.web_sync import sync_channels
 
     policy = FetchPolicy(delay=delay, max_wait=max_wait)
-    try:
-        client = make_client(base_url, policy=policy)
-    except OptionError as error:
-        raise OptionError(f"--base-url: {error}") from error
+    client = web_client(base_url, policy)
     with client, Archive.open(db) as archive, _SyncOutput(channels) as out:
         outcomes = sync_channels(
             archive,

@@ -10,7 +10,7 @@ import click
 
 from ..errors import OptionError
 from .base import cli, console, db_option, err_console, reports_errors, safe_text, seconds_option
-from .collecting import DEFAULT_BASE_URL
+from .collecting import base_url_option, web_client
 
 if TYPE_CHECKING:
     from ..collect.report import SyncReport
@@ -87,13 +87,7 @@ def _period(seconds: float) -> str:
 
 @cli.command()
 @db_option
-@click.option(
-    "--base-url",
-    envvar="TGSCOPE_BASE_URL",
-    default=DEFAULT_BASE_URL,
-    show_default=True,
-    help="Host that serves the t.me/s pages (a mirror or a replay server).",
-)
+@base_url_option
 @seconds_option(
     "--delay", 1.0, "Seconds between two requests to the host, by all workers together."
 )
@@ -119,16 +113,13 @@ def worker(db, base_url, delay, max_wait, lease, poll, exit_when_idle, name, egr
     moment loses nothing: another one resumes its channel once its lease runs out.
     """
     from ..archive import Archive
-    from ..collect.http import FetchPolicy, make_client
+    from ..collect.http import FetchPolicy
     from ..collect.worker import run_worker
 
     if lease <= 0:
         raise OptionError("--lease: must be more than 0 seconds")
     policy = FetchPolicy(delay=delay, max_wait=max_wait)
-    try:
-        client = make_client(base_url, policy=policy)
-    except OptionError as error:
-        raise OptionError(f"--base-url: {error}") from error
+    client = web_client(base_url, policy)
     signal.signal(signal.SIGTERM, _stopped)  # systemctl stop: give the channel back, as Ctrl-C
     try:
         with client, Archive.open(db) as archive:

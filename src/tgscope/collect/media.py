@@ -23,8 +23,8 @@ import httpx
 from ..archive import Archive
 from ..dates import day_bounds
 from ..errors import FetchError, OptionError, TooLarge
-from ..media.files import MediaStore, Stored
-from ..media.probe import Facts, describe_start, refusal
+from ..media.files import MediaStore
+from ..media.probe import describe_start, file_row, refusal
 from ..media.report import MediaReport
 from ..store.media import Fetched, FileRow, MediaTables, Wanted
 from .http import FetchPolicy, Wait, fetch
@@ -152,17 +152,6 @@ def _fetch_one(
     return (
         Fetched("stored", stored.sha256, code, stored.size),
         file_row(stored, facts, wanted),
-    )
-
-
-def file_row(stored: Stored, facts: Facts, wanted: Wanted) -> FileRow:
-    return FileRow(
-        stored.sha256,
-        stored.size,
-        facts.mime,
-        facts.width if facts.width is not None else wanted.width,
-        facts.height if facts.height is not None else wanted.height,
-        wanted.duration if wanted.part == "file" else None,
     )
 
 

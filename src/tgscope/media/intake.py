@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from ..record import Channel, Post
 from ..store.media import Fetched, FileRow, Wanted
 from .files import MediaStore
-from .probe import describe, refusal
+from .probe import describe, file_row, refusal
 from .report import MediaReport
 
 if TYPE_CHECKING:
@@ -150,15 +150,7 @@ def take_in_one(store: MediaStore, base: Path, wanted: Wanted) -> tuple[Fetched,
     if why is not None:
         return Fetched("refused", reason=why), None
     stored = store.put_file(source)
-    row = FileRow(
-        stored.sha256,
-        stored.size,
-        facts.mime,
-        facts.width if facts.width is not None else wanted.width,
-        facts.height if facts.height is not None else wanted.height,
-        wanted.duration if wanted.part == "file" else None,
-    )
-    return Fetched("stored", stored.sha256, None, stored.size), row
+    return Fetched("stored", stored.sha256, None, stored.size), file_row(stored, facts, wanted)
 
 
 def _save(tables: MediaTables, outcomes: list, report: IntakeReport) -> None:

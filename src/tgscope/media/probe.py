@@ -6,9 +6,16 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import filetype
 from PIL import Image, UnidentifiedImageError
+
+from ..store.media import FileRow
+
+if TYPE_CHECKING:
+    from ..store.media import Wanted
+    from .files import Stored
 
 #: the media types whose file must be a picture (a video's poster, a preview's image, an
 #: avatar are fetched as "photo")
@@ -76,3 +83,16 @@ def _html_or_none(head: bytes) -> str | None:
     if start.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--")):
         return "text/html"
     return None
+
+
+def file_row(stored: Stored, facts: Facts, wanted: Wanted) -> FileRow:
+    """The ``media_files`` row of a file just stored: what its bytes say, else what the post
+    said (a video's duration is the post's alone)."""
+    return FileRow(
+        stored.sha256,
+        stored.size,
+        facts.mime,
+        facts.width if facts.width is not None else wanted.width,
+        facts.height if facts.height is not None else wanted.height,
+        wanted.duration if wanted.part == "file" else None,
+    )
